@@ -1,0 +1,40 @@
+"""One error type for every mistake a user can make with their input.
+
+Every user-facing error in the package is a :class:`Sprint19Error` (a
+``ValueError``), and its message says three things: what was received, what was
+expected, and how to fix it. The CLI catches exactly this type and prints the
+message as one line, with no traceback.
+"""
+
+from __future__ import annotations
+
+
+class Sprint19Error(ValueError):
+    """A bad argument, file or folder given by the user.
+
+    Example:
+        >>> raise Sprint19Error("depth: expected an integer >= 1; received 0. Use depth=4.")
+        Traceback (most recent call last):
+        ...
+        sprint19_unet.errors.Sprint19Error: depth: expected an integer >= 1; received 0. Use depth=4.
+    """
+
+
+def bad_input(subject: str, received: object, expected: str, fix: str) -> Sprint19Error:
+    """Build a :class:`Sprint19Error` with the house message layout.
+
+    Args:
+        subject: what is wrong, naming the argument or file (e.g. ``"depth"`` or
+            ``"image 'train/images/a.png'"``).
+        received: the value or fact that was received (formatted with ``str``).
+        expected: what would have been accepted.
+        fix: one sentence telling the user what to do.
+
+    Returns:
+        The error, ready to ``raise``.
+
+    Example:
+        >>> str(bad_input("depth", 0, "an integer >= 1", "Use depth=4 as in the paper."))
+        'depth: expected an integer >= 1; received 0. Use depth=4 as in the paper.'
+    """
+    return Sprint19Error(f"{subject}: expected {expected}; received {received}. {fix}")

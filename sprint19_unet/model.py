@@ -1,0 +1,423 @@
+"""The U-Net of Ronneberger, Fischer and Brox (2015), built from the paper's parts.
+
+Read it next to Figure 1 of the paper (arXiv 1505.04597):
+
+* **contracting path** — :func:`contracting_block`: two 3×3 convolutions, each
+  followed by ReLU, then 2×2 max pooling with stride 2; the number of channels
+  doubles at every level (64, 128, 256, 512).
+* **bottleneck** — :func:`bottleneck`: two 3×3 convolutions with 1024 channels.
+* **expanding path** — :func:`expanding_block`: an :func:`up_conv` (2×2
+  transposed convolution, stride 2, halving the channels), :func:`copy_and_crop`
+  (concatenate the contracting path's feature map, cropped to size when the
+  convolutions are unpadded), then two 3×3 convolutions with ReLU.
+* **1×1 output convolution** — :func:`output_head`: maps 64 channels to the
+  classes; sigmoid for one class, softmax over the class channel otherwise.
+
+Layer names carry the same words (``contracting1_conv1``, ``contracting1_max_pool``,
+``bottleneck_conv2``, ``expanding4_up_conv``, ``expanding4_crop``,
+``expanding4_copy_concat``, ``output_conv1x1``) so ``model.summary()`` reads like
+the figure. :func:`paper_unet` returns exactly the paper's network.
+
+Only ``keras`` layers are used (no ``tf.*``, no Lambda layers), so the model runs
+on the TensorFlow, JAX and PyTorch backends and loads in Keras safe mode.
+
+Example:
+    >>> model = build_unet((128, 128, 1), base_filters=8, depth=3)
+    >>> model.output_shape
+    (None, 128, 128, 1)
+"""
+
+from __future__ import annotations
+
+import keras
+from keras import layers
+
+from sprint19_unet.errors import Sprint19Error, bad_input
+from sprint19_unet.sizes import check_depth, check_padding, unet_output_size
+
+UP_MODES = ("transpose", "resize")
+
+# He initialisation: the paper draws weights from a Gaussian with std sqrt(2/N).
+KERNEL_INITIALIZER = "he_normal"
+
+
+# === Building blocks, in the paper's words ===
+
+
+def conv_block(x, filters: int, prefix: str, padding: str = "same", batch_norm: bool = False):
+    """Two 3×3 convolutions, each followed by ReLU (optionally BatchNorm before ReLU).
+
+    Args:
+        x: input tensor (batch, height, width, channels).
+        filters: output channels of both convolutions.
+        prefix: layer-name prefix, e.g. ``"contracting1"``.
+        padding: ``"valid"`` (paper: each conv shrinks by 2) or ``"same"``.
+        batch_norm: insert BatchNormalization between each conv and its ReLU.
+
+    Returns:
+        The output tensor.
+
+    Example:
+        >>> x = keras.Input((64, 64, 1))
+        >>> tuple(conv_block(x, 8, "demo", padding="valid").shape)
+        (None, 60, 60, 8)
+    """
+    for i in (1, 2):
+        x = layers.Conv2D(
+            filters,
+            3,
+            padding=padding,
+            use_bias=not batch_norm,
+            activation=None if batch_norm else "relu",
+            kernel_initializer=KERNEL_INITIALIZER,
+            name=f"{prefix}_conv{i}",
+        )(x)
+        if batch_norm:
+            x = layers.BatchNormalization(name=f"{prefix}_bn{i}")(x)
+            x = layers.Activation("relu", name=f"{prefix}_relu{i}")(x)
+    return x
+
+
+def contracting_block(
+    x, filters: int, level: int, padding: str = "same", batch_norm: bool = False, dropout: float = 0.0
+):
+    """One level of the contracting path: two 3×3 conv + ReLU, then 2×2 max pooling.
+
+    Args:
+        x: input tensor.
+        filters: channels at this level (64 · 2**(level − 1) in the paper).
+        level: 1 for the top level; used in layer names.
+        padding: ``"valid"`` or ``"same"``.
+        batch_norm: add BatchNormalization.
+        dropout: dropout rate applied before pooling (0 for none); the builder
+            uses it only at the deepest level, "at the end of the contracting path".
+
+    Returns:
+        ``(features, pooled)``: the feature map copied to the expanding path, and
+        the pooled map passed down.
+
+    Example:
+        >>> features, pooled = contracting_block(keras.Input((64, 64, 1)), 8, level=1)
+        >>> tuple(features.shape), tuple(pooled.shape)
+        ((None, 64, 64, 8), (None, 32, 32, 8))
+    """
+    prefix = f"contracting{level}"
+    features = conv_block(x, filters, prefix, padding, batch_norm)
+    if dropout > 0:
+        features = layers.Dropout(dropout, name=f"{prefix}_dropout")(features)
+    pooled = layers.MaxPooling2D(pool_size=2, strides=2, name=f"{prefix}_max_pool")(features)
+    return features, pooled
+
+
+def bottleneck(x, filters: int, padding: str = "same", batch_norm: bool = False, dropout: float = 0.0):
+    """The bottom of the "U": two 3×3 conv + ReLU with the most channels (1024 in the paper).
+
+    Args:
+        x: input tensor (the last pooled map).
+        filters: channels, ``base_filters * 2**depth``.
+        padding: ``"valid"`` or ``"same"``.
+        batch_norm: add BatchNormalization.
+        dropout: dropout rate after the convolutions (0 for none).
+
+    Returns:
+        The output tensor.
+
+    Example:
+        >>> tuple(bottleneck(keras.Input((8, 8, 16)), 32).shape)
+        (None, 8, 8, 32)
+    """
+    x = conv_block(x, filters, "bottleneck", padding, batch_norm)
+    if dropout > 0:
+        x = layers.Dropout(dropout, name="bottleneck_dropout")(x)
+    return x
+
+
+def up_conv(x, filters: int, level: int, mode: str = "transpose"):
+    """The paper's "up-convolution": doubles height and width, halves the channels.
+
+    Args:
+        x: input tensor.
+        filters: output channels (half the input's).
+        level: expanding level, used in the layer name.
+        mode: ``"transpose"`` — a 2×2 ``Conv2DTranspose`` with stride 2 (the
+            paper); ``"resize"`` — nearest-neighbour upsampling then a 2×2
+            convolution (no checkerboard artifacts; what zhixuhao/unet used).
+
+    Returns:
+        The upsampled tensor.
+
+    Example:
+        >>> tuple(up_conv(keras.Input((8, 8, 32)), 16, level=1).shape)
+        (None, 16, 16, 16)
+    """
+    name = f"expanding{level}_up_conv"
+    if mode == "transpose":
+        return layers.Conv2DTranspose(
+            filters, 2, strides=2, kernel_initializer=KERNEL_INITIALIZER, name=name
+        )(x)
+    x = layers.UpSampling2D(2, interpolation="nearest", name=f"expanding{level}_upsample")(x)
+    return layers.Conv2D(filters, 2, padding="same", kernel_initializer=KERNEL_INITIALIZER, name=name)(x)
+
+
+def copy_and_crop(features, upsampled, level: int):
+    """Concatenate the contracting path's feature map onto the upsampled one.
+
+    With unpadded convolutions the contracting map is larger ("due to the loss of
+    border pixels in every convolution"), so its centre is cropped to the
+    upsampled size first (layer ``expanding{level}_crop``). The paper puts the
+    copied features first in the concatenation.
+
+    Args:
+        features: feature map from contracting level ``level``.
+        upsampled: output of :func:`up_conv` at the same level.
+        level: level number, used in layer names.
+
+    Returns:
+        The concatenated tensor (channels = both inputs' channels).
+
+    Raises:
+        Sprint19Error: when the contracting map is smaller than the upsampled one.
+
+    Example:
+        >>> f, u = keras.Input((64, 64, 8)), keras.Input((56, 56, 8))
+        >>> tuple(copy_and_crop(f, u, level=1).shape)
+        (None, 56, 56, 16)
+    """
+    crop = []
+    for axis in (1, 2):
+        big, small = features.shape[axis], upsampled.shape[axis]
+        if big is None or small is None:
+            crop.append((0, 0))
+            continue
+        if big < small:
+            raise bad_input(
+                f"copy and crop at level {level}",
+                f"a contracting map of {big} pixels and an upsampled map of {small}",
+                "the contracting map to be at least as large",
+                "Check the input size with sprint19_unet.sizes.unet_output_size.",
+            )
+        crop.append(((big - small) // 2, big - small - (big - small) // 2))
+    if any(sum(pair) for pair in crop):
+        features = layers.Cropping2D(tuple(crop), name=f"expanding{level}_crop")(features)
+    return layers.Concatenate(axis=-1, name=f"expanding{level}_copy_concat")([features, upsampled])
+
+
+def expanding_block(
+    x,
+    features,
+    filters: int,
+    level: int,
+    padding: str = "same",
+    batch_norm: bool = False,
+    up_mode: str = "transpose",
+):
+    """One level of the expanding path: up-conv, copy and crop, two 3×3 conv + ReLU.
+
+    Args:
+        x: input tensor from the level below.
+        features: the feature map of contracting level ``level``.
+        filters: channels at this level (half of ``x``'s).
+        level: level number; pairs with ``contracting{level}``.
+        padding: ``"valid"`` or ``"same"``.
+        batch_norm: add BatchNormalization.
+        up_mode: see :func:`up_conv`.
+
+    Returns:
+        The output tensor.
+
+    Example:
+        >>> x, f = keras.Input((8, 8, 32)), keras.Input((16, 16, 16))
+        >>> tuple(expanding_block(x, f, 16, level=1).shape)
+        (None, 16, 16, 16)
+    """
+    upsampled = up_conv(x, filters, level, up_mode)
+    x = copy_and_crop(features, upsampled, level)
+    return conv_block(x, filters, f"expanding{level}", padding, batch_norm)
+
+
+def output_head(x, num_classes: int):
+    """The final 1×1 convolution and the per-pixel activation.
+
+    Sigmoid for ``num_classes == 1`` (binary masks, e.g. TGS salt), softmax over
+    the class channel otherwise (probabilities sum to 1 at every pixel). The
+    activation runs in float32 so mixed precision keeps a stable output.
+
+    Args:
+        x: input tensor (64 channels in the paper).
+        num_classes: number of output channels.
+
+    Returns:
+        The probability map (batch, height, width, num_classes).
+
+    Example:
+        >>> tuple(output_head(keras.Input((16, 16, 8)), 2).shape)
+        (None, 16, 16, 2)
+    """
+    x = layers.Conv2D(num_classes, 1, kernel_initializer="glorot_uniform", name="output_conv1x1")(x)
+    activation = "sigmoid" if num_classes == 1 else "softmax"
+    return layers.Activation(activation, dtype="float32", name=f"output_{activation}")(x)
+
+
+# === Argument checks ===
+
+
+def _check_positive_int(name: str, value, minimum: int, fix: str) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise bad_input(name, repr(value), f"an integer >= {minimum}", fix)
+
+
+def _check_input_shape(input_shape, depth: int, padding: str) -> tuple:
+    if not isinstance(input_shape, (tuple, list)) or len(input_shape) != 3:
+        raise bad_input(
+            "input_shape",
+            repr(input_shape),
+            "(height, width, channels) for one image, without the batch axis",
+            "Pass e.g. input_shape=(128, 128, 1) for grayscale 128×128 tiles.",
+        )
+    height, width, channels = input_shape
+    _check_positive_int(
+        "input_shape channels", channels, 1, "Use 1 for grayscale (TGS, ISBI) or 3 for RGB images."
+    )
+    for axis_name, size in (("height", height), ("width", width)):
+        if size is None:
+            if padding == "valid":
+                raise bad_input(
+                    f"input_shape {axis_name}",
+                    "None",
+                    "a fixed size with padding='valid' (the crops in copy and crop depend on it)",
+                    "Pass a size such as 572, or use padding='same' for any size.",
+                )
+            continue
+        _check_positive_int(f"input_shape {axis_name}", size, 1, "Pass a positive image size.")
+        try:
+            unet_output_size(size, depth, padding)
+        except Sprint19Error as error:
+            raise Sprint19Error(f"input_shape {axis_name}: {error}") from None
+    return tuple(input_shape)
+
+
+# === The network ===
+
+
+def build_unet(
+    input_shape=(128, 128, 1),
+    num_classes: int = 1,
+    base_filters: int = 64,
+    depth: int = 4,
+    padding: str = "same",
+    batch_norm: bool = False,
+    dropout: float = 0.0,
+    up_mode: str = "transpose",
+    name: str = "unet",
+) -> keras.Model:
+    """Build a U-Net as a functional ``keras.Model``.
+
+    Args:
+        input_shape: ``(height, width, channels)``; height and width must pass
+            :func:`sprint19_unet.sizes.is_valid_input_size` (e.g. 128 for 'same',
+            572 for 'valid'); None allows any size with 'same' padding.
+        num_classes: 1 → sigmoid output (binary mask); ≥ 2 → softmax over classes.
+        base_filters: channels of the first level (64 in the paper); doubled at
+            each level down.
+        depth: number of max poolings (4 in the paper).
+        padding: ``"same"`` (output size = input size; our default for TGS) or
+            ``"valid"`` (the paper: output smaller than input, copy and crop).
+        batch_norm: BatchNormalization after every 3×3 convolution (not in the paper).
+        dropout: rate of the dropout layers "at the end of the contracting path"
+            (after the deepest contracting level and the bottleneck); 0 for none.
+        up_mode: ``"transpose"`` (paper's 2×2 up-conv) or ``"resize"``.
+        name: model name.
+
+    Returns:
+        The model; its output is (batch, out_height, out_width, num_classes) probabilities.
+
+    Raises:
+        Sprint19Error: for a bad argument or an impossible input size (the
+            message names the nearest valid sizes).
+
+    Example:
+        >>> model = build_unet((128, 128, 1), num_classes=3, base_filters=8)
+        >>> model.output_shape
+        (None, 128, 128, 3)
+    """
+    check_depth(depth)
+    check_padding(padding)
+    _check_positive_int("num_classes", num_classes, 1, "Use 1 for a binary mask, or the number of classes.")
+    _check_positive_int("base_filters", base_filters, 1, "Use 64 as in the paper, or 16 for a fast CPU model.")
+    if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) or not 0.0 <= dropout < 1.0:
+        raise bad_input("dropout", repr(dropout), "a rate in [0, 1)", "Use 0.0 for none or 0.5 as in the paper.")
+    if up_mode not in UP_MODES:
+        raise bad_input("up_mode", repr(up_mode), f"one of {UP_MODES}", "Use 'transpose' as in the paper.")
+    if not isinstance(batch_norm, bool):
+        raise bad_input("batch_norm", repr(batch_norm), "True or False", "Pass batch_norm=True or False.")
+    input_shape = _check_input_shape(input_shape, depth, padding)
+
+    inputs = keras.Input(shape=input_shape, name="image")
+
+    # === Contracting path ===
+    copied_features = []
+    x = inputs
+    for level in range(1, depth + 1):
+        level_dropout = dropout if level == depth else 0.0
+        features, x = contracting_block(
+            x, base_filters * 2 ** (level - 1), level, padding, batch_norm, level_dropout
+        )
+        copied_features.append(features)
+
+    # === Bottleneck ===
+    x = bottleneck(x, base_filters * 2**depth, padding, batch_norm, dropout)
+
+    # === Expanding path ===
+    for level in range(depth, 0, -1):
+        x = expanding_block(
+            x, copied_features[level - 1], base_filters * 2 ** (level - 1), level, padding, batch_norm, up_mode
+        )
+
+    # === 1×1 output convolution ===
+    outputs = output_head(x, num_classes)
+    return keras.Model(inputs, outputs, name=name)
+
+
+def paper_unet() -> keras.Model:
+    """Exactly the network of Figure 1 of the paper.
+
+    572×572×1 input tile, unpadded convolutions, 64 → 1024 channels, dropout 0.5
+    at the end of the contracting path, 2×2 up-convolutions, a 1×1 convolution to
+    2 classes with softmax: output 388×388×2, 23 convolutional layers and
+    31,030,658 parameters.
+
+    Returns:
+        The model.
+
+    Example:
+        >>> m = paper_unet()
+        >>> m.output_shape, m.count_params()
+        ((None, 388, 388, 2), 31030658)
+    """
+    return build_unet(
+        (572, 572, 1),
+        num_classes=2,
+        base_filters=64,
+        depth=4,
+        padding="valid",
+        dropout=0.5,
+        name="paper_unet",
+    )
+
+
+def count_conv_layers(model: keras.Model) -> int:
+    """Count the convolutional layers (3×3, 1×1 and 2×2 up-convolutions).
+
+    The paper's count is 23: 18 3×3 convolutions, 4 up-convolutions, 1 1×1.
+
+    Args:
+        model: a Keras model.
+
+    Returns:
+        The number of ``Conv2D`` and ``Conv2DTranspose`` layers.
+
+    Example:
+        >>> count_conv_layers(paper_unet())
+        23
+    """
+    return sum(isinstance(layer, (layers.Conv2D, layers.Conv2DTranspose)) for layer in model.layers)

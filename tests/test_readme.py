@@ -1,0 +1,32 @@
+"""README's quick start is exactly two command lines, and CI runs the second one."""
+
+import re
+
+from conftest import PROJECT_ROOT
+
+
+def _quick_start_lines():
+    readme = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Quick start", 1)[1]
+    block = re.search(r"```bash\n(.*?)```", section, re.S).group(1)
+    return [line for line in block.splitlines() if line.strip()]
+
+
+def test_quick_start_has_exactly_two_command_lines():
+    lines = _quick_start_lines()
+    assert len(lines) == 2
+    assert lines[0].endswith("-m sprint19_unet demo")
+    assert lines[1].endswith("-m pytest")
+
+
+def test_ci_runs_the_readme_test_command_word_for_word():
+    ci_lines = (PROJECT_ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()
+    assert _quick_start_lines()[1] in ci_lines
+
+
+def test_requirements_keep_the_gpu_capable_tensorflow():
+    requirements = (PROJECT_ROOT / "requirements.txt").read_text(encoding="utf-8")
+    names = [re.split(r"[<>=!~ ]", line)[0] for line in requirements.splitlines() if line and not line.startswith("#")]
+    assert "tensorflow" in names and "tensorflow-cpu" not in names
+    assert "keras" in names
+    assert "==" not in requirements  # ranges, not pins

@@ -4,31 +4,75 @@ The public names are importable from here::
 
     import sprint19_unet as s19
     model = s19.paper_unet()          # 572×572×1 → 388×388×2, 31,030,658 parameters
-    model = s19.build_unet((128, 128, 1), base_filters=16)
+    data = s19.load_tgs("data/tgs")   # Kaggle TGS Salt layout
+    score = s19.kaggle_tgs_score(true_masks, predicted_masks)
+
+Names are loaded on first use (PEP 562), so ``import sprint19_unet`` and the
+NumPy-only modules (data, RLE, augmentation) do not wait for Keras to import.
 """
 
-from sprint19_unet.errors import Sprint19Error
-from sprint19_unet.model import (
-    bottleneck,
-    build_unet,
-    contracting_block,
-    copy_and_crop,
-    count_conv_layers,
-    expanding_block,
-    output_head,
-    paper_unet,
-    up_conv,
-)
-from sprint19_unet.sizes import (
-    input_size_for_output,
-    is_valid_input_size,
-    nearest_valid_input_sizes,
-    unet_output_size,
-)
-from sprint19_unet.transposed import (
-    conv2d_transpose,
-    conv2d_transpose_by_zero_insertion,
-    conv2d_transpose_output_size,
-)
+from __future__ import annotations
+
+import importlib
+
+from sprint19_unet.errors import Sprint19Error, bad_input
 
 __version__ = "0.1.0"
+
+# public name → module that defines it
+_EXPORTS = {
+    "model": [
+        "build_unet", "paper_unet", "contracting_block", "bottleneck", "up_conv", "copy_and_crop",
+        "expanding_block", "output_head", "conv_block", "count_conv_layers",
+    ],
+    "sizes": ["unet_output_size", "is_valid_input_size", "nearest_valid_input_sizes", "input_size_for_output"],
+    "transposed": ["conv2d_transpose", "conv2d_transpose_by_zero_insertion", "conv2d_transpose_output_size"],
+    "rle": ["encode_rle", "decode_rle"],
+    "images": ["read_image", "read_mask", "write_png", "read_tiff_stack", "write_tiff_stack"],
+    "data": [
+        "SegmentationData", "load_tgs", "write_tgs_layout", "load_folder_pairs", "load_tiff_stacks",
+        "describe_dataset", "format_description",
+    ],
+    "synthetic": ["make_salt_dataset", "make_shapes_dataset", "write_salt_sample", "shapes_class_names", "CLASS_NAMES"],
+    "prepare": [
+        "pad_to_size", "crop_to_size", "resize_images", "resize_masks", "mirror_pad_for_valid",
+        "coverage_classes", "stratified_split",
+    ],
+    "augment": ["AugmentConfig", "augment_pair", "augment_batch", "elastic_deform", "elastic_displacement"],
+    "batches": ["SegmentationBatches"],
+    "losses": [
+        "get_loss", "dice_loss", "bce_dice_loss", "binary_focal_loss", "lovasz_hinge",
+        "weighted_crossentropy", "DiceLoss", "BCEDiceLoss", "BinaryFocalLoss", "LovaszHinge", "WeightedCrossentropy",
+    ],
+    "metrics": [
+        "iou_score", "dice_coefficient", "pixel_accuracy", "per_class_iou", "per_class_dice", "mean_iou", "mean_dice",
+        "ThresholdedIoU", "Dice", "TgsScore", "kaggle_tgs_score", "kaggle_tgs_image_scores",
+        "isbi_pixel_error", "isbi_rand_error",
+    ],
+    "weight_map": ["unet_weight_map", "weight_maps", "class_balance_weights", "stack_label_and_weight"],
+    "config": ["TrainConfig"],
+    "train": ["train", "load_training_data", "split_data", "build_and_compile"],
+    "predict": ["predict_probabilities", "predict_masks", "predict_overlap_tile", "probabilities_to_masks", "tune_threshold"],
+    "submission": ["write_submission", "read_submission"],
+    "evaluate": ["segmentation_report"],
+    "estimate": ["load_model", "predict_to_files", "evaluate_model"],
+    "sanity": ["check_training_masks", "check_predictions", "predict_nothing_score", "overfit_one_batch"],
+    "plots": ["plot_predictions", "plot_history", "overlay"],
+    "live": ["LivePredictions"],
+}
+_MODULE_OF = {name: module for module, names in _EXPORTS.items() for name in names}
+
+__all__ = ["Sprint19Error", "bad_input", *_MODULE_OF]
+
+
+def __getattr__(name: str):
+    module = _MODULE_OF.get(name)
+    if module is None:
+        raise AttributeError(f"module 'sprint19_unet' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"sprint19_unet.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(__all__)

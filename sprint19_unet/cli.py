@@ -9,6 +9,9 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import time
+
+_STARTED = time.perf_counter()  # the demo counts start-up time too
 
 from sprint19_unet.errors import Sprint19Error
 
@@ -66,21 +69,182 @@ def _run_summary(args) -> int:
 def _add_demo(subparsers) -> None:
     parser = subparsers.add_parser(
         "demo",
-        help="the one-minute demo on embedded synthetic data",
-        description="Build the default TGS-size U-Net and print its layer table.",
+        help="the one-minute demo: train on synthetic salt data, show predictions",
+        description=(
+            "Generate TGS-like synthetic data, train a small U-Net, evaluate it on held-out images, "
+            "save a figure (image / truth / prediction) and print IoU and the Kaggle metric. "
+            "The last line is machine-readable."
+        ),
     )
+    parser.add_argument("--out", default="demo_output", help="folder for the figure and the run (default demo_output)")
+    parser.add_argument("--seed", type=int, default=0, help="one seed for data, split and weights (default 0)")
+    parser.add_argument("--epochs", type=int, default=None, help="override the demo's number of epochs")
     parser.set_defaults(run=_run_demo)
 
 
 def _run_demo(args) -> int:
-    from sprint19_unet.model import build_unet, count_conv_layers
+    from sprint19_unet.demo import run_demo
 
-    model = build_unet((128, 128, 1))
-    model.summary(line_length=110)
-    print(
-        f"input {model.input_shape[1:]} → output {model.output_shape[1:]}, "
-        f"{count_conv_layers(model)} convolutional layers, {model.count_params():,} parameters"
+    result = run_demo(out_dir=args.out, seed=args.seed, epochs=args.epochs, log=print, started=_STARTED)
+    print(f"iou={result['iou']:.3f} tgs_score={result['tgs_score']:.3f} seconds={result['seconds']:.1f}")
+    return 0
+
+
+# === train ===
+
+
+def _add_train(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "train",
+        help="train a U-Net (checkpoints, history, resume)",
+        description=(
+            "Train a U-Net. Defaults come from TrainConfig; --config reads a JSON file of fields, "
+            "and the options below override it. Writes model.keras, history.csv, config.json and "
+            "resume/ into --output-dir."
+        ),
     )
+    parser.add_argument("--config", help="JSON file with TrainConfig fields (e.g. a run's config.json)")
+    parser.add_argument("--resume", action="store_true", help="continue the run in --output-dir from its last epoch")
+    options = {
+        "data": (str, "'synthetic', 'shapes', a Kaggle TGS folder, or a folder with images/ and masks/"),
+        "output_dir": (str, "run directory"),
+        "num_samples": (int, "synthetic data: number of images"),
+        "epochs": (int, "maximum number of epochs"),
+        "batch_size": (int, "images per step"),
+        "learning_rate": (float, "initial learning rate"),
+        "input_size": (int, "model input side (TGS 101 is padded to 128)"),
+        "padding": (str, "'same' or 'valid'"),
+        "base_filters": (int, "channels of the first level (paper 64)"),
+        "depth": (int, "number of poolings (paper 4)"),
+        "num_classes": (int, "1 = binary mask; ≥ 2 = softmax"),
+        "dropout": (float, "dropout at the end of the contracting path"),
+        "loss": (str, "bce, dice, bce_dice, focal, lovasz, sparse_cce, weighted_cce"),
+        "optimizer": (str, "adam, adamw or sgd"),
+        "seed": (int, "random seed"),
+        "mixed_precision": (str, "float32, mixed_float16 or mixed_bfloat16"),
+        "foreground": (int, "folder masks: the value that is foreground (ISBI membrane: 0)"),
+    }
+    for name, (kind, text) in options.items():
+        parser.add_argument("--" + name.replace("_", "-"), dest=name, type=kind, default=None, help=text)
+    parser.add_argument("--no-augment", dest="augment", action="store_false", default=None, help="no augmentation")
+    parser.add_argument("--no-batch-norm", dest="batch_norm", action="store_false", default=None, help="no BatchNorm")
+    parser.add_argument("--tensorboard", action="store_true", default=None, help="also write TensorBoard logs")
+    parser.set_defaults(run=_run_train)
+
+
+def _config_from_args(args):
+    from sprint19_unet.config import TrainConfig
+
+    config = TrainConfig.from_json(args.config) if args.config else TrainConfig()
+    skip = {"config", "resume", "run"}
+    changes = {key: value for key, value in vars(args).items() if key not in skip and value is not None}
+    return config.replace(**changes)
+
+
+def _run_train(args) -> int:
+    from sprint19_unet.train import train
+
+    config = _config_from_args(args)
+    _, history = train(config, resume=args.resume)
+    best = {key: max(values) for key, values in history.items() if key.startswith("val_") and "loss" not in key}
+    summary = " ".join(f"best_{key}={value:.4f}" for key, value in sorted(best.items()))
+    print(f"trained {len(history.get('epoch', []))} epochs into {config.output_dir}: {summary}")
+    return 0
+
+
+# === predict and evaluate ===
+
+
+def _add_predict(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "predict",
+        help="estimate masks: PNGs into a folder, or a Kaggle submission CSV",
+        description=(
+            "Predict masks for a folder of images, or for the test set of a Kaggle TGS folder. "
+            "--out ending in .csv writes a Kaggle submission; otherwise one PNG mask per image."
+        ),
+    )
+    parser.add_argument("--model", required=True, help="a model.keras written by train")
+    parser.add_argument("--data", required=True, help="a Kaggle TGS folder (uses test/images) or a folder of images")
+    parser.add_argument("--out", required=True, help="submission.csv, or a folder for PNG masks")
+    parser.add_argument("--threshold", type=float, default=0.5, help="probability threshold (default 0.5)")
+    parser.add_argument("--tta", action="store_true", help="average with the horizontally flipped prediction")
+    parser.add_argument("--batch-size", type=int, default=16, help="images per prediction batch")
+    parser.set_defaults(run=_run_predict)
+
+
+def _run_predict(args) -> int:
+    from sprint19_unet.estimate import predict_to_files
+
+    written = predict_to_files(args.model, args.data, args.out, threshold=args.threshold, tta=args.tta,
+                               batch_size=args.batch_size)
+    print(f"wrote {written}")
+    return 0
+
+
+def _add_evaluate(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "evaluate",
+        help="score a model on labelled data (IoU, Dice, Kaggle metric)",
+        description="Predict a labelled set and print IoU, Dice, pixel accuracy and the Kaggle TGS score.",
+    )
+    parser.add_argument("--model", required=True, help="a model.keras written by train")
+    parser.add_argument("--data", required=True, help="'synthetic', a Kaggle TGS folder, or images/ + masks/ folder")
+    parser.add_argument("--threshold", type=float, default=0.5, help="probability threshold (default 0.5)")
+    parser.add_argument("--tta", action="store_true", help="average with the horizontally flipped prediction")
+    parser.add_argument("--foreground", type=int, default=None, help="folder masks: the foreground value")
+    parser.set_defaults(run=_run_evaluate)
+
+
+def _run_evaluate(args) -> int:
+    from sprint19_unet.estimate import evaluate_model
+
+    report = evaluate_model(args.model, args.data, threshold=args.threshold, tta=args.tta, foreground=args.foreground)
+    for key, value in report.items():
+        print(f"{key}: {value}" if isinstance(value, list) else f"{key}: {value:.4f}")
+    return 0
+
+
+# === data ===
+
+
+def _add_data(subparsers) -> None:
+    parser = subparsers.add_parser("data", help="write a synthetic sample, or describe a data folder")
+    commands = parser.add_subparsers(title="data commands", metavar="DATA_COMMAND")
+    commands.required = True
+    sample = commands.add_parser(
+        "sample",
+        help="write synthetic TGS-like data in the exact Kaggle layout",
+        description="Write train/images, train/masks, test/images, train.csv and depths.csv, like the Kaggle download.",
+    )
+    sample.add_argument("--out", required=True, help="folder to write (must be empty or absent)")
+    sample.add_argument("--n", type=int, default=400, help="training images (default 400)")
+    sample.add_argument("--test-n", type=int, default=100, help="test images (default 100)")
+    sample.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    sample.set_defaults(run=_run_data_sample)
+    describe = commands.add_parser(
+        "describe",
+        help="counts, sizes, mask values, empty masks and coverage of a data folder",
+        description="Describe a Kaggle TGS folder or a folder with images/ and masks/ — the first thing to "
+        "look at when predictions come out all black.",
+    )
+    describe.add_argument("path", help="the data folder")
+    describe.add_argument("--foreground", type=int, default=None, help="folder masks: the foreground value")
+    describe.set_defaults(run=_run_data_describe)
+
+
+def _run_data_sample(args) -> int:
+    from sprint19_unet.synthetic import write_salt_sample
+
+    root = write_salt_sample(args.out, n=args.n, test_n=args.test_n, seed=args.seed)
+    print(f"wrote {args.n} training and {args.test_n} test images in Kaggle TGS layout to {root}")
+    return 0
+
+
+def _run_data_describe(args) -> int:
+    from sprint19_unet.data import describe_dataset, format_description
+
+    print(format_description(describe_dataset(args.path, foreground=args.foreground)))
     return 0
 
 
@@ -103,7 +267,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     subparsers = parser.add_subparsers(title="commands", metavar="COMMAND")
     subparsers.required = True
-    for add in (_add_demo, _add_summary):
+    for add in (_add_demo, _add_train, _add_predict, _add_evaluate, _add_summary, _add_data):
         add(subparsers)
     return parser
 

@@ -308,6 +308,7 @@ def build_unet(
     batch_norm: bool = False,
     dropout: float = 0.0,
     up_mode: str = "transpose",
+    input_standardization: tuple[float, float] | None = None,
     name: str = "unet",
 ) -> keras.Model:
     """Build a U-Net as a functional ``keras.Model``.
@@ -326,6 +327,9 @@ def build_unet(
         dropout: rate of the dropout layers "at the end of the contracting path"
             (after the deepest contracting level and the bottleneck); 0 for none.
         up_mode: ``"transpose"`` (paper's 2×2 up-conv) or ``"resize"``.
+        input_standardization: ``(mean, std)`` of the training images; the model
+            then starts with a parameter-free ``Rescaling`` layer computing
+            ``(x − mean) / std``, so it takes raw [0, 1] images at predict time too.
         name: model name.
 
     Returns:
@@ -353,10 +357,16 @@ def build_unet(
     input_shape = _check_input_shape(input_shape, depth, padding)
 
     inputs = keras.Input(shape=input_shape, name="image")
+    x = inputs
+    if input_standardization is not None:
+        mean, std = (float(value) for value in input_standardization)
+        if not std > 0:
+            raise bad_input("input_standardization", repr(input_standardization), "(mean, std) with std > 0",
+                            "Pass the mean and standard deviation of the training images.")
+        x = layers.Rescaling(1.0 / std, offset=-mean / std, name="input_standardization")(x)
 
     # === Contracting path ===
     copied_features = []
-    x = inputs
     for level in range(1, depth + 1):
         level_dropout = dropout if level == depth else 0.0
         features, x = contracting_block(

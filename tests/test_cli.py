@@ -42,3 +42,103 @@ def test_unknown_command_is_rejected():
     with pytest.raises(SystemExit) as exit_info:
         build_parser().parse_args(["fly"])
     assert exit_info.value.code == 2
+
+
+def test_every_public_name_resolves():
+    import sprint19_unet as s19
+
+    missing = [name for name in s19.__all__ if not hasattr(s19, name)]
+    assert missing == []
+
+
+# === The Problem 1 workflow through the CLI: sample → describe → train → evaluate → predict ===
+
+
+@pytest.fixture(scope="module")
+def workflow(tmp_path_factory):
+    root = tmp_path_factory.mktemp("cli")
+    sample = root / "sample"
+    assert run_cli("data", "sample", "--out", str(sample), "--n", "40", "--test-n", "6").returncode == 0
+    trained = run_cli(
+        "train", "--data", str(sample), "--output-dir", str(root / "run"), "--epochs", "1",
+        "--base-filters", "4", "--depth", "2", "--batch-size", "8", "--no-augment",
+    )
+    assert trained.returncode == 0, trained.stderr[-2000:]
+    return root, sample, trained
+
+
+def test_data_sample_writes_the_kaggle_layout(workflow):
+    _, sample, _ = workflow
+    assert len(list((sample / "train" / "images").glob("*.png"))) == 40
+    assert len(list((sample / "test" / "images").glob("*.png"))) == 6
+    assert (sample / "train.csv").read_text().startswith("id,rle_mask")
+    assert (sample / "depths.csv").read_text().startswith("id,z")
+
+
+def test_data_describe(workflow):
+    _, sample, _ = workflow
+    result = run_cli("data", "describe", str(sample))
+    assert result.returncode == 0 and "40" in result.stdout and "empty" in result.stdout.lower()
+
+
+def test_train_prints_the_best_scores(workflow):
+    root, _, trained = workflow
+    assert "trained 1 epochs into" in trained.stdout and "best_val_tgs_score=" in trained.stdout
+    assert (root / "run" / "model.keras").is_file()
+
+
+def test_evaluate_prints_the_metrics(workflow):
+    root, sample, _ = workflow
+    result = run_cli("evaluate", "--model", str(root / "run" / "model.keras"), "--data", str(sample))
+    assert result.returncode == 0, result.stderr[-2000:]
+    for key in ("iou:", "dice:", "pixel_accuracy:", "tgs_score:"):
+        assert key in result.stdout
+
+
+def test_predict_writes_a_valid_submission_and_mask_folder(workflow):
+    from sprint19_unet.submission import read_submission
+
+    root, sample, _ = workflow
+    csv_path = root / "submission.csv"
+    result = run_cli("predict", "--model", str(root / "run" / "model.keras"), "--data", str(sample), "--out", str(csv_path), "--tta")
+    assert result.returncode == 0, result.stderr[-2000:]
+    ids, masks = read_submission(csv_path)
+    assert sorted(ids) == sorted(p.stem for p in (sample / "test" / "images").glob("*.png"))
+    assert masks.shape == (6, 101, 101, 1)
+    folder = root / "masks"
+    for _ in range(2):  # re-running over an existing output is safe
+        result = run_cli("predict", "--model", str(root / "run" / "model.keras"), "--data", str(sample), "--out", str(folder))
+        assert result.returncode == 0, result.stderr[-2000:]
+    assert len(list(folder.glob("*.png"))) == 6
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (("train", "--data", "/nonexistent/folder"), "data '/nonexistent/folder': expected"),
+    (("train", "--epochs", "0"), "config field 'epochs': expected an integer >= 1; received 0"),
+    (("train", "--loss", "hinge"), "config field 'loss': expected one of"),
+    (("predict", "--model", "/nonexistent.keras", "--data", ".", "--out", "x.csv"), "model '/nonexistent.keras': expected a .keras model file"),
+    (("data", "describe", "/nonexistent"), "/nonexistent"),
+])
+def test_user_errors_exit_2_with_one_line(args, message):
+    result = run_cli(*args)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.startswith("sprint19-unet: error:")]
+    assert len(errors) == 1 and message in errors[0]
+
+
+def test_model_file_that_is_not_a_model(tmp_path):
+    fake = tmp_path / "model.keras"
+    fake.write_text("not a zip")
+    result = run_cli("evaluate", "--model", str(fake), "--data", "synthetic")
+    assert result.returncode == 2 and "not a .keras archive" in result.stderr
+
+
+def test_demo_runs_and_ends_with_a_machine_readable_line(tmp_path):
+    result = run_cli("demo", "--out", str(tmp_path / "demo"), "--epochs", "1")
+    assert result.returncode == 0, result.stderr[-2000:]
+    last = result.stdout.strip().splitlines()[-1]
+    fields = dict(item.split("=") for item in last.split())
+    assert sorted(fields) == ["iou", "seconds", "tgs_score"]
+    assert 0.0 <= float(fields["iou"]) <= 1.0 and float(fields["seconds"]) > 0
+    assert (tmp_path / "demo" / "demo_predictions.png").stat().st_size > 1000

@@ -186,3 +186,14 @@ def test_tgs_size_rejected_with_nearest_sizes_valid_padding():
 def test_128_rejected_in_valid_mode_names_the_pooling():
     with pytest.raises(Sprint19Error, match=r"max pooling after contracting level \d would see an odd size"):
         build_unet((128, 128, 1), padding="valid")
+
+
+def test_input_standardization_is_a_parameter_free_first_layer():
+    plain = build_unet((32, 32, 1), base_filters=4, depth=2)
+    standardized = build_unet((32, 32, 1), base_filters=4, depth=2, input_standardization=(0.5, 0.25))
+    assert standardized.count_params() == plain.count_params()
+    layer = standardized.get_layer("input_standardization")
+    x = np.full((1, 32, 32, 1), 0.75, "float32")
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(layer(x)), 1.0)
+    with pytest.raises(Sprint19Error, match=r"input_standardization: expected \(mean, std\) with std > 0"):
+        build_unet((32, 32, 1), base_filters=4, depth=2, input_standardization=(0.5, 0.0))

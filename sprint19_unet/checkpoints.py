@@ -1,0 +1,213 @@
+"""The run directory: best model, resume checkpoint, history, written so nothing is lost.
+
+A run directory holds::
+
+    config.json         the TrainConfig that made the run
+    model.keras         the best model so far (by the monitored validation metric)
+    history.csv         one row per completed epoch
+    resume/state.json   what a resumed run needs: epochs done, history, callback counters,
+                        and the name of the checkpoint below
+    resume/epoch_NNNN.keras   the model after the last completed epoch, with optimizer state
+
+Every file is written atomically (temporary file + ``os.replace``), and
+``state.json`` is replaced only after the checkpoint it names is complete, so a
+kill at any moment leaves a consistent pair: the previous epoch's or the new one's.
+
+Example:
+    >>> import tempfile
+    >>> run = RunDirectory(tempfile.mkdtemp())
+    >>> run.load_state() is None
+    True
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import os
+from pathlib import Path
+
+import keras
+
+from sprint19_unet.atomic import atomic_path, write_text_atomically
+from sprint19_unet.errors import bad_input
+
+STATE_VERSION = 1
+
+
+class RunDirectory:
+    """Paths and atomic writers of one training run's folder.
+
+    Args:
+        path: the folder; created when first written to.
+
+    Example:
+        >>> RunDirectory("runs/demo").best_model_path.name
+        'model.keras'
+    """
+
+    def __init__(self, path: str | os.PathLike):
+        self.path = Path(path)
+        if self.path.exists() and not self.path.is_dir():
+            raise bad_input(
+                f"output directory '{self.path}'", "a file", "a folder (or a path that does not exist yet)",
+                "Choose another --output-dir.",
+            )
+        self.config_path = self.path / "config.json"
+        self.best_model_path = self.path / "model.keras"
+        self.history_path = self.path / "history.csv"
+        self.resume_dir = self.path / "resume"
+        self.state_path = self.resume_dir / "state.json"
+
+    # === Writing ===
+
+    def save_model(self, model: keras.Model, path: Path) -> None:
+        """Save a model atomically (``.keras`` format, optimizer state included)."""
+        with atomic_path(path) as temporary:
+            model.save(temporary)
+
+    def save_history(self, history: list[dict]) -> None:
+        """Write ``history.csv`` (epoch, then the logged values) atomically."""
+        columns = ["epoch"] + sorted({key for row in history for key in row if key != "epoch"})
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(history)
+        write_text_atomically(self.history_path, buffer.getvalue())
+
+    def save_resume_point(self, model: keras.Model, state: dict) -> None:
+        """Save the checkpoint of a completed epoch, then the state naming it.
+
+        Args:
+            model: the model after the epoch (with its optimizer).
+            state: JSON-ready dict; must hold ``"epoch"`` (epochs completed).
+        """
+        name = f"epoch_{state['epoch']:04d}.keras"
+        self.save_model(model, self.resume_dir / name)
+        previous = self.load_state()
+        write_text_atomically(
+            self.state_path, json.dumps({**state, "checkpoint": name, "version": STATE_VERSION}, indent=1)
+        )
+        if previous and previous.get("checkpoint") != name:
+            (self.resume_dir / previous["checkpoint"]).unlink(missing_ok=True)
+
+    # === Reading ===
+
+    def load_state(self) -> dict | None:
+        """The resume state, or None when no epoch has completed yet.
+
+        Raises:
+            Sprint19Error: when the state file exists but cannot be read.
+        """
+        if not self.state_path.exists():
+            return None
+        try:
+            state = json.loads(self.state_path.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as error:
+            raise bad_input(
+                f"resume state '{self.state_path}'", f"an unreadable file ({error})", "the JSON this package writes",
+                "Delete the run directory's resume/ folder to start over.",
+            ) from None
+        if not isinstance(state, dict) or state.get("version") != STATE_VERSION:
+            raise bad_input(
+                f"resume state '{self.state_path}'", "a file of another format", f"version {STATE_VERSION}",
+                "Delete the resume/ folder to start over.",
+            )
+        return state
+
+    def load_resume_model(self, state: dict) -> keras.Model:
+        """Load the checkpoint named by a resume state (compiled, with optimizer state)."""
+        return keras.models.load_model(self.resume_dir / state["checkpoint"])
+
+
+def _finite(logs: dict) -> bool:
+    return all(math.isfinite(float(value)) for value in logs.values())
+
+
+class RunCheckpoint(keras.callbacks.Callback):
+    """After each epoch: best model, history and resume point, all atomic.
+
+    Put it last in the callback list, so the callbacks whose counters it records
+    (early stopping, learning-rate schedule) have already seen the epoch.
+    An epoch whose logs hold NaN or Inf is not saved: the last good files stay.
+
+    Args:
+        run: the :class:`RunDirectory`.
+        monitor: the log key that picks the best model, e.g. ``"val_tgs_score"``.
+        mode: ``"max"`` or ``"min"``.
+        history: rows of the epochs already completed (from a resumed state).
+        best: the best monitored value so far (from a resumed state), or None.
+        resumable: callbacks with ``resume_state()`` / ``initial_state`` to record.
+
+    Example:
+        >>> import tempfile
+        >>> callback = RunCheckpoint(RunDirectory(tempfile.mkdtemp()), "val_loss", "min")
+        >>> callback.best is None
+        True
+    """
+
+    def __init__(self, run: RunDirectory, monitor: str, mode: str, history=(), best=None, resumable=()):
+        super().__init__()
+        self.run = run
+        self.monitor = monitor
+        self.mode = mode
+        self.history = [dict(row) for row in history]
+        self.best = best
+        self.resumable = dict(resumable)
+
+    def _improved(self, value: float) -> bool:
+        if self.best is None:
+            return True
+        return value > self.best if self.mode == "max" else value < self.best
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = {key: float(value) for key, value in (logs or {}).items()}
+        if not _finite(logs):
+            return
+        logs["learning_rate"] = float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))
+        self.history.append({"epoch": epoch + 1, **logs})
+        value = logs.get(self.monitor)
+        if value is not None and self._improved(value):
+            self.best = value
+            self.run.save_model(self.model, self.run.best_model_path)
+        self.run.save_history(self.history)
+        state = {
+            "epoch": epoch + 1,
+            "best": self.best,
+            "monitor": self.monitor,
+            "stopped_early": bool(self.model.stop_training),
+            "history": self.history,
+            "callbacks": {name: callback.resume_state() for name, callback in self.resumable.items()},
+        }
+        self.run.save_resume_point(self.model, state)
+
+
+class _ResumableMixin:
+    """Counters of a Keras callback that survive a resume."""
+
+    state_fields = ("wait", "best")
+
+    def __init__(self, *args, initial_state=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.initial_state = initial_state or {}
+
+    def on_train_begin(self, logs=None):
+        super().on_train_begin(logs)
+        for name, value in self.initial_state.items():
+            setattr(self, name, value)
+
+    def resume_state(self) -> dict:
+        values = {name: getattr(self, name) for name in self.state_fields}
+        return {name: None if value is None else float(value) for name, value in values.items()}
+
+
+class ResumableEarlyStopping(_ResumableMixin, keras.callbacks.EarlyStopping):
+    """``keras.callbacks.EarlyStopping`` whose patience counter survives a resume."""
+
+
+class ResumableReduceLROnPlateau(_ResumableMixin, keras.callbacks.ReduceLROnPlateau):
+    """``keras.callbacks.ReduceLROnPlateau`` whose counters survive a resume."""
+
+    state_fields = ("wait", "best", "cooldown_counter")

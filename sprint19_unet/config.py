@@ -1,0 +1,254 @@
+"""Training defaults in one dataclass, saved as ``config.json`` beside every model.
+
+Every field has a comment; a JSON config is validated field by field, so a typo
+or a wrong type gives one clear error instead of a surprise three epochs later.
+
+Example:
+    >>> config = TrainConfig(epochs=3, base_filters=8)
+    >>> TrainConfig.from_dict(config.to_dict()) == config
+    True
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import json
+import os
+import types
+import typing
+from pathlib import Path
+
+from sprint19_unet.atomic import write_text_atomically
+from sprint19_unet.errors import Sprint19Error, bad_input
+from sprint19_unet.losses import LOSSES
+
+LOSS_NAMES = tuple(LOSSES)
+PRECISION_POLICIES = ("float32", "mixed_float16", "mixed_bfloat16")
+OPTIMIZERS = ("adam", "adamw", "sgd")
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainConfig:
+    """Everything a training run needs; the defaults train a good TGS model on a CPU.
+
+    See the comment beside each field. Build one in Python, or from a JSON file
+    with :meth:`from_json`; :meth:`validate` runs on construction.
+
+    Raises:
+        Sprint19Error: for a field with a bad value.
+
+    Example:
+        >>> TrainConfig().input_size
+        128
+    """
+
+    # --- Data ---
+    data: str = "synthetic"  # "synthetic", a folder in Kaggle TGS layout, or a folder with images/ and masks/
+    num_samples: int = 1000  # synthetic data only: how many images to generate
+    foreground: int | None = None  # folder pairs: mask value that is foreground (ISBI membrane: 0); None = {0,1}/{0,255}
+    val_fraction: float = 0.2  # held out for validation, stratified by salt coverage
+    # --- Input size and padding ---
+    input_size: int = 128  # model input side; TGS 101×101 is reflect-padded to 128
+    padding: str = "same"  # "same" (output = input size) or "valid" (the paper's unpadded convs)
+    # --- Model ---
+    num_classes: int = 1  # 1 = binary mask with sigmoid; ≥ 2 = softmax over classes
+    base_filters: int = 16  # channels of the first level (paper: 64; 16 trains fast on a CPU)
+    depth: int = 4  # number of 2×2 max poolings (paper: 4)
+    batch_norm: bool = True  # BatchNorm after each 3×3 conv (not in the paper; trains faster)
+    dropout: float = 0.0  # dropout at the end of the contracting path (paper: 0.5)
+    up_mode: str = "transpose"  # "transpose" (paper's 2×2 up-conv) or "resize" (upsample + conv)
+    standardize: bool = True  # (x − mean) / std of the training images, as a parameter-free first layer
+    # --- Loss and optimiser ---
+    loss: str = "bce_dice"  # one of LOSS_NAMES
+    optimizer: str = "adam"  # "adam", "adamw" or "sgd" (paper: SGD, momentum 0.99)
+    learning_rate: float = 1e-3  # initial learning rate
+    lr_schedule: str = "constant"  # "constant" (with reduce-on-plateau) or "cosine" (decay to 0 over all epochs)
+    batch_size: int = 16  # images per step
+    epochs: int = 30  # upper bound; early stopping usually ends sooner
+    augment: bool = True  # paired flips, affine warps, brightness/contrast, elastic deformation
+    # --- Run control ---
+    seed: int = 0  # one seed: data split, shuffling, augmentation and initial weights
+    monitor: str = "auto"  # metric for the best checkpoint and early stopping; auto = val_tgs_score / val_iou
+    early_stopping_patience: int = 8  # epochs without improvement before stopping; 0 = never stop early
+    reduce_lr_patience: int = 4  # epochs without improvement before halving the learning rate; 0 = never
+    mixed_precision: str = "float32"  # "float32", "mixed_float16" (GPU) or "mixed_bfloat16" (TPU/modern GPU)
+    jit_compile: bool | str = "auto"  # XLA compilation: True, False or "auto" (Keras decides)
+    tensorboard: bool = False  # also write TensorBoard logs into output_dir/tensorboard
+    output_dir: str = "runs/unet"  # run directory: model.keras, history.csv, config.json, resume/
+
+    def __post_init__(self) -> None:
+        self.validate()
+
+    # === Validation ===
+
+    def validate(self) -> None:
+        """Check every field's value (types are checked by :meth:`from_dict`).
+
+        Raises:
+            Sprint19Error: naming the first bad field.
+        """
+        for name, value in self.to_dict().items():
+            _check_type(name, value, _FIELD_TYPES[name])
+        checks = [
+            ("num_samples", self.num_samples >= 2, "at least 2", "Use e.g. num_samples=1000."),
+            ("val_fraction", 0.0 < self.val_fraction < 1.0, "a fraction in (0, 1)", "Use val_fraction=0.2."),
+            ("input_size", self.input_size >= 8, "an integer >= 8", "Use input_size=128 for TGS."),
+            ("padding", self.padding in ("same", "valid"), "'same' or 'valid'", "Use padding='same'."),
+            ("num_classes", self.num_classes >= 1, "an integer >= 1", "Use 1 for a binary mask."),
+            ("base_filters", self.base_filters >= 1, "an integer >= 1", "Use 16 (fast) or 64 (paper)."),
+            ("depth", self.depth >= 1, "an integer >= 1", "Use depth=4 as in the paper."),
+            ("dropout", 0.0 <= self.dropout < 1.0, "a rate in [0, 1)", "Use 0.0 or 0.5 (paper)."),
+            ("up_mode", self.up_mode in ("transpose", "resize"), "'transpose' or 'resize'", "Use 'transpose'."),
+            ("loss", self.loss in LOSS_NAMES, f"one of {', '.join(LOSS_NAMES)}", "Use loss='bce_dice'."),
+            ("optimizer", self.optimizer in OPTIMIZERS, f"one of {', '.join(OPTIMIZERS)}", "Use 'adam'."),
+            ("learning_rate", self.learning_rate > 0, "a positive number", "Use 1e-3 for Adam."),
+            ("lr_schedule", self.lr_schedule in ("constant", "cosine"), "'constant' or 'cosine'", "Use 'constant'."),
+            ("batch_size", self.batch_size >= 1, "an integer >= 1", "Use batch_size=16."),
+            ("epochs", self.epochs >= 1, "an integer >= 1", "Use e.g. epochs=30."),
+            ("seed", self.seed >= 0, "a non-negative integer", "Use seed=0."),
+            ("early_stopping_patience", self.early_stopping_patience >= 0, "an integer >= 0", "Use 8, or 0 for never."),
+            ("reduce_lr_patience", self.reduce_lr_patience >= 0, "an integer >= 0", "Use 4, or 0 for never."),
+            (
+                "mixed_precision",
+                self.mixed_precision in PRECISION_POLICIES,
+                f"one of {', '.join(PRECISION_POLICIES)}",
+                "Use 'float32' on a CPU, 'mixed_float16' on a GPU.",
+            ),
+            ("jit_compile", self.jit_compile in (True, False, "auto"), "True, False or 'auto'", "Use 'auto'."),
+            ("output_dir", bool(self.output_dir), "a folder path", "Pass e.g. output_dir='runs/unet'."),
+        ]
+        for name, ok, expected, fix in checks:
+            if not ok:
+                raise bad_input(f"config field '{name}'", repr(getattr(self, name)), expected, fix)
+        if self.lr_schedule == "cosine" and self.reduce_lr_patience:
+            raise bad_input(
+                "config field 'reduce_lr_patience'",
+                f"{self.reduce_lr_patience} with lr_schedule='cosine'",
+                "0 (a cosine schedule sets the learning rate itself)",
+                "Pass reduce_lr_patience=0, or lr_schedule='constant'.",
+            )
+        multi_class_losses = ("sparse_cce", "weighted_cce")
+        if self.num_classes > 1 and self.loss not in multi_class_losses:
+            raise bad_input(
+                "config field 'loss'",
+                f"{self.loss!r} with num_classes={self.num_classes}",
+                "'sparse_cce' or 'weighted_cce' for a softmax (multi-class) model",
+                "Use loss='sparse_cce', or num_classes=1 for a binary mask.",
+            )
+        if self.num_classes == 1 and self.loss == "sparse_cce":
+            raise bad_input(
+                "config field 'loss'",
+                "'sparse_cce' with num_classes=1",
+                "a binary loss for a sigmoid model",
+                "Use loss='bce_dice', or num_classes >= 2 for softmax.",
+            )
+
+    # === Conversion ===
+
+    def to_dict(self) -> dict:
+        """The fields as a plain dict (JSON-ready)."""
+        return dataclasses.asdict(self)
+
+    def replace(self, **changes) -> TrainConfig:
+        """A copy with some fields changed (validated).
+
+        Example:
+            >>> TrainConfig().replace(epochs=2).epochs
+            2
+        """
+        return TrainConfig.from_dict({**self.to_dict(), **changes})
+
+    @classmethod
+    def from_dict(cls, values: dict, source: str = "config") -> TrainConfig:
+        """Build a config from a dict, checking names and types field by field.
+
+        Args:
+            values: field names to values; missing fields take their defaults.
+            source: where the values came from, for error messages (e.g. a file name).
+
+        Returns:
+            The validated config.
+
+        Raises:
+            Sprint19Error: for an unknown field (with the closest valid name) or a
+                value of the wrong type.
+
+        Example:
+            >>> TrainConfig.from_dict({"epochs": 5}).epochs
+            5
+        """
+        if not isinstance(values, dict):
+            raise bad_input(source, type(values).__name__, "a JSON object of field: value", "See TrainConfig's fields.")
+        for name, value in values.items():
+            if name not in _FIELD_TYPES:
+                close = difflib.get_close_matches(str(name), list(_FIELD_TYPES), n=1)
+                hint = f"Did you mean '{close[0]}'?" if close else f"Valid fields: {', '.join(_FIELD_TYPES)}."
+                raise bad_input(f"{source}: field '{name}'", "an unknown field", "a TrainConfig field", hint)
+            _check_type(name, value, _FIELD_TYPES[name], source)
+        return cls(**values)
+
+    @classmethod
+    def from_json(cls, path: str | os.PathLike) -> TrainConfig:
+        """Read and validate a JSON config file.
+
+        Args:
+            path: the file, e.g. ``runs/unet/config.json``.
+
+        Returns:
+            The config.
+
+        Raises:
+            Sprint19Error: for a missing file, invalid JSON, or a bad field.
+        """
+        path = Path(path)
+        try:
+            values = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise bad_input(f"config file '{path}'", "a path that does not exist", "a JSON file", "Check the path.") from None
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+            raise bad_input(
+                f"config file '{path}'", f"unreadable JSON ({error})", "a JSON object of field: value", "Fix or delete the file."
+            ) from None
+        return cls.from_dict(values, source=f"config file '{path}'")
+
+    def save(self, path: str | os.PathLike) -> Path:
+        """Write the config as JSON, atomically.
+
+        Returns:
+            The path written.
+        """
+        return write_text_atomically(path, json.dumps(self.to_dict(), indent=2) + "\n")
+
+
+_FIELD_TYPES = {field.name: typing.get_type_hints(TrainConfig)[field.name] for field in dataclasses.fields(TrainConfig)}
+
+
+def _type_name(expected) -> str:
+    args = typing.get_args(expected)
+    if args:
+        return " or ".join("null" if a is type(None) else a.__name__ for a in args)
+    return expected.__name__
+
+
+def _matches(value, expected) -> bool:
+    if typing.get_origin(expected) in (typing.Union, types.UnionType):
+        return any(_matches(value, option) for option in typing.get_args(expected))
+    if expected is type(None):
+        return value is None
+    if expected is bool:
+        return isinstance(value, bool)
+    if expected is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if expected is float:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    return isinstance(value, expected)
+
+
+def _check_type(name: str, value, expected, source: str = "config") -> None:
+    if not _matches(value, expected):
+        raise Sprint19Error(
+            f"{source}: field '{name}': expected {_type_name(expected)}; "
+            f"received {value!r} ({type(value).__name__}). Fix the value's type, e.g. {name}="
+            f"{TrainConfig.__dataclass_fields__[name].default!r}."
+        )

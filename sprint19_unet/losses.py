@@ -1,0 +1,547 @@
+"""Losses for binary and multi-class segmentation, in ``keras.ops`` only.
+
+Every loss here runs on the TensorFlow, JAX and PyTorch backends and is registered
+with Keras (package ``"sprint19_unet"``), so a model compiled with it saves and
+loads with plain ``keras.models.load_model(path)``.
+
+Each loss is first a pure function of ``(y_true, y_pred)`` returning one value
+per pixel or per image (Keras averages them), then a ``keras.losses.Loss`` class
+that stores its options in ``get_config()``. :func:`get_loss` gives a loss by
+short name:
+
+* ``"bce"`` — binary cross-entropy (Keras's ``BinaryCrossentropy``), per pixel;
+* ``"dice"`` — soft Dice loss, 1 − soft Dice (:class:`DiceLoss`), per image;
+* ``"bce_dice"`` — BCE + Dice (:class:`BCEDiceLoss`), per image;
+* ``"focal"`` — binary focal loss, Lin et al. 2017 (:class:`BinaryFocalLoss`), per pixel;
+* ``"lovasz"`` — Lovász hinge, Berman et al. 2018 (:class:`LovaszHinge`), per image;
+* ``"sparse_cce"`` — softmax cross-entropy (Keras's ``SparseCategoricalCrossentropy``), per pixel;
+* ``"weighted_cce"`` — the paper's weight-map cross-entropy (:class:`WeightedCrossentropy`), per pixel.
+
+**Weight maps (paper Eq. 2).** :class:`WeightedCrossentropy` reads the per-pixel
+weights from an extra channel of ``y_true``: ``y_true[..., 0]`` is the label (0/1
+for a one-channel sigmoid output, the class index for a C-channel softmax output)
+and ``y_true[..., 1]`` is the weight (build it with
+:func:`sprint19_unet.weight_map.stack_label_and_weight`). Packing the weights
+into the targets keeps them aligned with the masks through augmentation,
+generators, ``tf.data`` and ``model.fit`` / ``evaluate`` on every backend, with no
+change to the training loop. Given plain labels instead (one channel, or no
+channel axis) it is the ordinary cross-entropy per pixel, so
+``model.fit(x, masks, sample_weight=weights)`` with weights of shape
+``(N, H, W)`` is an equivalent route. The binary metrics of
+:mod:`sprint19_unet.metrics` read the label channel of a packed ``y_true``; other
+metrics (e.g. ``keras.metrics.BinaryIoU``) need the ``sample_weight`` route.
+
+Example:
+    >>> import numpy as np
+    >>> loss = get_loss("bce_dice")
+    >>> y = np.array([[[1.0], [0.0]]])
+    >>> round(float(loss(y, y * 0.98 + 0.01)), 3)       # almost perfect: near 0
+    0.017
+"""
+
+from __future__ import annotations
+
+import keras
+from keras import ops
+
+from sprint19_unet import metrics
+from sprint19_unet.errors import bad_input
+
+REGISTER = keras.saving.register_keras_serializable(package="sprint19_unet")
+
+# Probabilities are clipped to [EPSILON, 1 − EPSILON] before a log (as Keras does).
+EPSILON = 1e-7
+
+
+# === Helpers ===
+
+
+def _binary_probabilities(y_true, y_pred, from_logits):
+    """Aligned float32 (y_true, probabilities, logits-or-None)."""
+    y_true, y_pred = metrics._binary_pair(y_true, y_pred, threshold=None)
+    if from_logits:
+        return y_true, ops.sigmoid(y_pred), y_pred
+    return y_true, y_pred, None
+
+
+def _flatten_images(x):
+    """(batch, …) → (batch, pixels)."""
+    return ops.reshape(x, (ops.shape(x)[0], -1))
+
+
+def _check_non_negative(name, value, fix):
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+        raise bad_input(name, repr(value), "a number >= 0", fix)
+
+
+# === Pure loss functions ===
+
+
+@REGISTER
+def binary_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0):
+    """Binary cross-entropy of every pixel (wraps ``keras.losses.binary_crossentropy``).
+
+    ``−[y·log p + (1 − y)·log(1 − p)]`` with p clipped to [1e-7, 1 − 1e-7].
+
+    Args:
+        y_true: 0/1 masks ``(batch, h, w, 1)`` or ``(batch, h, w)``.
+        y_pred: sigmoid probabilities (or logits with ``from_logits=True``), ``(batch, h, w, 1)``.
+        from_logits: ``y_pred`` holds logits.
+        label_smoothing: squeeze the labels towards 0.5 by this amount.
+
+    Returns:
+        Tensor ``(batch, h, w)``: the loss of each pixel, averaged over channels.
+
+    Example:
+        >>> import numpy as np
+        >>> value = binary_crossentropy(np.array([[[1.0], [0.0]]]), np.array([[[0.5], [0.5]]]))
+        >>> keras.ops.convert_to_numpy(value).astype(float).round(4).tolist()        # log 2 each
+        [[0.6931, 0.6931]]
+    """
+    y_true, y_pred = metrics._binary_pair(y_true, y_pred, threshold=None)
+    return keras.losses.binary_crossentropy(
+        y_true, y_pred, from_logits=from_logits, label_smoothing=label_smoothing
+    )
+
+
+@REGISTER
+def dice_loss(y_true, y_pred, smooth=1.0, from_logits=False):
+    """Soft Dice loss of each image: ``1 − soft Dice``.
+
+    ``1 − (2·Σ y·p + smooth) / (Σ y + Σ p + smooth)`` over the pixels of one image,
+    built from :func:`sprint19_unet.metrics.dice_coefficient` with ``threshold=None``.
+    ``smooth`` keeps empty masks finite (empty truth, empty prediction → 0).
+
+    Args:
+        y_true: 0/1 masks ``(batch, h, w, 1)`` or ``(batch, h, w)``.
+        y_pred: probabilities (or logits with ``from_logits=True``), same shape.
+        smooth: added to numerator and denominator.
+        from_logits: apply a sigmoid to ``y_pred`` first.
+
+    Returns:
+        Tensor ``(batch,)``.
+
+    Example:
+        >>> import numpy as np
+        >>> y = np.array([[[1.0], [1.0], [0.0]]])
+        >>> keras.ops.convert_to_numpy(dice_loss(y, y)).tolist()
+        [0.0]
+    """
+    y_true, probabilities, _ = _binary_probabilities(y_true, y_pred, from_logits)
+    return 1.0 - metrics.dice_coefficient(y_true, probabilities, threshold=None, smooth=smooth)
+
+
+@REGISTER
+def bce_dice_loss(y_true, y_pred, bce_weight=1.0, dice_weight=1.0, smooth=1.0, from_logits=False):
+    """``bce_weight · mean BCE + dice_weight · soft Dice loss``, per image.
+
+    The BCE term trains every pixel; the Dice term rewards overlap whatever the
+    size of the object, which helps with TGS images holding little salt.
+
+    Args:
+        y_true: 0/1 masks ``(batch, h, w, 1)`` or ``(batch, h, w)``.
+        y_pred: probabilities (or logits with ``from_logits=True``), same shape.
+        bce_weight: weight of the cross-entropy term.
+        dice_weight: weight of the Dice term.
+        smooth: Dice smoothing.
+        from_logits: ``y_pred`` holds logits.
+
+    Returns:
+        Tensor ``(batch,)``.
+
+    Example:
+        >>> import numpy as np
+        >>> y = np.array([[[1.0], [0.0]]])
+        >>> keras.ops.convert_to_numpy(bce_dice_loss(y, y * 0.98 + 0.01)).astype(float).round(3).tolist()
+        [0.017]
+    """
+    per_pixel = binary_crossentropy(y_true, y_pred, from_logits=from_logits)
+    bce = ops.mean(per_pixel, axis=tuple(range(1, len(per_pixel.shape))))
+    return bce_weight * bce + dice_weight * dice_loss(y_true, y_pred, smooth=smooth, from_logits=from_logits)
+
+
+@REGISTER
+def binary_focal_loss(y_true, y_pred, gamma=2.0, alpha=0.25, from_logits=False):
+    """Binary focal loss (Lin et al., 2017) of every pixel.
+
+    ``FL = −α_t · (1 − p_t)^γ · log p_t`` with ``p_t = p`` where y = 1 and
+    ``1 − p`` where y = 0, and ``α_t = α`` / ``1 − α`` likewise. γ = 0 and
+    α = None give the plain cross-entropy; larger γ down-weights easy pixels.
+
+    Args:
+        y_true: 0/1 masks ``(batch, h, w, 1)`` or ``(batch, h, w)``.
+        y_pred: probabilities (or logits with ``from_logits=True``), same shape.
+        gamma: focusing parameter γ >= 0 (paper: 2).
+        alpha: weight of the foreground class in [0, 1] (paper: 0.25), or None for no weighting.
+        from_logits: ``y_pred`` holds logits (computed with log-sigmoid, stable).
+
+    Returns:
+        Tensor ``(batch, h, w)``: the loss of each pixel, averaged over channels.
+
+    Example:
+        >>> import numpy as np
+        >>> value = binary_focal_loss(np.array([[[1.0]]]), np.array([[[0.5]]]), gamma=2.0, alpha=None)
+        >>> keras.ops.convert_to_numpy(value).astype(float).round(4).tolist()       # 0.5² · log 2
+        [[0.1733]]
+    """
+    y_true, probabilities, logits = _binary_probabilities(y_true, y_pred, from_logits)
+    if logits is not None:
+        log_p, log_not_p = ops.log_sigmoid(logits), ops.log_sigmoid(-logits)
+    else:
+        probabilities = ops.clip(probabilities, EPSILON, 1.0 - EPSILON)
+        log_p, log_not_p = ops.log(probabilities), ops.log(1.0 - probabilities)
+    cross_entropy = -(y_true * log_p + (1.0 - y_true) * log_not_p)
+    p_t = y_true * probabilities + (1.0 - y_true) * (1.0 - probabilities)
+    # maximum(·, 1e-7): a finite gradient at p_t = 1 for any γ (changes the loss by < 1e-14).
+    modulating = ops.power(ops.maximum(1.0 - p_t, EPSILON), gamma)
+    focal = modulating * cross_entropy
+    if alpha is not None:
+        focal = (y_true * alpha + (1.0 - y_true) * (1.0 - alpha)) * focal
+    return ops.mean(focal, axis=-1)
+
+
+def _lovasz_gradient(labels_sorted):
+    """Gradient of the Lovász extension of the Jaccard loss at sorted labels (batch, pixels).
+
+    With the pixels sorted by decreasing error and ``g`` the number of foreground
+    pixels: ``J_i = 1 − (g − cumsum(labels)_i) / (g + cumsum(1 − labels)_i)``, and
+    the gradient is ``J_1, J_2 − J_1, J_3 − J_2, …``. The union is never 0.
+    """
+    foreground = ops.sum(labels_sorted, axis=-1, keepdims=True)
+    intersection = foreground - ops.cumsum(labels_sorted, axis=-1)
+    union = foreground + ops.cumsum(1.0 - labels_sorted, axis=-1)
+    jaccard = 1.0 - intersection / union
+    return ops.concatenate([jaccard[:, :1], jaccard[:, 1:] - jaccard[:, :-1]], axis=-1)
+
+
+@REGISTER
+def lovasz_hinge(y_true, y_pred, from_logits=False):
+    """Lovász hinge loss (Berman, Triki, Blaschko, CVPR 2018), one value per image.
+
+    A convex surrogate of 1 − IoU that the TGS Salt winners fine-tuned with. Per
+    image, on logits ``z`` (from probabilities ``z = log p − log(1 − p)`` unless
+    ``from_logits``): hinge errors ``e = 1 − z·(2y − 1)``; sort them in decreasing
+    order (``keras.ops.argsort``); the loss is ``Σ relu(e_sorted) · ∇J`` with ∇J
+    the Lovász gradient of the Jaccard loss (``keras.ops.cumsum``, see
+    :func:`_lovasz_gradient`). An empty truth gives ``relu(max error)``.
+
+    Args:
+        y_true: 0/1 masks ``(batch, h, w, 1)`` or ``(batch, h, w)``.
+        y_pred: probabilities (or logits with ``from_logits=True``), same shape.
+        from_logits: ``y_pred`` holds logits.
+
+    Returns:
+        Tensor ``(batch,)``.
+
+    Example:
+        >>> import numpy as np
+        >>> y = np.array([[[1.0], [0.0]]])
+        >>> logits = np.array([[[2.0], [-2.0]]])        # right side of the margin: loss 0
+        >>> keras.ops.convert_to_numpy(lovasz_hinge(y, logits, from_logits=True)).tolist()
+        [0.0]
+    """
+    y_true, y_pred = metrics._binary_pair(y_true, y_pred, threshold=None)
+    if from_logits:
+        logits = y_pred
+    else:
+        probabilities = ops.clip(y_pred, EPSILON, 1.0 - EPSILON)
+        logits = ops.log(probabilities) - ops.log(1.0 - probabilities)
+    labels = _flatten_images(ops.cast(ops.greater(y_true, 0.5), logits.dtype))
+    logits = _flatten_images(logits)
+    errors = 1.0 - logits * (2.0 * labels - 1.0)
+    order = ops.argsort(-errors, axis=-1)
+    errors_sorted = ops.take_along_axis(errors, order, axis=-1)
+    labels_sorted = ops.take_along_axis(labels, order, axis=-1)
+    gradient = ops.stop_gradient(_lovasz_gradient(labels_sorted))
+    return ops.sum(ops.relu(errors_sorted) * gradient, axis=-1)
+
+
+def _split_labels_and_weights(y_true, y_pred):
+    """(labels without channel axis, weights or None) from plain or packed y_true."""
+    true_rank, pred_rank = len(y_true.shape), len(y_pred.shape)
+    if true_rank == pred_rank and y_true.shape[-1] == 2:
+        return y_true[..., 0], y_true[..., 1]
+    if true_rank == pred_rank and y_true.shape[-1] == 1:
+        return y_true[..., 0], None
+    if true_rank == pred_rank - 1:
+        return y_true, None
+    raise bad_input(
+        "y_true",
+        f"shape {tuple(y_true.shape)} for y_pred of shape {tuple(y_pred.shape)}",
+        "labels (batch, h, w) / (batch, h, w, 1), or labels and weights packed as (batch, h, w, 2) "
+        "with y_true[..., 0] = label and y_true[..., 1] = weight",
+        "Build y_true with stack_label_and_weight(masks, weight_maps(masks)); "
+        "use sparse class indices, not one-hot labels.",
+    )
+
+
+@REGISTER
+def weighted_crossentropy(y_true, y_pred, from_logits=False):
+    """The U-Net paper's weighted cross-entropy: ``w(x) · CE(x)`` for every pixel.
+
+    ``y_true`` packs the label and the weight map (Eq. 2) as two channels:
+    ``y_true[..., 0]`` = label, ``y_true[..., 1]`` = weight. The output decides
+    the cross-entropy: one channel → sigmoid / binary cross-entropy (labels 0/1);
+    C > 1 channels → softmax / sparse categorical cross-entropy (labels = class
+    indices, not one-hot). Plain labels (no weight channel) give the unweighted
+    cross-entropy, so ``sample_weight`` in ``model.fit`` can carry the weights instead.
+
+    Args:
+        y_true: ``(batch, h, w, 2)`` packed labels and weights, or plain labels
+            ``(batch, h, w)`` / ``(batch, h, w, 1)``.
+        y_pred: ``(batch, h, w, 1)`` sigmoid probabilities or ``(batch, h, w, C)``
+            softmax probabilities (logits with ``from_logits=True``).
+        from_logits: ``y_pred`` holds logits.
+
+    Returns:
+        Tensor ``(batch, h, w)``: the weighted loss of each pixel.
+
+    Example:
+        >>> import numpy as np
+        >>> y_true = np.array([[[[1.0, 10.0], [0.0, 1.0]]]])            # labels 1, 0; weights 10, 1
+        >>> y_pred = np.array([[[[0.5], [0.5]]]])
+        >>> keras.ops.convert_to_numpy(weighted_crossentropy(y_true, y_pred)).astype(float).round(3).tolist()
+        [[[6.931, 0.693]]]
+    """
+    y_true = ops.cast(ops.convert_to_tensor(y_true), "float32")
+    y_pred = ops.convert_to_tensor(y_pred)
+    channels = y_pred.shape[-1]
+    if channels is None:
+        raise bad_input(
+            "y_pred",
+            f"shape {tuple(y_pred.shape)}",
+            "a known number of channels",
+            "Give the model output a static channel count.",
+        )
+    labels, weights = _split_labels_and_weights(y_true, y_pred)
+    if channels == 1:
+        per_pixel = keras.losses.binary_crossentropy(ops.expand_dims(labels, -1), y_pred, from_logits=from_logits)
+    else:
+        class_indices = ops.cast(ops.round(labels), "int32")
+        per_pixel = keras.losses.sparse_categorical_crossentropy(class_indices, y_pred, from_logits=from_logits)
+    return per_pixel if weights is None else per_pixel * ops.cast(weights, per_pixel.dtype)
+
+
+# === Loss classes: options stored in get_config(), so saved models reload ===
+
+
+class _OptionsLoss(keras.losses.Loss):
+    """A ``keras.losses.Loss`` calling a pure loss function with stored keyword options."""
+
+    loss_fn = None
+
+    def __init__(self, name, reduction, dtype, **options):
+        super().__init__(name=name, reduction=reduction, dtype=dtype)
+        self.options = options
+
+    def call(self, y_true, y_pred):
+        return type(self).loss_fn(y_true, y_pred, **self.options)
+
+    def get_config(self):
+        return {**super().get_config(), **self.options}
+
+
+@REGISTER
+class DiceLoss(_OptionsLoss):
+    """Soft Dice loss, ``1 − soft Dice`` per image (see :func:`dice_loss`).
+
+    Args:
+        smooth: added to the Dice numerator and denominator.
+        from_logits: ``y_pred`` holds logits.
+        reduction: Keras reduction over the per-image values.
+        name: loss name.
+        dtype: computation dtype.
+
+    Example:
+        >>> import numpy as np
+        >>> round(float(DiceLoss()(np.ones((1, 2, 2, 1)), np.ones((1, 2, 2, 1)))), 6)
+        0.0
+    """
+
+    loss_fn = staticmethod(dice_loss)
+
+    def __init__(self, smooth=1.0, from_logits=False, reduction="sum_over_batch_size", name="dice_loss", dtype=None):
+        _check_non_negative("smooth", smooth, "Use smooth=1.0.")
+        super().__init__(name, reduction, dtype, smooth=float(smooth), from_logits=bool(from_logits))
+
+
+@REGISTER
+class BCEDiceLoss(_OptionsLoss):
+    """Binary cross-entropy + soft Dice loss, per image (see :func:`bce_dice_loss`).
+
+    Args:
+        bce_weight: weight of the cross-entropy term.
+        dice_weight: weight of the Dice term.
+        smooth: Dice smoothing.
+        from_logits: ``y_pred`` holds logits.
+        reduction: Keras reduction over the per-image values.
+        name: loss name.
+        dtype: computation dtype.
+
+    Example:
+        >>> import numpy as np
+        >>> y = np.array([[[1.0], [0.0]]])
+        >>> float(BCEDiceLoss()(y, 1.0 - y)) > float(BCEDiceLoss()(y, 0.9 * y + 0.05))
+        True
+    """
+
+    loss_fn = staticmethod(bce_dice_loss)
+
+    def __init__(
+        self,
+        bce_weight=1.0,
+        dice_weight=1.0,
+        smooth=1.0,
+        from_logits=False,
+        reduction="sum_over_batch_size",
+        name="bce_dice_loss",
+        dtype=None,
+    ):
+        _check_non_negative("bce_weight", bce_weight, "Use bce_weight=1.0.")
+        _check_non_negative("dice_weight", dice_weight, "Use dice_weight=1.0.")
+        _check_non_negative("smooth", smooth, "Use smooth=1.0.")
+        super().__init__(
+            name,
+            reduction,
+            dtype,
+            bce_weight=float(bce_weight),
+            dice_weight=float(dice_weight),
+            smooth=float(smooth),
+            from_logits=bool(from_logits),
+        )
+
+
+@REGISTER
+class BinaryFocalLoss(_OptionsLoss):
+    """Binary focal loss per pixel (see :func:`binary_focal_loss`).
+
+    Args:
+        gamma: focusing parameter γ >= 0 (Lin et al.: 2).
+        alpha: foreground weight in [0, 1] (Lin et al.: 0.25), or None.
+        from_logits: ``y_pred`` holds logits.
+        reduction: Keras reduction over the per-pixel values.
+        name: loss name.
+        dtype: computation dtype.
+
+    Example:
+        >>> BinaryFocalLoss(gamma=2.0, alpha=0.25).get_config()["gamma"]
+        2.0
+    """
+
+    loss_fn = staticmethod(binary_focal_loss)
+
+    def __init__(
+        self, gamma=2.0, alpha=0.25, from_logits=False, reduction="sum_over_batch_size", name="focal_loss", dtype=None
+    ):
+        _check_non_negative("gamma", gamma, "Use gamma=2.0 as in Lin et al. (2017); gamma=0 is plain cross-entropy.")
+        alpha_is_number = isinstance(alpha, (int, float)) and not isinstance(alpha, bool)
+        if alpha is not None and not (alpha_is_number and 0 <= alpha <= 1):
+            raise bad_input(
+                "alpha", repr(alpha), "a number in [0, 1] or None", "Use alpha=0.25, or None for no class weighting."
+            )
+        super().__init__(
+            name,
+            reduction,
+            dtype,
+            gamma=float(gamma),
+            alpha=None if alpha is None else float(alpha),
+            from_logits=bool(from_logits),
+        )
+
+
+@REGISTER
+class LovaszHinge(_OptionsLoss):
+    """Lovász hinge loss per image (see :func:`lovasz_hinge`).
+
+    Args:
+        from_logits: ``y_pred`` holds logits (recommended: a model without the final
+            sigmoid); otherwise logits are recovered from the probabilities.
+        reduction: Keras reduction over the per-image values.
+        name: loss name.
+        dtype: computation dtype.
+
+    Example:
+        >>> import numpy as np
+        >>> float(LovaszHinge(from_logits=True)(np.array([[1.0, 0.0]]), np.array([[0.0, 0.0]])))
+        1.0
+    """
+
+    loss_fn = staticmethod(lovasz_hinge)
+
+    def __init__(self, from_logits=False, reduction="sum_over_batch_size", name="lovasz_hinge", dtype=None):
+        super().__init__(name, reduction, dtype, from_logits=bool(from_logits))
+
+
+@REGISTER
+class WeightedCrossentropy(_OptionsLoss):
+    """The paper's weight-map cross-entropy, per pixel (see :func:`weighted_crossentropy`).
+
+    ``y_true[..., 0]`` = label (0/1 for a sigmoid output, class index for softmax),
+    ``y_true[..., 1]`` = weight (Eq. 2, from :func:`sprint19_unet.weight_map.weight_maps`).
+
+    Args:
+        from_logits: ``y_pred`` holds logits.
+        reduction: Keras reduction over the per-pixel values (the default averages
+            ``w(x)·CE(x)`` over all pixels).
+        name: loss name.
+        dtype: computation dtype.
+
+    Example:
+        >>> import numpy as np
+        >>> y_true = np.stack([np.ones((1, 2, 2)), np.full((1, 2, 2), 3.0)], axis=-1)
+        >>> round(float(WeightedCrossentropy()(y_true, np.full((1, 2, 2, 1), 0.5))), 4)   # 3·log 2
+        2.0794
+    """
+
+    loss_fn = staticmethod(weighted_crossentropy)
+
+    def __init__(self, from_logits=False, reduction="sum_over_batch_size", name="weighted_crossentropy", dtype=None):
+        super().__init__(name, reduction, dtype, from_logits=bool(from_logits))
+
+
+# === Losses by short name ===
+
+LOSSES = {
+    "bce": keras.losses.BinaryCrossentropy,
+    "dice": DiceLoss,
+    "bce_dice": BCEDiceLoss,
+    "focal": BinaryFocalLoss,
+    "lovasz": LovaszHinge,
+    "sparse_cce": keras.losses.SparseCategoricalCrossentropy,
+    "weighted_cce": WeightedCrossentropy,
+}
+
+
+def get_loss(name: str, **options) -> keras.losses.Loss:
+    """A loss instance by short name.
+
+    Args:
+        name: one of ``"bce"``, ``"dice"``, ``"bce_dice"``, ``"focal"``, ``"lovasz"``,
+            ``"sparse_cce"``, ``"weighted_cce"``.
+        **options: keyword arguments of the loss class (e.g. ``gamma=2.0`` for
+            ``"focal"``, ``from_logits=True``).
+
+    Returns:
+        A ``keras.losses.Loss`` (``"bce"`` and ``"sparse_cce"`` are Keras's own classes).
+
+    Raises:
+        Sprint19Error: for an unknown name or an option the loss does not take.
+
+    Example:
+        >>> get_loss("focal", gamma=1.0).get_config()["gamma"]
+        1.0
+    """
+    key = name.strip().lower() if isinstance(name, str) else None
+    if key not in LOSSES:
+        raise bad_input(
+            "name",
+            repr(name),
+            "one of " + ", ".join(repr(valid) for valid in LOSSES),
+            'Use e.g. get_loss("bce_dice").',
+        )
+    try:
+        return LOSSES[key](**options)
+    except TypeError as error:
+        raise bad_input(
+            f"options for loss {key!r}", sorted(options), f"keyword arguments of {LOSSES[key].__name__}", str(error)
+        ) from None

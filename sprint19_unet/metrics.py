@@ -1,0 +1,784 @@
+"""Segmentation metrics: pure functions first, Keras metrics built from them, NumPy scorers.
+
+The module reads in three parts:
+
+1. **Pure functions on tensors** (``keras.ops`` only, so they run on the
+   TensorFlow, JAX and PyTorch backends): :func:`iou_score`,
+   :func:`dice_coefficient`, :func:`pixel_accuracy` and :func:`tgs_image_score`
+   return one value per image (shape ``(batch,)``); :func:`per_class_iou`,
+   :func:`per_class_dice`, :func:`mean_iou` and :func:`mean_dice` pool the whole
+   batch for multi-class outputs. Each can be passed to ``model.compile(metrics=[…])``.
+2. **Keras metrics** that accumulate over an epoch: :class:`ThresholdedIoU`,
+   :class:`Dice` and :class:`TgsScore` (the Kaggle TGS Salt metric, monitored
+   during training).
+3. **NumPy evaluation functions** for finished predictions:
+   :func:`kaggle_tgs_score` / :func:`kaggle_tgs_image_scores` (exactly the
+   competition metric), :func:`isbi_pixel_error` and :func:`isbi_rand_error`
+   (the ISBI 2012 EM challenge's pixel and Rand errors, Table 1 of the paper).
+
+Conventions. Binary masks are ``(batch, height, width, 1)`` (or without the channel
+axis); ``y_true`` holds 0/1 and ``y_pred`` holds probabilities, turned into a mask
+with ``y_pred > threshold`` (strictly greater). For a one-channel ``y_pred``, a
+``y_true`` with two channels is read as (label, weight) packed for
+:class:`~sprint19_unet.losses.WeightedCrossentropy`: the metrics use the label
+channel and ignore the weights, so they can monitor a model trained with weight maps. An image where both the truth and
+the prediction are empty scores 1 (a perfect "no salt" answer). Counts are made
+in float32 / int32 whatever the model's compute dtype, so mixed precision does not
+round pixel counts.
+
+Example:
+    >>> import numpy as np
+    >>> truth = np.array([[[1, 1, 0], [1, 0, 0], [0, 0, 0]]])        # 3 pixels
+    >>> pred = np.array([[[1, 1, 0], [0, 0, 0], [0, 0, 0]]])         # 2 of them
+    >>> float(kaggle_tgs_score(truth, pred))                         # IoU = 2/3
+    0.4
+"""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+from keras import ops
+from scipy import ndimage
+
+from sprint19_unet.errors import bad_input
+
+# The Kaggle TGS IoU thresholds t = k / 20 for k = 10 … 19, i.e. 0.50, 0.55, …, 0.95.
+# Comparisons use the integers k (hit when 20·intersection > k·union), so no
+# floating-point rounding can move an IoU across a threshold.
+TGS_THRESHOLD_NUMERATORS = tuple(range(10, 20))
+TGS_THRESHOLD_DENOMINATOR = 20
+TGS_IOU_THRESHOLDS = tuple(k / TGS_THRESHOLD_DENOMINATOR for k in TGS_THRESHOLD_NUMERATORS)
+
+REGISTER = keras.saving.register_keras_serializable(package="sprint19_unet")
+
+
+# === Helpers shared by the tensor functions ===
+
+
+def _static_shape(x) -> tuple:
+    return tuple(x.shape)
+
+
+def _binary_pair(y_true, y_pred, threshold, packed_ok=False):
+    """Float32 tensors of the same rank; y_pred thresholded unless threshold is None.
+
+    With ``packed_ok``, a ``y_true`` packed as (label, weight) channels for
+    ``WeightedCrossentropy`` against a one-channel ``y_pred`` keeps the label only.
+    """
+    y_true = ops.cast(ops.convert_to_tensor(y_true), "float32")
+    y_pred = ops.cast(ops.convert_to_tensor(y_pred), "float32")
+    if packed_ok and len(y_true.shape) == len(y_pred.shape) and y_true.shape[-1] == 2 and y_pred.shape[-1] == 1:
+        y_true = y_true[..., :1]
+    if len(y_true.shape) == len(y_pred.shape) - 1:
+        y_true = ops.expand_dims(y_true, -1)
+    elif len(y_pred.shape) == len(y_true.shape) - 1:
+        y_pred = ops.expand_dims(y_pred, -1)
+    true_shape, pred_shape = _static_shape(y_true), _static_shape(y_pred)
+    if len(true_shape) != len(pred_shape) or any(
+        a is not None and b is not None and a != b for a, b in zip(true_shape, pred_shape)
+    ):
+        raise bad_input(
+            "y_pred",
+            f"shape {pred_shape} for y_true of shape {true_shape}",
+            "the same shape as y_true (a missing trailing channel axis of size 1 is allowed)",
+            "Binary metrics compare a (batch, height, width, 1) mask with a sigmoid output; "
+            "for softmax outputs use per_class_iou / mean_iou.",
+        )
+    if len(pred_shape) < 2:
+        raise bad_input(
+            "y_pred",
+            f"shape {pred_shape}",
+            "a batch of masks with at least 2 axes, (batch, …)",
+            "Add the batch axis, e.g. mask[None].",
+        )
+    if threshold is not None:
+        y_pred = ops.cast(ops.greater(y_pred, threshold), "float32")
+    return y_true, y_pred
+
+
+def _per_image_axes(x) -> tuple:
+    return tuple(range(1, len(x.shape)))
+
+
+def _ratio_or_one(numerator, denominator):
+    """numerator / denominator, and 1 where the denominator is 0 (empty vs empty).
+
+    The inner ``where`` keeps the division finite so gradients never see NaN.
+    """
+    safe = ops.where(denominator > 0, denominator, ops.ones_like(denominator))
+    return ops.where(denominator > 0, numerator / safe, ops.ones_like(numerator))
+
+
+def _check_threshold(threshold, allow_none: bool):
+    if threshold is None and allow_none:
+        return
+    if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or not 0.0 <= threshold < 1.0:
+        raise bad_input(
+            "threshold",
+            repr(threshold),
+            "a number in [0, 1)" + (" or None for soft (unthresholded) scores" if allow_none else ""),
+            "Use threshold=0.5 for sigmoid probabilities.",
+        )
+
+
+# === Pure functions: binary masks, one value per image ===
+
+
+@REGISTER
+def iou_score(y_true, y_pred, threshold=0.5, smooth=0.0):
+    """Intersection over union (Jaccard index) of each image's mask.
+
+    ``IoU = (|T ∩ P| + smooth) / (|T ∪ P| + smooth)`` summed over all pixels (and
+    channels) of one image; an image whose truth and prediction are both empty
+    scores 1.
+
+    Args:
+        y_true: 0/1 masks, ``(batch, height, width, 1)`` or ``(batch, height, width)``.
+        y_pred: probabilities of the same shape.
+        threshold: binarise ``y_pred > threshold``; ``None`` keeps the
+            probabilities (soft IoU, differentiable).
+        smooth: added to numerator and denominator (``0`` gives the exact IoU).
+
+    Returns:
+        Tensor of shape ``(batch,)``, float32.
+
+    Raises:
+        Sprint19Error: when the shapes do not match or ``threshold`` is out of range.
+
+    Example:
+        >>> import numpy as np
+        >>> t = np.array([[[1, 1], [0, 0]]]); p = np.array([[[0.9, 0.2], [0.7, 0.1]]])
+        >>> keras.ops.convert_to_numpy(iou_score(t, p)).astype(float).round(4).tolist()   # 1 / 3
+        [0.3333]
+    """
+    _check_threshold(threshold, allow_none=True)
+    y_true, y_pred = _binary_pair(y_true, y_pred, threshold, packed_ok=True)
+    axes = _per_image_axes(y_true)
+    intersection = ops.sum(y_true * y_pred, axis=axes)
+    union = ops.sum(y_true, axis=axes) + ops.sum(y_pred, axis=axes) - intersection
+    return _ratio_or_one(intersection + smooth, union + smooth)
+
+
+@REGISTER
+def dice_coefficient(y_true, y_pred, threshold=0.5, smooth=0.0):
+    """Dice coefficient (F1 score) of each image's mask.
+
+    ``Dice = (2·|T ∩ P| + smooth) / (|T| + |P| + smooth)``; an image whose truth and
+    prediction are both empty scores 1. With ``threshold=None`` the probabilities
+    are used as they are (the soft Dice that :func:`~sprint19_unet.losses.dice_loss`
+    minimises).
+
+    Args:
+        y_true: 0/1 masks, ``(batch, height, width, 1)`` or ``(batch, height, width)``.
+        y_pred: probabilities of the same shape.
+        threshold: binarise ``y_pred > threshold``; ``None`` for the soft Dice.
+        smooth: added to numerator and denominator.
+
+    Returns:
+        Tensor of shape ``(batch,)``, float32.
+
+    Raises:
+        Sprint19Error: when the shapes do not match or ``threshold`` is out of range.
+
+    Example:
+        >>> import numpy as np
+        >>> t = np.array([[[1, 1], [0, 0]]]); p = np.array([[[0.9, 0.2], [0.7, 0.1]]])
+        >>> keras.ops.convert_to_numpy(dice_coefficient(t, p)).astype(float).round(4).tolist()   # 2·1 / (2 + 2)
+        [0.5]
+    """
+    _check_threshold(threshold, allow_none=True)
+    y_true, y_pred = _binary_pair(y_true, y_pred, threshold, packed_ok=True)
+    axes = _per_image_axes(y_true)
+    intersection = ops.sum(y_true * y_pred, axis=axes)
+    total = ops.sum(y_true, axis=axes) + ops.sum(y_pred, axis=axes)
+    return _ratio_or_one(2.0 * intersection + smooth, total + smooth)
+
+
+@REGISTER
+def tgs_image_score(y_true, y_pred, threshold=0.5):
+    """The Kaggle TGS Salt score of each image, in ``keras.ops`` (usable while training).
+
+    Per image: IoU of the whole mask; for t in 0.50, 0.55, …, 0.95 a hit when
+    IoU > t (strictly); the score is the fraction of the 10 thresholds hit. Empty
+    truth and empty prediction score 1; an empty truth with any predicted pixel, or
+    a non-empty truth with an empty prediction, score 0. The comparison is made on
+    integer pixel counts (``20·intersection > k·union``), so an IoU of exactly 0.75
+    hits t = 0.50 … 0.70 only. Same numbers as :func:`kaggle_tgs_image_scores`.
+
+    Args:
+        y_true: 0/1 masks, ``(batch, height, width, 1)`` or ``(batch, height, width)``.
+        y_pred: probabilities of the same shape.
+        threshold: binarise ``y_pred > threshold`` (and ``y_true > 0.5``).
+
+    Returns:
+        Tensor of shape ``(batch,)``, float32, values in {0, 0.1, …, 1}.
+
+    Example:
+        >>> import numpy as np
+        >>> t = np.zeros((2, 3, 3)); t[:, 0, :] = 1                    # 3 salt pixels
+        >>> p = t.copy(); p[1, 1, 0] = 1                               # 2nd: IoU = 3/4
+        >>> keras.ops.convert_to_numpy(tgs_image_score(t, p)).tolist()
+        [1.0, 0.5]
+    """
+    _check_threshold(threshold, allow_none=False)
+    y_true, y_pred = _binary_pair(y_true, y_pred, threshold, packed_ok=True)
+    truth = ops.cast(ops.greater(y_true, 0.5), "int32")
+    pred = ops.cast(y_pred, "int32")
+    axes = _per_image_axes(truth)
+    intersection = ops.sum(truth * pred, axis=axes)
+    union = ops.sum(truth, axis=axes) + ops.sum(pred, axis=axes) - intersection
+    numerators = ops.convert_to_tensor(np.array(TGS_THRESHOLD_NUMERATORS, dtype="int32"))
+    hits = ops.greater(
+        TGS_THRESHOLD_DENOMINATOR * ops.expand_dims(intersection, -1),
+        ops.expand_dims(union, -1) * numerators,
+    )
+    precision = ops.mean(ops.cast(hits, "float32"), axis=-1)
+    return ops.where(union == 0, ops.ones_like(precision), precision)
+
+
+# === Pure functions: multi-class (and binary) label maps ===
+
+
+def _class_maps(y_true, y_pred, threshold=0.5):
+    """Integer class maps (batch, …) for truth and prediction, and the number of classes.
+
+    ``y_pred`` with one channel is a sigmoid output (2 classes, ``> threshold``);
+    with C > 1 channels a softmax output (argmax). ``y_true`` is sparse (one rank
+    less, or a trailing axis of 1) or one-hot (same shape as ``y_pred``).
+    """
+    y_true = ops.convert_to_tensor(y_true)
+    y_pred = ops.convert_to_tensor(y_pred)
+    channels = y_pred.shape[-1]
+    true_rank, pred_rank = len(y_true.shape), len(y_pred.shape)
+    if channels is None:
+        raise bad_input(
+            "y_pred",
+            f"shape {tuple(y_pred.shape)}",
+            "a known number of channels in the last axis",
+            "Give the model output a static channel count.",
+        )
+    if channels == 1:
+        num_classes = 2
+        pred_classes = ops.cast(ops.greater(ops.cast(y_pred[..., 0], "float32"), threshold), "int32")
+    else:
+        num_classes = channels
+        pred_classes = ops.cast(ops.argmax(y_pred, axis=-1), "int32")
+    if true_rank == pred_rank - 1:
+        true_classes = y_true
+    elif true_rank == pred_rank and channels == 1 and y_true.shape[-1] == 2:
+        true_classes = y_true[..., 0]  # (label, weight) packed for WeightedCrossentropy
+    elif true_rank == pred_rank and y_true.shape[-1] == 1:
+        true_classes = y_true[..., 0]
+    elif true_rank == pred_rank and y_true.shape[-1] == channels:
+        true_classes = ops.argmax(y_true, axis=-1)
+    else:
+        raise bad_input(
+            "y_true",
+            f"shape {tuple(y_true.shape)} for y_pred of shape {tuple(y_pred.shape)}",
+            "sparse labels (batch, height, width) or (batch, height, width, 1), "
+            "or one-hot labels of the same shape as y_pred",
+            "Pass class indices or keras.utils.to_categorical(labels, num_classes).",
+        )
+    true_classes = ops.cast(ops.round(ops.cast(true_classes, "float32")), "int32")
+    return true_classes, pred_classes, num_classes
+
+
+@REGISTER
+def pixel_accuracy(y_true, y_pred, threshold=0.5):
+    """Fraction of pixels whose predicted class equals the true class, per image.
+
+    Binary (one-channel sigmoid output): class = ``y_pred > threshold``.
+    Multi-class (softmax output with C channels): class = argmax; ``y_true`` may
+    be sparse or one-hot.
+
+    Args:
+        y_true: labels, sparse ``(batch, h, w)`` / ``(batch, h, w, 1)`` or one-hot.
+        y_pred: probabilities ``(batch, h, w, channels)``.
+        threshold: binarisation threshold for one-channel outputs.
+
+    Returns:
+        Tensor of shape ``(batch,)``, float32.
+
+    Example:
+        >>> import numpy as np
+        >>> t = np.array([[[1, 0], [0, 0]]]); p = np.array([[[0.8, 0.6], [0.1, 0.2]]])[..., None]
+        >>> keras.ops.convert_to_numpy(pixel_accuracy(t, p)).tolist()
+        [0.75]
+    """
+    _check_threshold(threshold, allow_none=False)
+    true_classes, pred_classes, _ = _class_maps(y_true, y_pred, threshold)
+    correct = ops.cast(ops.equal(true_classes, pred_classes), "float32")
+    return ops.mean(correct, axis=_per_image_axes(correct))
+
+
+def _class_counts(y_true, y_pred, threshold):
+    true_classes, pred_classes, num_classes = _class_maps(y_true, y_pred, threshold)
+    true_one_hot = ops.one_hot(ops.reshape(true_classes, (-1,)), num_classes, dtype="float32")
+    pred_one_hot = ops.one_hot(ops.reshape(pred_classes, (-1,)), num_classes, dtype="float32")
+    intersection = ops.sum(true_one_hot * pred_one_hot, axis=0)
+    return intersection, ops.sum(true_one_hot, axis=0), ops.sum(pred_one_hot, axis=0)
+
+
+def _nan_where_empty(numerator, denominator):
+    safe = ops.where(denominator > 0, denominator, ops.ones_like(denominator))
+    return ops.where(denominator > 0, numerator / safe, ops.full_like(numerator, float("nan")))
+
+
+def _nanmean(values):
+    valid = ops.logical_not(ops.isnan(values))
+    total = ops.sum(ops.where(valid, values, ops.zeros_like(values)))
+    return total / ops.maximum(ops.sum(ops.cast(valid, "float32")), 1.0)
+
+
+@REGISTER
+def per_class_iou(y_true, y_pred, threshold=0.5):
+    """IoU of every class over the whole batch (pixels of all images pooled).
+
+    Args:
+        y_true: labels, sparse ``(batch, h, w)`` / ``(batch, h, w, 1)`` or one-hot.
+        y_pred: probabilities ``(batch, h, w, C)`` (softmax, argmax taken) or
+            ``(batch, h, w, 1)`` (sigmoid; classes 0 = background, 1 = foreground).
+        threshold: binarisation threshold for one-channel outputs.
+
+    Returns:
+        Tensor of shape ``(C,)`` (``(2,)`` for a sigmoid output); NaN for a class
+        absent from both truth and prediction (its IoU is undefined).
+
+    Example:
+        >>> import numpy as np
+        >>> t = np.array([[0, 1, 2, 2]]); p = np.eye(3)[[[0, 1, 2, 1]]]
+        >>> keras.ops.convert_to_numpy(per_class_iou(t, p)).astype(float).round(3).tolist()
+        [1.0, 0.5, 0.5]
+    """
+    _check_threshold(threshold, allow_none=False)
+    intersection, true_count, pred_count = _class_counts(y_true, y_pred, threshold)
+    return _nan_where_empty(intersection, true_count + pred_count - intersection)
+
+
+@REGISTER
+def per_class_dice(y_true, y_pred, threshold=0.5):
+    """Dice coefficient of every class over the whole batch.
+
+    Args:
+        y_true: labels, sparse or one-hot (see :func:`per_class_iou`).
+        y_pred: probabilities ``(batch, h, w, C)`` or ``(batch, h, w, 1)``.
+        threshold: binarisation threshold for one-channel outputs.
+
+    Returns:
+        Tensor of shape ``(C,)``; NaN for a class absent from truth and prediction.
+
+    Example:
+        >>> import numpy as np
+        >>> t = np.array([[0, 1, 2, 2]]); p = np.eye(3)[[[0, 1, 2, 1]]]
+        >>> keras.ops.convert_to_numpy(per_class_dice(t, p)).astype(float).round(3).tolist()
+        [1.0, 0.667, 0.667]
+    """
+    _check_threshold(threshold, allow_none=False)
+    intersection, true_count, pred_count = _class_counts(y_true, y_pred, threshold)
+    return _nan_where_empty(2.0 * intersection, true_count + pred_count)
+
+
+@REGISTER
+def mean_iou(y_true, y_pred, threshold=0.5):
+    """Mean of :func:`per_class_iou` over the classes present in truth or prediction.
+
+    Args:
+        y_true: labels, sparse or one-hot.
+        y_pred: probabilities ``(batch, h, w, C)`` or ``(batch, h, w, 1)``.
+        threshold: binarisation threshold for one-channel outputs.
+
+    Returns:
+        Scalar tensor, float32.
+
+    Example:
+        >>> import numpy as np
+        >>> t = np.array([[0, 1, 2, 2]]); p = np.eye(3)[[[0, 1, 2, 1]]]
+        >>> round(float(keras.ops.convert_to_numpy(mean_iou(t, p))), 4)
+        0.6667
+    """
+    return _nanmean(per_class_iou(y_true, y_pred, threshold))
+
+
+@REGISTER
+def mean_dice(y_true, y_pred, threshold=0.5):
+    """Mean of :func:`per_class_dice` over the classes present in truth or prediction.
+
+    Args:
+        y_true: labels, sparse or one-hot.
+        y_pred: probabilities ``(batch, h, w, C)`` or ``(batch, h, w, 1)``.
+        threshold: binarisation threshold for one-channel outputs.
+
+    Returns:
+        Scalar tensor, float32.
+
+    Example:
+        >>> import numpy as np
+        >>> t = np.array([[0, 1, 2, 2]]); p = np.eye(3)[[[0, 1, 2, 1]]]
+        >>> round(float(keras.ops.convert_to_numpy(mean_dice(t, p))), 4)
+        0.7778
+    """
+    return _nanmean(per_class_dice(y_true, y_pred, threshold))
+
+
+# === Keras metrics: accumulate over an epoch ===
+
+
+class _PerImageMean(keras.metrics.Metric):
+    """Mean over all images seen of a per-image score (sum of scores / image count).
+
+    ``sample_weight`` of shape ``(batch,)`` weights the images; per-pixel weights
+    ``(batch, h, w[, 1])`` are averaged per image first.
+    """
+
+    score_fn = None
+
+    def __init__(self, threshold=0.5, name=None, dtype=None):
+        super().__init__(name=name, dtype=dtype)
+        _check_threshold(threshold, allow_none=False)
+        self.threshold = float(threshold)
+        self.score_sum = self.add_variable(shape=(), initializer="zeros", name="score_sum", dtype="float32")
+        self.image_count = self.add_variable(shape=(), initializer="zeros", name="image_count", dtype="float32")
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        scores = type(self).score_fn(y_true, y_pred, threshold=self.threshold)
+        if sample_weight is None:
+            weights = ops.ones_like(scores)
+        else:
+            weights = ops.cast(ops.convert_to_tensor(sample_weight), "float32")
+            if len(weights.shape) > 1:  # per-pixel weights (e.g. weight maps): one mean per image
+                weights = ops.mean(weights, axis=_per_image_axes(weights))
+            weights = ops.broadcast_to(weights, ops.shape(scores))
+        self.score_sum.assign_add(ops.sum(scores * weights))
+        self.image_count.assign_add(ops.sum(weights))
+
+    def result(self):
+        return ops.divide_no_nan(self.score_sum, self.image_count)
+
+    def reset_state(self):
+        self.score_sum.assign(0.0)
+        self.image_count.assign(0.0)
+
+    def get_config(self):
+        return {**super().get_config(), "threshold": self.threshold}
+
+
+@REGISTER
+class ThresholdedIoU(_PerImageMean):
+    """Mean per-image IoU of ``y_pred > threshold`` against a binary mask.
+
+    Accumulates the sum of :func:`iou_score` over images and the number of images,
+    so the epoch value is the mean IoU of the images seen (empty truth + empty
+    prediction counts as 1). Compare ``keras.metrics.BinaryIoU``, which pools all
+    pixels of the epoch instead.
+
+    Args:
+        threshold: binarise ``y_pred > threshold``.
+        name: metric name shown in the training logs.
+        dtype: dtype of the result.
+
+    Example:
+        >>> import numpy as np
+        >>> metric = ThresholdedIoU()
+        >>> metric.update_state(np.array([[[1, 1], [0, 0]]]), np.array([[[0.9, 0.2], [0.7, 0.1]]]))
+        >>> round(float(metric.result()), 4)
+        0.3333
+    """
+
+    score_fn = staticmethod(iou_score)
+
+    def __init__(self, threshold=0.5, name="iou", dtype=None):
+        super().__init__(threshold=threshold, name=name, dtype=dtype)
+
+
+@REGISTER
+class Dice(_PerImageMean):
+    """Mean per-image Dice coefficient of ``y_pred > threshold`` against a binary mask.
+
+    Args:
+        threshold: binarise ``y_pred > threshold``.
+        name: metric name shown in the training logs.
+        dtype: dtype of the result.
+
+    Example:
+        >>> import numpy as np
+        >>> metric = Dice()
+        >>> metric.update_state(np.array([[[1, 1], [0, 0]]]), np.array([[[0.9, 0.2], [0.7, 0.1]]]))
+        >>> float(metric.result())
+        0.5
+    """
+
+    score_fn = staticmethod(dice_coefficient)
+
+    def __init__(self, threshold=0.5, name="dice", dtype=None):
+        super().__init__(threshold=threshold, name=name, dtype=dtype)
+
+
+@REGISTER
+class TgsScore(_PerImageMean):
+    """The Kaggle TGS Salt metric, monitored during training.
+
+    Accumulates the sum of :func:`tgs_image_score` over images and the number of
+    images; the result equals :func:`kaggle_tgs_score` on the same masks
+    (predictions thresholded at ``threshold``).
+
+    Args:
+        threshold: binarise ``y_pred > threshold``.
+        name: metric name shown in the training logs.
+        dtype: dtype of the result.
+
+    Example:
+        >>> import numpy as np
+        >>> truth = np.zeros((2, 3, 3, 1)); truth[1, 0] = 1
+        >>> metric = TgsScore()
+        >>> metric.update_state(truth, np.zeros((2, 3, 3, 1)))   # 1 for the empty, 0 for the other
+        >>> float(metric.result())
+        0.5
+    """
+
+    score_fn = staticmethod(tgs_image_score)
+
+    def __init__(self, threshold=0.5, name="tgs_score", dtype=None):
+        super().__init__(threshold=threshold, name=name, dtype=dtype)
+
+
+# === NumPy evaluation: Kaggle TGS Salt ===
+
+
+def _as_binary_masks(masks, name: str) -> np.ndarray:
+    """Validate 0/1 (or bool) masks and return them as a bool array."""
+    array = np.asarray(masks)
+    if array.dtype == bool:
+        return array
+    if not (np.issubdtype(array.dtype, np.integer) or np.issubdtype(array.dtype, np.floating)):
+        raise bad_input(
+            name,
+            f"an array of dtype {array.dtype}",
+            "a binary mask: bool or 0/1 numbers",
+            "Convert it with np.asarray(mask, dtype=bool).",
+        )
+    is_binary = (array == 0) | (array == 1)
+    if not np.all(is_binary):
+        bad_values = np.unique(array[~is_binary])[:5].tolist()
+        raise bad_input(
+            name,
+            f"values other than 0 and 1 (e.g. {bad_values}, dtype {array.dtype})",
+            "a binary mask: bool or 0/1 numbers",
+            "Threshold probabilities first (probabilities > 0.5); for 0/255 PNG masks use mask > 127.",
+        )
+    return array.astype(bool)
+
+
+def _as_mask_batch(masks, name: str) -> np.ndarray:
+    array = _as_binary_masks(masks, name)
+    if array.ndim == 4 and array.shape[-1] == 1:
+        array = array[..., 0]
+    if array.ndim != 3:
+        raise bad_input(
+            name,
+            f"shape {array.shape}",
+            "a batch of masks (N, H, W) or (N, H, W, 1)",
+            "Stack the masks with np.stack(masks); add a batch axis to one mask with mask[None].",
+        )
+    return array
+
+
+def kaggle_tgs_image_scores(true_masks, pred_masks) -> np.ndarray:
+    """The Kaggle TGS Salt score of every image (NumPy).
+
+    Per image: IoU of the whole mask (one object per image); for t in 0.50, 0.55,
+    …, 0.95 a hit when IoU > t (strictly); precision(t) = TP / (TP + FP + FN),
+    which with one object is 1 for a hit and 0 otherwise; the image score is the
+    mean over the 10 thresholds. Empty truth + empty prediction = 1; empty truth +
+    any predicted pixel = 0; non-empty truth + empty prediction = 0. Hits are
+    decided on integers (``20·intersection > k·union`` for k = 10 … 19), so an
+    IoU exactly on a threshold is never a hit.
+
+    Args:
+        true_masks: ground-truth masks ``(N, H, W)`` or ``(N, H, W, 1)``, bool or 0/1.
+        pred_masks: predicted masks of the same shape, bool or 0/1 (threshold
+            probabilities first).
+
+    Returns:
+        float64 array of shape ``(N,)`` with values in {0.0, 0.1, …, 1.0}.
+
+    Raises:
+        Sprint19Error: for non-binary values, a wrong rank or mismatched shapes.
+
+    Example:
+        >>> t = np.zeros((3, 2, 2), dtype=bool); t[1:, 0, :] = True
+        >>> p = t.copy(); p[0, 1, 1] = True; p[2, 1, 0] = True         # IoU 2/3 on the last
+        >>> kaggle_tgs_image_scores(t, p).tolist()
+        [0.0, 1.0, 0.4]
+    """
+    truth = _as_mask_batch(true_masks, "true_masks")
+    pred = _as_mask_batch(pred_masks, "pred_masks")
+    if truth.shape != pred.shape:
+        raise bad_input(
+            "pred_masks",
+            f"shape {pred.shape} (true_masks has {truth.shape})",
+            "the same shape as true_masks",
+            "Predict one mask per true mask, at the true masks' size (crop or resize back to 101×101 for TGS).",
+        )
+    intersection = np.sum(truth & pred, axis=(1, 2), dtype=np.int64)
+    union = np.sum(truth | pred, axis=(1, 2), dtype=np.int64)
+    numerators = np.array(TGS_THRESHOLD_NUMERATORS, dtype=np.int64)
+    hits = TGS_THRESHOLD_DENOMINATOR * intersection[:, None] > numerators[None, :] * union[:, None]
+    precision = hits.sum(axis=1) / len(numerators)
+    return np.where(union == 0, 1.0, precision)
+
+
+def kaggle_tgs_score(true_masks, pred_masks) -> float:
+    """The Kaggle TGS Salt Identification Challenge metric: mean of the per-image scores.
+
+    See :func:`kaggle_tgs_image_scores` for the per-image rule.
+
+    Args:
+        true_masks: ground-truth masks ``(N, H, W)`` or ``(N, H, W, 1)``, bool or 0/1.
+        pred_masks: predicted masks of the same shape, bool or 0/1.
+
+    Returns:
+        The score, a float in [0, 1].
+
+    Raises:
+        Sprint19Error: for non-binary values, mismatched shapes or an empty batch.
+
+    Example:
+        >>> empty = np.zeros((1, 101, 101), dtype=bool)
+        >>> kaggle_tgs_score(empty, empty)
+        1.0
+    """
+    scores = kaggle_tgs_image_scores(true_masks, pred_masks)
+    if scores.size == 0:
+        raise bad_input("true_masks", "0 images", "at least one mask", "Pass a non-empty batch (N, H, W).")
+    return float(np.mean(scores))
+
+
+# === NumPy evaluation: ISBI 2012 EM segmentation challenge ===
+
+
+def isbi_pixel_error(true, pred) -> float:
+    """ISBI 2012 pixel error: the fraction of pixels whose binary label differs.
+
+    ``pixel error = 1 − pixel accuracy = mean(true != pred)`` over all pixels of all
+    images (the paper's Table 1 reports 0.0611 for the u-net).
+
+    Args:
+        true: binary ground truth of any shape (bool or 0/1).
+        pred: binary prediction of the same shape (threshold probabilities first).
+
+    Returns:
+        The error, a float in [0, 1].
+
+    Raises:
+        Sprint19Error: for non-binary values or mismatched shapes.
+
+    Example:
+        >>> isbi_pixel_error(np.array([[1, 0], [0, 0]]), np.array([[1, 1], [0, 0]]))
+        0.25
+    """
+    truth = _as_binary_masks(true, "true")
+    prediction = _as_binary_masks(pred, "pred")
+    if truth.shape != prediction.shape or truth.size == 0:
+        raise bad_input(
+            "pred",
+            f"shape {prediction.shape} (true has {truth.shape})",
+            "a non-empty array of the same shape as true",
+            "Predict one label per true pixel.",
+        )
+    return float(np.mean(truth != prediction))
+
+
+def _segments(image: np.ndarray, name: str) -> np.ndarray:
+    """Binary mask → 4-connected components of 1; other non-negative integers → labels as given."""
+    if image.dtype == bool or np.all((image == 0) | (image == 1)):
+        labels, _ = ndimage.label(image.astype(bool))
+        return labels
+    if image.min() < 0 or not np.all(np.mod(image, 1) == 0):
+        raise bad_input(
+            name,
+            f"values such as {np.unique(image)[:5].tolist()} (dtype {image.dtype})",
+            "a binary mask (1 = cell interior, 0 = membrane) or a non-negative integer label image",
+            "Threshold probabilities first: pred = probabilities > 0.5.",
+        )
+    return image.astype(np.int64)
+
+
+def isbi_rand_error(true, pred) -> float:
+    """ISBI 2012 adapted Rand error ("foreground-restricted" Rand error).
+
+    Exactly what is computed, per 2-D slice:
+
+    1. Each input becomes a segmentation. A binary mask (bool or 0/1, with
+       **1 = cell interior** — the white pixels of the ISBI labels — and
+       **0 = membrane**) is split into 4-connected components of the 1-pixels
+       (``scipy.ndimage.label``): each component is one segment, membrane pixels get
+       label 0. An integer label image (values other than 0/1) is used as given,
+       with 0 = membrane.
+    2. ``skimage.metrics.adapted_rand_error(true_labels, pred_labels)``: pixels
+       with true label 0 (membrane) are left out; on the remaining pixels the error
+       is ``1 − F``, with F the harmonic mean of the Rand split and merge scores
+       (pairs of pixels in the same segment in both images, over pairs in the same
+       segment of the prediction / of the truth). Predicted-membrane pixels inside
+       a true cell count as one extra predicted segment (label 0).
+    3. For a stack ``(N, H, W)`` or ``(N, H, W, 1)``, the slices are scored one by
+       one and the mean is returned.
+
+    The challenge itself thresholded the submitted probability maps at several
+    levels and reported the best (lowest) error; to do the same, call this for
+    several thresholds and take the minimum.
+
+    Args:
+        true: ground truth, ``(H, W)``, ``(N, H, W)`` or ``(N, H, W, 1)``; binary or labels.
+        pred: prediction of the same shape; binary (thresholded) or labels.
+
+    Returns:
+        The adapted Rand error, a float in [0, 1] (0 = same segmentation).
+
+    Raises:
+        Sprint19Error: for negative or fractional values, mismatched shapes, or a
+            true slice with no cell pixels.
+
+    Example:
+        >>> cells = np.array([[1, 1, 0, 1, 1]] * 3)                  # two cells
+        >>> isbi_rand_error(cells, cells)
+        0.0
+        >>> merged = np.ones_like(cells)                              # membrane missed
+        >>> round(isbi_rand_error(cells, merged), 3)
+        0.375
+    """
+    from skimage.metrics import adapted_rand_error  # heavy import, only needed here
+
+    truth, prediction = np.asarray(true), np.asarray(pred)
+    if truth.shape != prediction.shape:
+        raise bad_input(
+            "pred",
+            f"shape {prediction.shape} (true has {truth.shape})",
+            "the same shape as true",
+            "Predict one label per true pixel.",
+        )
+    if truth.ndim == 4 and truth.shape[-1] == 1:
+        truth, prediction = truth[..., 0], prediction[..., 0]
+    if truth.ndim == 2:
+        truth, prediction = truth[None], prediction[None]
+    if truth.ndim != 3 or truth.size == 0:
+        raise bad_input(
+            "true",
+            f"shape {np.asarray(true).shape}",
+            "(H, W), (N, H, W) or (N, H, W, 1)",
+            "Pass one slice or a stack of slices.",
+        )
+    errors = []
+    for index, (true_slice, pred_slice) in enumerate(zip(truth, prediction)):
+        true_labels = _segments(true_slice, "true")
+        pred_labels = _segments(pred_slice, "pred")
+        if not np.any(true_labels > 0):
+            raise bad_input(
+                "true",
+                f"slice {index} with no cell pixels (all 0 = membrane)",
+                "at least one cell pixel (1) in every true slice",
+                "Check the label polarity: ISBI labels are 255 (white) for cells and 0 for membranes.",
+            )
+        errors.append(adapted_rand_error(true_labels, pred_labels)[0])
+    return float(np.mean(errors))
+

@@ -1,0 +1,98 @@
+"""Figures for notebooks and the demo. Functions return a Figure; callers decide to show or save.
+
+Images are drawn with ``interpolation="nearest"`` (smaller notebooks, honest pixels)
+and masks with a fixed 0–1 colour range, so an empty mask is black, not "auto-scaled".
+
+Example:
+    >>> import numpy as np
+    >>> figure = plot_predictions(np.zeros((2, 8, 8, 1)), np.zeros((2, 8, 8, 1)), np.zeros((2, 8, 8, 1)))
+    >>> len(figure.axes)
+    6
+"""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+
+def _gray(image):
+    image = np.asarray(image)
+    return image[..., 0] if image.ndim == 3 and image.shape[-1] == 1 else image
+
+
+def plot_predictions(images, true_masks, pred_masks, count: int = 4, titles=("image", "truth", "prediction")):
+    """A grid: one row per example with the image, its true mask and the predicted mask.
+
+    Args:
+        images: (N, H, W, C) in [0, 1].
+        true_masks: (N, H, W, 1) binary or label masks (None to leave the column out).
+        pred_masks: (N, H, W, 1) predictions (or probabilities).
+        count: how many examples (rows).
+        titles: column titles.
+
+    Returns:
+        A matplotlib Figure.
+    """
+    columns = [images] + ([true_masks] if true_masks is not None else []) + [pred_masks]
+    names = titles if true_masks is not None else (titles[0], titles[2])
+    rows = min(count, len(images))
+    vmax = max(1, int(np.max(true_masks)) if true_masks is not None else 1, int(np.ceil(np.max(pred_masks))))
+    figure, axes = plt.subplots(rows, len(columns), figsize=(2.2 * len(columns), 2.2 * rows), squeeze=False)
+    for row in range(rows):
+        for column, (array, name) in enumerate(zip(columns, names)):
+            axis = axes[row, column]
+            is_image = column == 0
+            axis.imshow(_gray(array[row]), cmap="gray", interpolation="nearest",
+                        vmin=0, vmax=1 if is_image else vmax)
+            axis.set_axis_off()
+            if row == 0:
+                axis.set_title(name)
+    figure.tight_layout()
+    return figure
+
+
+def plot_history(history: dict, keys=("loss", "iou", "tgs_score")):
+    """Training curves: one panel per metric, training and validation together.
+
+    Args:
+        history: dict of lists, as returned by :func:`sprint19_unet.train.train`.
+        keys: metric names to plot (those missing from ``history`` are skipped).
+
+    Returns:
+        A matplotlib Figure.
+    """
+    keys = [key for key in keys if key in history]
+    figure, axes = plt.subplots(1, len(keys), figsize=(4 * len(keys), 3), squeeze=False)
+    epochs = history.get("epoch", list(range(1, len(history[keys[0]]) + 1)))
+    for axis, key in zip(axes[0], keys):
+        axis.plot(epochs, history[key], label="train")
+        if f"val_{key}" in history:
+            axis.plot(epochs, history[f"val_{key}"], label="validation")
+        axis.set_title(key)
+        axis.set_xlabel("epoch")
+        axis.legend()
+    figure.tight_layout()
+    return figure
+
+
+def overlay(image, mask, color=(1.0, 0.2, 0.2), alpha: float = 0.4) -> np.ndarray:
+    """An RGB picture of a grayscale image with its mask tinted on top.
+
+    Args:
+        image: (H, W) or (H, W, 1) in [0, 1].
+        mask: (H, W) or (H, W, 1) binary.
+        color: RGB tint of the mask.
+        alpha: opacity of the tint.
+
+    Returns:
+        float (H, W, 3) in [0, 1].
+
+    Example:
+        >>> overlay(np.zeros((2, 2)), np.eye(2)).shape
+        (2, 2, 3)
+    """
+    rgb = np.repeat(_gray(image)[..., None], 3, axis=-1).astype("float64")
+    tint = _gray(mask).astype(bool)
+    rgb[tint] = (1 - alpha) * rgb[tint] + alpha * np.asarray(color)
+    return rgb

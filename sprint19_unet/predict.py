@@ -1,0 +1,240 @@
+"""Estimation: probabilities and masks for images of any size, TTA, overlap-tile, threshold.
+
+* :func:`predict_probabilities` pads images to what the model accepts, predicts
+  in batches and crops back to each image's original size; for a valid-padding
+  model (output smaller than input) and for images larger than a fixed-size
+  model it uses the paper's **overlap-tile** strategy (:func:`predict_overlap_tile`).
+* ``tta=True`` averages the prediction with that of the horizontally flipped image.
+* :func:`tune_threshold` picks the probability threshold that maximises the
+  Kaggle TGS metric on validation data.
+
+Example:
+    >>> from sprint19_unet.model import build_unet
+    >>> model = build_unet((128, 128, 1), base_filters=4, depth=2)
+    >>> predict_masks(model, np.zeros((2, 101, 101, 1), "float32")).shape
+    (2, 101, 101, 1)
+"""
+
+from __future__ import annotations
+
+import math
+
+import keras
+import numpy as np
+
+from sprint19_unet.errors import bad_input
+from sprint19_unet.metrics import kaggle_tgs_score
+from sprint19_unet.prepare import crop_to_size, pad_to_size
+
+
+def _check_images(images) -> np.ndarray:
+    images = np.asarray(images, dtype="float32")
+    if images.ndim == 3:
+        images = images[..., None]
+    if images.ndim != 4 or len(images) == 0:
+        raise bad_input(
+            "images", f"an array of shape {images.shape}", "(N, height, width, channels) with N ≥ 1",
+            "Stack the images into one array, e.g. data.images from sprint19_unet.load_tgs.",
+        )
+    return images
+
+
+def _pool_factor(model: keras.Model) -> int:
+    pools = sum(isinstance(layer, keras.layers.MaxPooling2D) for layer in model.layers)
+    return 2**pools
+
+
+def _flip_average(predict, images: np.ndarray) -> np.ndarray:
+    direct = predict(images)
+    flipped = predict(images[:, :, ::-1])[:, :, ::-1]
+    return (direct + flipped) / 2
+
+
+def predict_overlap_tile(model: keras.Model, images, batch_size: int = 8, trim: int | None = None) -> np.ndarray:
+    """Predict images of any size by mirroring the borders and stitching tiles (paper, Fig. 2).
+
+    Each tile of the model's input size predicts its centre; tiles are placed so
+    that the used centres abut. The used centre is a multiple of ``2**depth``
+    pixels wide: max pooling sees a different pixel grid after any other shift,
+    so only then is the stitched result exactly what one big tile would give.
+    For the paper's 572 → 388 tile that is the central 384 pixels.
+
+    Args:
+        model: a model with a fixed input size.
+        images: (N, H, W, C) float32.
+        batch_size: tiles per prediction batch.
+        trim: at least this many output pixels are dropped on each side of a
+            tile (default 0 for valid-padding models, whose whole output saw real
+            context; input/8 for 'same' models, whose borders saw zero padding).
+
+    Returns:
+        float32 (N, H, W, classes) probabilities.
+
+    Raises:
+        Sprint19Error: when the model has no fixed size or its output is too
+            small to give a centre of ``2**depth`` pixels.
+
+    Example:
+        >>> from sprint19_unet.model import build_unet
+        >>> model = build_unet((204, 204, 1), base_filters=2, padding="valid")   # output 20×20
+        >>> predict_overlap_tile(model, np.zeros((1, 40, 30, 1), "float32")).shape
+        (1, 40, 30, 1)
+    """
+    images = _check_images(images)
+    in_h, in_w = model.input_shape[1:3]
+    out_h, out_w = model.output_shape[1:3]
+    if None in (in_h, in_w, out_h, out_w):
+        raise bad_input("model", "a model without a fixed input size", "a fixed-size model for overlap-tile",
+                        "Use predict_probabilities, which pads for size-free models.")
+    if trim is None:
+        trim = 0 if out_h < in_h else in_h // 8
+    factor = _pool_factor(model)
+    core_h, core_w = ((out_h - 2 * trim) // factor) * factor, ((out_w - 2 * trim) // factor) * factor
+    if core_h < 1 or core_w < 1:
+        raise bad_input(
+            "model", f"an output of {out_h}×{out_w} pixels (less than {factor} after trimming {trim})",
+            f"an output with a centre of at least 2**depth = {factor} pixels", "Use a larger input tile.",
+        )
+    # context on each side: the valid convolutions' margin plus the trimmed output border
+    before_h = (in_h - out_h) // 2 + (out_h - core_h) // 2
+    before_w = (in_w - out_w) // 2 + (out_w - core_w) // 2
+    count, height, width, _ = images.shape
+    tiles_y, tiles_x = math.ceil(height / core_h), math.ceil(width / core_w)
+    padded = np.pad(
+        images,
+        (
+            (0, 0),
+            (before_h, in_h - before_h - core_h + tiles_y * core_h - height),
+            (before_w, in_w - before_w - core_w + tiles_x * core_w - width),
+            (0, 0),
+        ),
+        mode="reflect",
+    )
+    corners = [(y * core_h, x * core_w) for y in range(tiles_y) for x in range(tiles_x)]
+    tiles = np.stack([padded[:, y : y + in_h, x : x + in_w] for y, x in corners], axis=1)
+    predictions = model.predict(tiles.reshape(-1, in_h, in_w, images.shape[-1]), batch_size=batch_size, verbose=0)
+    predictions = predictions.reshape(count, len(corners), out_h, out_w, -1)
+    top, left = (out_h - core_h) // 2, (out_w - core_w) // 2
+    stitched = np.zeros((count, tiles_y * core_h, tiles_x * core_w, predictions.shape[-1]), "float32")
+    for index, (y, x) in enumerate(corners):
+        stitched[:, y : y + core_h, x : x + core_w] = predictions[:, index, top : top + core_h, left : left + core_w]
+    return stitched[:, :height, :width]
+
+
+def predict_probabilities(model: keras.Model, images, batch_size: int = 16, tta: bool = False) -> np.ndarray:
+    """Per-pixel probabilities at each image's own size.
+
+    Args:
+        model: a U-Net (sigmoid or softmax output).
+        images: (N, H, W, C) or (N, H, W) float32 in [0, 1].
+        batch_size: images per prediction batch.
+        tta: also predict the horizontally flipped images and average.
+
+    Returns:
+        float32 (N, H, W, classes).
+
+    Raises:
+        Sprint19Error: for images of the wrong rank or channel count.
+
+    Example:
+        >>> from sprint19_unet.model import build_unet
+        >>> model = build_unet((None, None, 1), base_filters=4, depth=2)
+        >>> predict_probabilities(model, np.zeros((1, 30, 50, 1)), tta=True).shape
+        (1, 30, 50, 1)
+    """
+    images = _check_images(images)
+    channels = model.input_shape[-1]
+    if images.shape[-1] != channels:
+        raise bad_input(
+            "images", f"{images.shape[-1]} channel(s)", f"{channels} channel(s), as the model was trained on",
+            "Load the images with the same channel count (grayscale: channels=1).",
+        )
+    height, width = images.shape[1:3]
+    in_h, in_w = model.input_shape[1:3]
+    out_h = model.output_shape[1]
+
+    if in_h is None or in_w is None:
+        factor = _pool_factor(model)
+        size = (math.ceil(height / factor) * factor, math.ceil(width / factor) * factor)
+
+        def predict(x):
+            return crop_to_size(model.predict(pad_to_size(x, size), batch_size=batch_size, verbose=0), (height, width))
+    elif out_h < in_h or height > in_h or width > in_w:
+
+        def predict(x):
+            return predict_overlap_tile(model, x, batch_size=batch_size)
+    else:
+
+        def predict(x):
+            return crop_to_size(model.predict(pad_to_size(x, (in_h, in_w)), batch_size=batch_size, verbose=0), (height, width))
+
+    probabilities = _flip_average(predict, images) if tta else predict(images)
+    return probabilities.astype("float32")
+
+
+def probabilities_to_masks(probabilities: np.ndarray, threshold: float = 0.5) -> np.ndarray:
+    """Masks from probabilities: ``p > threshold`` for one channel, argmax over classes otherwise.
+
+    Args:
+        probabilities: (N, H, W, classes).
+        threshold: binarisation threshold (one-channel outputs only).
+
+    Returns:
+        uint8 (N, H, W, 1).
+
+    Example:
+        >>> probabilities_to_masks(np.array([[[[0.2], [0.7]]]]))[..., 0]
+        array([[[0, 1]]], dtype=uint8)
+    """
+    probabilities = np.asarray(probabilities)
+    if probabilities.shape[-1] == 1:
+        return (probabilities > threshold).astype("uint8")
+    return np.argmax(probabilities, axis=-1)[..., None].astype("uint8")
+
+
+def predict_masks(model: keras.Model, images, threshold: float = 0.5, batch_size: int = 16, tta: bool = False):
+    """Masks for images of any size (see :func:`predict_probabilities`).
+
+    Args:
+        model: a U-Net.
+        images: (N, H, W, C) float32.
+        threshold: probability threshold for binary models (tune it with :func:`tune_threshold`).
+        batch_size: images per prediction batch.
+        tta: horizontal-flip test-time augmentation.
+
+    Returns:
+        uint8 (N, H, W, 1): 0/1 for binary models, class indices otherwise.
+
+    Example:
+        >>> from sprint19_unet.model import build_unet
+        >>> model = build_unet((64, 64, 1), num_classes=3, base_filters=4, depth=2)
+        >>> int(predict_masks(model, np.zeros((1, 64, 64, 1))).max()) < 3
+        True
+    """
+    return probabilities_to_masks(predict_probabilities(model, images, batch_size, tta), threshold)
+
+
+def tune_threshold(true_masks, probabilities, thresholds=None):
+    """Choose the probability threshold that maximises the Kaggle TGS metric.
+
+    Args:
+        true_masks: (N, H, W, 1) binary validation masks.
+        probabilities: (N, H, W, 1) predicted probabilities for them.
+        thresholds: candidates (default 0.10, 0.15, …, 0.90).
+
+    Returns:
+        ``(best_threshold, best_score, scores)``; ``scores`` has one value per candidate.
+
+    Example:
+        >>> truth = np.zeros((2, 4, 4, 1), "uint8"); truth[0, :2] = 1
+        >>> probabilities = truth * 0.4 + 0.05
+        >>> tune_threshold(truth, probabilities)[:2]
+        (0.1, 1.0)
+    """
+    if thresholds is None:
+        thresholds = np.round(np.arange(0.10, 0.901, 0.05), 2)
+    true_masks = (np.asarray(true_masks) > 0).astype("uint8")
+    probabilities = np.asarray(probabilities)
+    scores = np.array([kaggle_tgs_score(true_masks, (probabilities > t).astype("uint8")) for t in thresholds])
+    best = int(np.argmax(scores))
+    return float(thresholds[best]), float(scores[best]), scores

@@ -1,0 +1,121 @@
+"""The Kaggle submission file: ``id,rle_mask``, validated on write, written atomically.
+
+Example:
+    >>> import tempfile, pathlib
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "submission.csv"
+    >>> masks = np.zeros((2, 3, 3, 1), "uint8"); masks[1, 0, 0] = 1
+    >>> _ = write_submission(["a", "b"], masks, path)
+    >>> path.read_text().splitlines()
+    ['id,rle_mask', 'a,', 'b,1 1']
+"""
+
+from __future__ import annotations
+
+import collections
+import csv
+import io
+import os
+from pathlib import Path
+
+import numpy as np
+
+from sprint19_unet.atomic import write_text_atomically
+from sprint19_unet.errors import bad_input
+from sprint19_unet.rle import decode_rle, encode_rle
+
+HEADER = ["id", "rle_mask"]
+
+
+def _show(ids) -> str:
+    ids = sorted(ids)
+    return ", ".join(ids[:5]) + (f" … ({len(ids)} in all)" if len(ids) > 5 else "")
+
+
+def write_submission(ids, masks, path: str | os.PathLike, expected_ids=None) -> Path:
+    """Write a Kaggle TGS submission CSV.
+
+    Args:
+        ids: one id per mask (the test image file stems).
+        masks: (N, H, W) or (N, H, W, 1) binary masks (0/1 or bool).
+        path: the CSV to write (replaced atomically if it exists).
+        expected_ids: the test set's ids; when given, the submission must hold
+            exactly these (Kaggle rejects a file with missing or extra ids).
+
+    Returns:
+        The path written.
+
+    Raises:
+        Sprint19Error: for mismatched counts, repeated ids, ids that differ
+            from ``expected_ids``, or masks that are not binary.
+
+    Example:
+        >>> import tempfile, pathlib
+        >>> write_submission(["x"], np.ones((1, 2, 2)), pathlib.Path(tempfile.mkdtemp()) / "s.csv").name
+        's.csv'
+    """
+    ids = [str(item) for item in ids]
+    masks = np.asarray(masks)
+    if masks.ndim == 4 and masks.shape[-1] == 1:
+        masks = masks[..., 0]
+    if masks.ndim != 3 or len(masks) != len(ids):
+        raise bad_input(
+            "masks", f"shape {masks.shape} for {len(ids)} ids", f"({len(ids)}, height, width): one mask per id",
+            "Pass the masks predicted for exactly these ids, in the same order.",
+        )
+    repeated = {item for item, count in collections.Counter(ids).items() if count > 1}
+    if repeated:
+        raise bad_input("ids", f"repeated ids {_show(repeated)}", "each id once", "Remove the duplicates.")
+    if expected_ids is not None:
+        expected = {str(item) for item in expected_ids}
+        missing, extra = expected - set(ids), set(ids) - expected
+        if missing or extra:
+            raise bad_input(
+                "submission ids",
+                f"{len(missing)} test ids missing ({_show(missing)}) and {len(extra)} unknown ids ({_show(extra)})",
+                "exactly the ids of the test images",
+                "Predict every image in test/images and nothing else.",
+            )
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(HEADER)
+    for item, mask in zip(ids, masks):
+        writer.writerow([item, encode_rle(mask, name=f"mask of id '{item}'")])
+    return write_text_atomically(path, buffer.getvalue())
+
+
+def read_submission(path: str | os.PathLike, shape=(101, 101)):
+    """Read a submission CSV back into ids and masks (to check it before uploading).
+
+    Args:
+        path: the CSV.
+        shape: (height, width) of each mask (TGS: 101×101).
+
+    Returns:
+        ``(ids, masks)``: a list of str and uint8 (N, H, W, 1).
+
+    Raises:
+        Sprint19Error: for a missing file, a wrong header or malformed RLE.
+
+    Example:
+        >>> import tempfile, pathlib
+        >>> path = write_submission(["a"], np.ones((1, 2, 2)), pathlib.Path(tempfile.mkdtemp()) / "s.csv")
+        >>> read_submission(path, (2, 2))[1][..., 0].tolist()
+        [[[1, 1], [1, 1]]]
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise bad_input(f"submission '{path}'", "a path that is not a file", "a CSV file", "Check the path.")
+    with open(path, newline="", encoding="utf-8") as file:
+        rows = list(csv.reader(file))
+    if not rows or rows[0] != HEADER:
+        raise bad_input(
+            f"submission '{path}'", f"header {rows[0] if rows else 'none'}", "the header id,rle_mask",
+            "Write it with sprint19_unet.write_submission.",
+        )
+    ids, masks = [], []
+    for number, row in enumerate(rows[1:], start=2):
+        if len(row) != 2:
+            raise bad_input(f"submission '{path}' line {number}", f"{len(row)} fields", "2 fields: id,rle_mask", "Fix the line.")
+        ids.append(row[0])
+        masks.append(decode_rle(row[1], shape, name=f"rle_mask of id '{row[0]}' in '{path}'"))
+    return ids, np.stack(masks)[..., None] if masks else np.zeros((0, *shape, 1), "uint8")

@@ -1,0 +1,364 @@
+"""Metrics: hand-worked 3×3 masks, the Kaggle TGS rule against a slow exact reference,
+the Keras metrics against the NumPy scorers, and the ISBI errors."""
+
+from fractions import Fraction
+
+import keras
+import numpy as np
+import pytest
+from scipy import ndimage
+
+from sprint19_unet import metrics
+from sprint19_unet.errors import Sprint19Error
+
+to_numpy = keras.ops.convert_to_numpy
+
+
+def masks_3x3(*rows):
+    """One 3×3 mask from three strings such as "110"."""
+    return np.array([[int(c) for c in row] for row in rows], dtype=np.float32)
+
+
+# === Pure functions on hand-worked 3×3 masks ===
+
+# truth, prediction, intersection, |truth|, |prediction|
+HAND_CASES = [
+    pytest.param(("110", "100", "000"), ("110", "100", "000"), 3, 3, 3, id="identical"),
+    pytest.param(("110", "100", "000"), ("110", "000", "000"), 2, 3, 2, id="prediction-subset"),
+    pytest.param(("111", "000", "000"), ("000", "111", "000"), 0, 3, 3, id="disjoint"),
+    pytest.param(("111", "111", "000"), ("011", "011", "011"), 4, 6, 6, id="shifted"),
+    pytest.param(("100", "000", "000"), ("111", "111", "111"), 1, 1, 9, id="everything-predicted"),
+    pytest.param(("000", "000", "000"), ("000", "000", "000"), 0, 0, 0, id="both-empty"),
+    pytest.param(("000", "000", "000"), ("010", "000", "000"), 0, 0, 1, id="empty-truth"),
+]
+
+
+@pytest.mark.parametrize("truth_rows, pred_rows, intersection, n_true, n_pred", HAND_CASES)
+def test_iou_and_dice_on_hand_worked_masks(truth_rows, pred_rows, intersection, n_true, n_pred):
+    truth = masks_3x3(*truth_rows)[None, ..., None]
+    probabilities = masks_3x3(*pred_rows)[None, ..., None] * 0.8 + 0.1  # 0.9 / 0.1
+    union = n_true + n_pred - intersection
+    expected_iou = intersection / union if union else 1.0
+    expected_dice = 2 * intersection / (n_true + n_pred) if n_true + n_pred else 1.0
+
+    np.testing.assert_allclose(to_numpy(metrics.iou_score(truth, probabilities)), [expected_iou], rtol=1e-6)
+    np.testing.assert_allclose(to_numpy(metrics.dice_coefficient(truth, probabilities)), [expected_dice], rtol=1e-6)
+
+
+def test_threshold_is_strict_and_none_gives_soft_scores():
+    truth = np.array([[1.0, 1.0, 0.0, 0.0]])
+    at_threshold = np.array([[0.5, 0.9, 0.5, 0.1]])  # 0.5 is *not* foreground
+    assert to_numpy(metrics.iou_score(truth, at_threshold))[0] == pytest.approx(0.5)
+    # soft: intersection 1.4, |T| + |P| = 2 + 2.0
+    assert to_numpy(metrics.dice_coefficient(truth, at_threshold, threshold=None))[0] == pytest.approx(2.8 / 4.0)
+    assert to_numpy(metrics.iou_score(truth, at_threshold, threshold=None))[0] == pytest.approx(1.4 / 2.6)
+
+
+def test_scores_are_per_image_and_accept_missing_channel_axis():
+    truth = np.zeros((3, 4, 4))
+    truth[1, :2] = 1
+    pred = np.zeros((3, 4, 4, 1))
+    pred[1, :1] = 1.0
+    pred[2, 0, 0] = 1.0
+    np.testing.assert_allclose(to_numpy(metrics.iou_score(truth, pred)), [1.0, 0.5, 0.0])
+    np.testing.assert_allclose(to_numpy(metrics.dice_coefficient(truth, pred)), [1.0, 2 * 4 / 12, 0.0], rtol=1e-6)
+
+
+def test_binary_metrics_read_the_label_of_a_packed_label_and_weight_target():
+    truth = masks_3x3("110", "100", "000")[None, ..., None]
+    packed = np.concatenate([truth, np.full_like(truth, 7.0)], axis=-1)  # (label, weight)
+    probabilities = masks_3x3("110", "000", "000")[None, ..., None] * 0.9
+    for score in (metrics.iou_score, metrics.dice_coefficient, metrics.tgs_image_score, metrics.pixel_accuracy):
+        np.testing.assert_allclose(to_numpy(score(packed, probabilities)), to_numpy(score(truth, probabilities)))
+
+
+def test_binary_metrics_reject_mismatched_shapes_and_bad_threshold():
+    with pytest.raises(Sprint19Error, match="y_pred"):
+        metrics.iou_score(np.zeros((2, 4, 4, 1)), np.zeros((2, 5, 4, 1)))
+    with pytest.raises(Sprint19Error, match="threshold"):
+        metrics.dice_coefficient(np.zeros((1, 2)), np.zeros((1, 2)), threshold=1.5)
+
+
+def numpy_binary_scores(truth, pred):
+    """Per-image IoU and Dice in NumPy (both empty → 1)."""
+    truth, pred = truth.reshape(len(truth), -1) > 0.5, pred.reshape(len(pred), -1) > 0.5
+    intersection = (truth & pred).sum(1)
+    union = (truth | pred).sum(1)
+    total = truth.sum(1) + pred.sum(1)
+    iou = np.where(union == 0, 1.0, intersection / np.maximum(union, 1))
+    dice = np.where(total == 0, 1.0, 2 * intersection / np.maximum(total, 1))
+    return iou, dice
+
+
+def test_iou_and_dice_match_numpy_on_random_masks():
+    rng = np.random.default_rng(0)
+    truth = (rng.random((20, 8, 8, 1)) < rng.random((20, 1, 1, 1))).astype("float32")
+    probabilities = rng.random((20, 8, 8, 1)).astype("float32")
+    iou, dice = numpy_binary_scores(truth, probabilities)
+    np.testing.assert_allclose(to_numpy(metrics.iou_score(truth, probabilities)), iou, rtol=1e-6)
+    np.testing.assert_allclose(to_numpy(metrics.dice_coefficient(truth, probabilities)), dice, rtol=1e-6)
+
+
+# === Multi-class ===
+
+
+def test_pixel_accuracy_binary_and_multiclass():
+    truth = masks_3x3("110", "100", "000")[None]
+    probabilities = masks_3x3("100", "110", "000")[None, ..., None]  # 2 pixels wrong of 9
+    assert to_numpy(metrics.pixel_accuracy(truth, probabilities))[0] == pytest.approx(7 / 9)
+
+    classes = np.array([[[0, 1, 2], [2, 2, 1], [0, 0, 0]]])
+    predicted = np.array([[[0, 1, 2], [2, 1, 1], [0, 0, 1]]])
+    softmax = np.eye(3)[predicted] * 0.6 + 0.1
+    assert to_numpy(metrics.pixel_accuracy(classes, softmax))[0] == pytest.approx(7 / 9)
+    assert to_numpy(metrics.pixel_accuracy(np.eye(3)[classes], softmax))[0] == pytest.approx(7 / 9)
+
+
+def test_per_class_iou_and_dice_hand_worked():
+    classes = np.array([[[0, 1, 2], [2, 2, 1], [0, 0, 0]]])
+    predicted = np.array([[[0, 1, 2], [2, 1, 1], [0, 0, 1]]])
+    softmax = np.eye(4)[predicted] * 0.6 + 0.1  # a 4th class that never occurs
+    # class 0: T={0,6,7,8} P={0,6,7} → 3/4; class 1: T={1,5} P={1,4,5,8} → 2/4; class 2: T={2,3,4} P={2,3} → 2/3
+    expected_iou = [3 / 4, 2 / 4, 2 / 3]
+    expected_dice = [6 / 7, 4 / 6, 4 / 5]
+    for labels in (classes, classes[..., None], np.eye(4)[classes]):
+        iou = to_numpy(metrics.per_class_iou(labels, softmax))
+        dice = to_numpy(metrics.per_class_dice(labels, softmax))
+        np.testing.assert_allclose(iou[:3], expected_iou, rtol=1e-6)
+        np.testing.assert_allclose(dice[:3], expected_dice, rtol=1e-6)
+        assert np.isnan(iou[3]) and np.isnan(dice[3])  # absent class: undefined
+        assert float(to_numpy(metrics.mean_iou(labels, softmax))) == pytest.approx(np.mean(expected_iou))
+        assert float(to_numpy(metrics.mean_dice(labels, softmax))) == pytest.approx(np.mean(expected_dice))
+
+
+def test_per_class_iou_of_sigmoid_output_has_two_classes():
+    truth = masks_3x3("110", "100", "000")[None, ..., None]
+    probabilities = masks_3x3("110", "000", "000")[None, ..., None] * 0.9
+    np.testing.assert_allclose(to_numpy(metrics.per_class_iou(truth, probabilities)), [6 / 7, 2 / 3], rtol=1e-6)
+
+
+def test_per_class_iou_matches_numpy_on_random_labels():
+    rng = np.random.default_rng(1)
+    classes = rng.integers(0, 3, size=(4, 6, 6))
+    logits = rng.normal(size=(4, 6, 6, 3)).astype("float32")
+    predicted = logits.argmax(-1)
+    expected = [
+        np.sum((classes == c) & (predicted == c)) / np.sum((classes == c) | (predicted == c)) for c in range(3)
+    ]
+    np.testing.assert_allclose(to_numpy(metrics.per_class_iou(classes, logits)), expected, rtol=1e-6)
+
+
+def test_multiclass_rejects_incompatible_labels():
+    with pytest.raises(Sprint19Error, match="y_true"):
+        metrics.per_class_iou(np.zeros((1, 3, 3, 2)), np.zeros((1, 3, 3, 4)))
+
+
+# === Kaggle TGS: hand-worked cases ===
+
+
+def test_kaggle_empty_cases():
+    empty = np.zeros((1, 3, 3), dtype=bool)
+    salt = empty.copy()
+    salt[0, 1, 1] = True
+    assert metrics.kaggle_tgs_score(empty, empty) == 1.0
+    assert metrics.kaggle_tgs_score(empty, salt) == 0.0
+    assert metrics.kaggle_tgs_score(salt, empty) == 0.0
+    assert metrics.kaggle_tgs_score(salt, salt) == 1.0
+
+
+def overlap_pair(intersection, union, size=7):
+    """Truth = the first `intersection` pixels, prediction = the first `union` pixels."""
+    flat_true, flat_pred = np.zeros(size * size, bool), np.zeros(size * size, bool)
+    flat_true[:intersection] = True
+    flat_pred[:union] = True
+    return flat_true.reshape(1, size, size), flat_pred.reshape(1, size, size)
+
+
+@pytest.mark.parametrize("k", range(10, 20))
+def test_kaggle_iou_exactly_at_a_threshold_is_not_a_hit(k):
+    truth, pred = overlap_pair(k, 20)  # IoU = k/20 exactly: hits t = 0.50 … (k−1)/20 only
+    assert metrics.kaggle_tgs_score(truth, pred) == pytest.approx((k - 10) / 10)
+    truth, pred = overlap_pair(2 * k + 1, 40)  # IoU just above k/20: t = k/20 is a hit too
+    assert metrics.kaggle_tgs_score(truth, pred) == pytest.approx((k - 9) / 10)
+
+
+@pytest.mark.parametrize(
+    "intersection, union, expected",
+    [
+        pytest.param(3, 4, 0.5, id="iou-0.75-hits-0.50-to-0.70"),
+        pytest.param(1, 2, 0.0, id="iou-0.5-no-hit"),
+        pytest.param(2, 3, 0.4, id="iou-2/3"),
+        pytest.param(7, 10, 0.4, id="iou-0.7-exact"),
+        pytest.param(1, 3, 0.0, id="iou-1/3"),
+        pytest.param(9, 9, 1.0, id="perfect"),
+    ],
+)
+def test_kaggle_partial_overlaps(intersection, union, expected):
+    truth, pred = overlap_pair(intersection, union)
+    assert metrics.kaggle_tgs_image_scores(truth, pred).tolist() == [expected]
+
+
+def test_kaggle_score_is_mean_over_images_and_accepts_channel_axis_and_dtypes():
+    t1, p1 = overlap_pair(3, 4)  # 0.5
+    t2, p2 = overlap_pair(0, 0)  # empty/empty: 1
+    truth, pred = np.concatenate([t1, t2]), np.concatenate([p1, p2])
+    assert metrics.kaggle_tgs_score(truth, pred) == pytest.approx(0.75)
+    assert metrics.kaggle_tgs_score(truth[..., None].astype(np.uint8), pred[..., None].astype(np.float32)) == 0.75
+    np.testing.assert_array_equal(metrics.kaggle_tgs_image_scores(truth.astype(int), pred), [0.5, 1.0])
+
+
+@pytest.mark.parametrize(
+    "true_masks, pred_masks, argument",
+    [
+        pytest.param(np.zeros((2, 3, 3)), np.full((2, 3, 3), 0.7), "pred_masks", id="probabilities"),
+        pytest.param(np.full((2, 3, 3), 255), np.zeros((2, 3, 3)), "true_masks", id="0-255-png"),
+        pytest.param(np.zeros((2, 3, 3)), np.zeros((2, 3, 4)), "pred_masks", id="shape-mismatch"),
+        pytest.param(np.zeros((3, 3)), np.zeros((3, 3)), "true_masks", id="no-batch-axis"),
+        pytest.param(np.zeros((2, 3, 3, 2)), np.zeros((2, 3, 3, 2)), "true_masks", id="two-channels"),
+        pytest.param(np.zeros((0, 3, 3)), np.zeros((0, 3, 3)), "true_masks", id="no-images"),
+    ],
+)
+def test_kaggle_rejects_bad_input_naming_the_argument(true_masks, pred_masks, argument):
+    with pytest.raises(Sprint19Error, match=argument):
+        metrics.kaggle_tgs_score(true_masks, pred_masks)
+
+
+# === Kaggle TGS: an independent slow reference ===
+
+
+def slow_kaggle_image_score(truth, pred) -> Fraction:
+    """Literally the competition text: pixel loops, exact fractions, TP / (TP + FP + FN)."""
+    height, width = len(truth), len(truth[0])
+    intersection = union = true_pixels = pred_pixels = 0
+    for row in range(height):
+        for col in range(width):
+            in_truth, in_pred = bool(truth[row][col]), bool(pred[row][col])
+            intersection += in_truth and in_pred
+            union += in_truth or in_pred
+            true_pixels += in_truth
+            pred_pixels += in_pred
+    if true_pixels == 0 and pred_pixels == 0:
+        return Fraction(1)
+    precisions = []
+    for step in range(10):
+        threshold = Fraction(50 + 5 * step, 100)
+        if true_pixels and pred_pixels and Fraction(intersection, union) > threshold:
+            tp, fp, fn = 1, 0, 0
+        else:
+            tp, fp, fn = 0, int(pred_pixels > 0), int(true_pixels > 0)
+        precisions.append(Fraction(tp, tp + fp + fn))
+    return sum(precisions) / len(precisions)
+
+
+def random_mask_pairs(count=50, size=6, seed=2):
+    """Truths of varied density (some empty); predictions = truths with a few pixels flipped."""
+    rng = np.random.default_rng(seed)
+    truth = rng.random((count, size, size)) < rng.choice([0.0, 0.1, 0.3, 0.6], size=(count, 1, 1))
+    flips = rng.random((count, size, size)) < rng.choice([0.0, 0.02, 0.05, 0.15, 0.5], size=(count, 1, 1))
+    pred = truth ^ flips
+    pred[rng.random(count) < 0.1] = False  # some empty predictions
+    return truth, pred
+
+
+def test_kaggle_matches_slow_reference_on_random_masks():
+    truth, pred = random_mask_pairs()
+    expected = [slow_kaggle_image_score(t.tolist(), p.tolist()) for t, p in zip(truth, pred)]
+    assert len(set(expected)) >= 5  # the random masks exercise many different scores
+    np.testing.assert_array_equal(metrics.kaggle_tgs_image_scores(truth, pred), [float(e) for e in expected])
+    assert metrics.kaggle_tgs_score(truth, pred) == pytest.approx(float(sum(expected) / len(expected)), abs=1e-12)
+
+
+def test_tgs_keras_metric_equals_kaggle_score():
+    truth, pred = random_mask_pairs(count=48, seed=3)
+    rng = np.random.default_rng(3)
+    probabilities = np.where(pred, rng.uniform(0.51, 1.0, pred.shape), rng.uniform(0.0, 0.5, pred.shape))
+    expected = metrics.kaggle_tgs_score(truth, probabilities > 0.5)
+
+    metric = metrics.TgsScore()
+    for start in range(0, 48, 16):
+        metric.update_state(truth[start : start + 16, ..., None], probabilities[start : start + 16, ..., None])
+    assert float(to_numpy(metric.result())) == pytest.approx(expected, abs=1e-6)
+    np.testing.assert_allclose(
+        to_numpy(metrics.tgs_image_score(truth, probabilities)),
+        metrics.kaggle_tgs_image_scores(truth, probabilities > 0.5),
+        atol=1e-6,
+    )
+    metric.reset_state()
+    assert float(to_numpy(metric.result())) == 0.0
+
+
+# === Keras metric classes ===
+
+
+@pytest.mark.parametrize("metric_class, column", [(metrics.ThresholdedIoU, 0), (metrics.Dice, 1)])
+def test_metric_classes_average_per_image_scores_over_batches(metric_class, column):
+    rng = np.random.default_rng(4)
+    truth = (rng.random((12, 5, 5, 1)) < 0.4).astype("float32")
+    probabilities = rng.random((12, 5, 5, 1)).astype("float32")
+    expected = numpy_binary_scores(truth, probabilities)[column]
+    metric = metric_class()
+    metric.update_state(truth[:5], probabilities[:5])
+    metric.update_state(truth[5:], probabilities[5:])
+    assert float(to_numpy(metric.result())) == pytest.approx(expected.mean(), rel=1e-5)
+
+    weights = np.arange(12, dtype="float32")
+    metric.reset_state()
+    metric.update_state(truth, probabilities, sample_weight=weights)
+    assert float(to_numpy(metric.result())) == pytest.approx(np.average(expected, weights=weights), rel=1e-5)
+    metric.reset_state()  # per-pixel weights count through their mean per image
+    metric.update_state(truth, probabilities, sample_weight=np.broadcast_to(weights[:, None, None], (12, 5, 5)))
+    assert float(to_numpy(metric.result())) == pytest.approx(np.average(expected, weights=weights), rel=1e-5)
+
+
+@pytest.mark.parametrize("metric_class", [metrics.ThresholdedIoU, metrics.Dice, metrics.TgsScore])
+def test_metric_classes_round_trip_through_config(metric_class):
+    metric = metric_class(threshold=0.3, name="custom")
+    restored = keras.saving.deserialize_keras_object(keras.saving.serialize_keras_object(metric))
+    assert type(restored) is metric_class
+    assert restored.get_config() == metric.get_config()
+    assert restored.threshold == 0.3 and restored.name == "custom"
+    with pytest.raises(Sprint19Error, match="threshold"):
+        metric_class(threshold=2)
+
+
+# === ISBI 2012 errors ===
+
+
+def test_isbi_pixel_error():
+    truth = masks_3x3("110", "100", "000")
+    pred = masks_3x3("111", "000", "000")
+    assert metrics.isbi_pixel_error(truth, pred) == pytest.approx(2 / 9)
+    assert metrics.isbi_pixel_error(truth.astype(bool), truth) == 0.0
+    with pytest.raises(Sprint19Error, match="pred"):
+        metrics.isbi_pixel_error(truth, pred * 0.5)
+    with pytest.raises(Sprint19Error, match="pred"):
+        metrics.isbi_pixel_error(truth, pred[:2])
+
+
+def test_isbi_rand_error_hand_worked():
+    two_cells = np.array([[1, 1, 0, 1, 1]] * 3)  # two 6-pixel cells split by a membrane column
+    assert metrics.isbi_rand_error(two_cells, two_cells) == 0.0
+    # membrane missed: the 12 cell pixels form one predicted segment. Pairs (n² − n):
+    # joint 2·30 = 60, truth 2·30 = 60, prediction 132 → F = 60 / ((60 + 132) / 2) = 0.625
+    assert metrics.isbi_rand_error(two_cells, np.ones_like(two_cells)) == pytest.approx(0.375)
+    # a false membrane splits one 3×3 cell into 3 segments of 3 (the membrane column is label 0):
+    # joint 3·6 = 18, truth 72, prediction 18 → F = 18 / 45 = 0.4
+    one_cell = np.ones((3, 3), dtype=int)
+    split = one_cell.copy()
+    split[:, 1] = 0
+    assert metrics.isbi_rand_error(one_cell, split) == pytest.approx(0.6)
+
+
+def test_isbi_rand_error_on_stacks_and_label_images():
+    rng = np.random.default_rng(5)
+    truth = ndimage.binary_opening(rng.random((3, 16, 16)) < 0.7)
+    pred = truth.copy()
+    pred[:, 8, :] = False
+    per_slice = [metrics.isbi_rand_error(t, p) for t, p in zip(truth, pred)]
+    assert metrics.isbi_rand_error(truth[..., None], pred[..., None]) == pytest.approx(np.mean(per_slice))
+    labelled = ndimage.label(truth[0])[0] * 3  # label values other than 0/1 are taken as they are
+    assert metrics.isbi_rand_error(labelled, pred[0]) == pytest.approx(per_slice[0])
+    with pytest.raises(Sprint19Error, match="true"):
+        metrics.isbi_rand_error(np.zeros((4, 4)), np.zeros((4, 4)))
+    with pytest.raises(Sprint19Error, match="pred"):
+        metrics.isbi_rand_error(truth[0], pred[0] * 0.5)

@@ -1,0 +1,148 @@
+"""Training: a smoke run writes a loadable run directory; a killed run resumes with its history."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import warnings
+
+import keras
+import numpy as np
+import pytest
+
+from sprint19_unet import Sprint19Error
+from sprint19_unet.config import TrainConfig
+from sprint19_unet.sanity import AllBlackWarning, check_training_masks, overfit_one_batch, predict_nothing_score
+from sprint19_unet.train import load_training_data, split_data, train
+
+TINY = {"num_samples": 40, "base_filters": 4, "depth": 2, "batch_size": 8, "augment": False}
+
+
+def test_smoke_run_writes_a_loadable_run_directory(tmp_path):
+    config = TrainConfig(epochs=2, output_dir=str(tmp_path / "run"), **TINY)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", AllBlackWarning)  # two tiny epochs do not beat the baseline
+        model, history = train(config, verbose=0)
+    run = tmp_path / "run"
+    assert sorted(p.name for p in run.iterdir()) == ["config.json", "history.csv", "model.keras", "resume"]
+    assert history["epoch"] == [1, 2] and len(history["val_tgs_score"]) == 2
+    assert TrainConfig.from_json(run / "config.json") == config
+    lines = (run / "history.csv").read_text().splitlines()
+    assert lines[0].startswith("epoch,") and len(lines) == 3
+    loaded = keras.models.load_model(run / "model.keras")  # no custom_objects needed
+    x = np.zeros((1, 128, 128, 1), "float32")
+    np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0), atol=1e-6)
+    state = json.loads((run / "resume" / "state.json").read_text())
+    assert state["epoch"] == 2 and (run / "resume" / state["checkpoint"]).is_file()
+    assert len(list((run / "resume").glob("*.keras"))) == 1  # the previous epoch's checkpoint was removed
+
+
+def test_an_existing_run_is_not_overwritten(tmp_path):
+    config = TrainConfig(epochs=1, output_dir=str(tmp_path / "run"), **TINY)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", AllBlackWarning)
+        train(config, verbose=0)
+        with pytest.raises(Sprint19Error, match=r"already holds a run \(1 epochs done\).*--resume"):
+            train(config, verbose=0)
+        with pytest.raises(Sprint19Error, match=r"changed settings base_filters=8 \(was 4\)"):
+            train(config.replace(base_filters=8), resume=True, verbose=0)
+        model, history = train(config.replace(epochs=2), resume=True, verbose=0)
+    assert history["epoch"] == [1, 2]
+
+
+def test_same_seed_same_training_on_cpu(tmp_path):
+    histories = []
+    for name in ("a", "b"):
+        config = TrainConfig(epochs=1, output_dir=str(tmp_path / name), **{**TINY, "augment": True})
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", AllBlackWarning)
+            histories.append(train(config, verbose=0)[1])
+    assert histories[0]["loss"] == histories[1]["loss"]
+    assert histories[0]["val_loss"] == histories[1]["val_loss"]
+
+
+def test_split_is_stratified_deterministic_and_sized_for_the_model():
+    config = TrainConfig(num_samples=50)
+    data = load_training_data(config)
+    x_train, y_train, x_val, y_val, val_index = split_data(config, data)
+    assert x_train.shape[1:] == (128, 128, 1) and y_val.shape[1:] == (128, 128, 1)
+    assert len(x_train) + len(x_val) == 50 and 8 <= len(x_val) <= 12
+    np.testing.assert_array_equal(split_data(config, data)[4], val_index)
+    valid = config.replace(padding="valid", input_size=300)
+    assert split_data(valid, data)[1].shape[1:] == (116, 116, 1)  # 300 → 116 output
+
+
+def test_weight_map_loss_trains(tmp_path):
+    config = TrainConfig(epochs=1, loss="weighted_cce", output_dir=str(tmp_path / "run"), **TINY)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", AllBlackWarning)
+        _, history = train(config, verbose=0)
+    assert np.isfinite(history["loss"][0])
+
+
+def test_multi_class_training_on_shapes(tmp_path):
+    config = TrainConfig(
+        data="shapes", num_classes=5, loss="sparse_cce", epochs=1, output_dir=str(tmp_path / "run"), **TINY
+    )
+    model, history = train(config, verbose=0)
+    assert model.output_shape == (None, 128, 128, 5) and "val_iou" in history
+
+
+def test_all_empty_masks_warn():
+    with pytest.warns(AllBlackWarning, match="0.00% foreground"):
+        check_training_masks(np.zeros((4, 8, 8, 1)))
+
+
+def test_predict_nothing_baseline_is_the_empty_fraction():
+    masks = np.zeros((4, 8, 8, 1), "uint8")
+    masks[:1, 2:4, 2:4] = 1
+    assert predict_nothing_score(masks) == 0.75
+
+
+def test_overfit_one_batch_smoke_check():
+    from sprint19_unet.model import build_unet
+
+    keras.utils.set_random_seed(0)
+    model = build_unet((32, 32, 1), base_filters=8, depth=2)
+    model.compile(keras.optimizers.Adam(3e-3), "binary_crossentropy")
+    rng = np.random.default_rng(0)
+    x = rng.random((4, 32, 32, 1), dtype="float32")
+    result = overfit_one_batch(model, x, (x > 0.5).astype("float32"), steps=40)
+    assert result["ratio"] < 0.5
+
+
+# === Kill and resume ===
+
+
+def _cli_train(output_dir, epochs):
+    return [
+        sys.executable, "-m", "sprint19_unet", "train", "--data", "synthetic", "--num-samples", "40",
+        "--base-filters", "4", "--depth", "2", "--batch-size", "8", "--no-augment",
+        "--epochs", str(epochs), "--output-dir", str(output_dir),
+    ]
+
+
+def test_kill_during_training_then_resume_keeps_history(tmp_path):
+    run = tmp_path / "run"
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONWARNINGS": "ignore"}
+    process = subprocess.Popen(_cli_train(run, 8), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    state_path = run / "resume" / "state.json"
+    deadline = time.time() + 240
+    while time.time() < deadline and process.poll() is None:
+        if state_path.exists() and json.loads(state_path.read_text())["epoch"] >= 2:
+            break
+        time.sleep(0.05)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    before = json.loads(state_path.read_text())
+    done = before["epoch"]
+    assert 2 <= done < 8, "the run should have been killed in the middle"
+    keras.models.load_model(run / "model.keras")  # the best model is complete
+
+    result = subprocess.run(_cli_train(run, 8) + ["--resume"], env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    after = json.loads(state_path.read_text())
+    assert [row["epoch"] for row in after["history"]] == list(range(1, 9))
+    assert after["history"][:done] == before["history"]  # the same history, continued

@@ -1,0 +1,148 @@
+"""The paper's weight map (Eq. 2) on hand-built labels and against a brute-force reference."""
+
+import inspect
+import math
+
+import numpy as np
+import pytest
+
+from sprint19_unet import weight_map
+from sprint19_unet.errors import Sprint19Error
+
+GAP_WEIGHT = 10.0 * math.exp(-((1 + 1) ** 2) / (2 * 5.0**2))  # d1 = d2 = 1 in a 1-pixel gap
+
+
+def two_objects(height=40, width=40):
+    """Two 10×7 rectangles separated by a 1-pixel gap in column 20."""
+    mask = np.zeros((height, width), dtype=np.uint8)
+    mask[15:25, 13:20] = 1
+    mask[15:25, 21:28] = 1
+    return mask
+
+
+def test_paper_defaults():
+    parameters = inspect.signature(weight_map.unet_weight_map).parameters
+    assert parameters["w0"].default == 10.0
+    assert parameters["sigma"].default == 5.0
+    assert parameters["class_weights"].default == "balanced"
+
+
+def test_two_objects_gap_inside_and_far_away():
+    mask = two_objects()
+    class_weights = {0: 0.5, 1: 1.5}
+    weights = weight_map.unet_weight_map(mask, class_weights=class_weights)
+    assert weights.shape == mask.shape and weights.dtype == np.float32
+
+    # inside the objects: exactly w_c (no border term on foreground)
+    np.testing.assert_array_equal(weights[mask == 1], 1.5)
+    # the gap between the objects: w_c + w0·exp(−(1 + 1)²/(2σ²)) ≈ w_c + w0
+    np.testing.assert_allclose(weights[15:25, 20], 0.5 + GAP_WEIGHT, rtol=1e-6)
+    # the maximum of the map lies in the gap
+    row, col = np.unravel_index(np.argmax(weights), weights.shape)
+    assert col == 20 and 15 <= row < 25
+    assert weights.max() == pytest.approx(0.5 + GAP_WEIGHT, rel=1e-6)
+    # far from both objects: w_c only
+    assert weights[0, 0] == pytest.approx(0.5, abs=1e-6)
+    assert weights[39, 39] == pytest.approx(0.5, abs=1e-6)
+
+
+def test_fewer_than_two_objects_gives_class_weights_only():
+    one = np.zeros((12, 12), dtype=int)
+    one[3:7, 3:7] = 1
+    np.testing.assert_array_equal(weight_map.unet_weight_map(one, class_weights=None), np.ones((12, 12)))
+    np.testing.assert_array_equal(
+        weight_map.unet_weight_map(np.zeros((5, 5)), class_weights={0: 0.7, 1: 2.0}), np.full((5, 5), 0.7, np.float32)
+    )
+
+
+def test_balanced_class_weights_average_to_one():
+    mask = np.zeros((4, 4), dtype=int)
+    mask[:2, :2] = 1  # 25 % foreground
+    assert weight_map.class_balance_weights(mask) == {0: 0.5, 1: 1.5}
+    assert weight_map.class_balance_weights(np.zeros((3, 3))) == {0: 1.0, 1: 1.0}
+    weights = weight_map.unet_weight_map(mask)  # one object: no border term
+    np.testing.assert_allclose(weights, np.where(mask == 1, 1.5, 0.5))
+    rng = np.random.default_rng(0)
+    balanced = weight_map.class_balance_weights(rng.random((50, 50)) < 0.13)
+    assert (balanced[0] + balanced[1]) / 2 == pytest.approx(1.0)
+    assert balanced[1] > balanced[0]  # the rarer class weighs more
+
+
+def brute_force_weight_map(objects, w0, sigma):
+    """Eq. 2 with d1/d2 from plain distance loops (w_c = 1), independent of the EDT."""
+    height, width = objects.shape
+    object_pixels = {
+        label: [(r, c) for r in range(height) for c in range(width) if objects[r, c] == label]
+        for label in sorted(set(objects.ravel().tolist()) - {0})
+    }
+    weights = np.ones((height, width))
+    for r in range(height):
+        for c in range(width):
+            if objects[r, c] != 0:
+                continue
+            distances = sorted(
+                min(math.hypot(r - pr, c - pc) for pr, pc in pixels) for pixels in object_pixels.values()
+            )
+            weights[r, c] += w0 * math.exp(-((distances[0] + distances[1]) ** 2) / (2 * sigma**2))
+    return weights
+
+
+def test_matches_brute_force_reference_with_instance_labels():
+    objects = np.zeros((14, 15), dtype=int)
+    objects[1:4, 1:5] = 1
+    objects[6:9, 2:4] = 2
+    objects[3:12, 9:11] = 3
+    objects[12, 0:3] = 4
+    expected = brute_force_weight_map(objects, w0=10.0, sigma=3.0)
+    actual = weight_map.unet_weight_map(objects, sigma=3.0, class_weights=None)
+    np.testing.assert_allclose(actual, expected, rtol=1e-6)
+    # the same objects as a binary mask (all separated by background) give the same map
+    from_mask = weight_map.unet_weight_map(objects > 0, sigma=3.0, class_weights=None)
+    np.testing.assert_allclose(from_mask, expected, rtol=1e-6)
+
+
+def test_touching_instances_get_a_border_only_as_instance_labels():
+    instances = np.zeros((9, 10), dtype=int)
+    instances[2:7, 1:5] = 1
+    instances[2:7, 5:9] = 2  # touches instance 1
+    binary_map = weight_map.unet_weight_map(instances > 0, class_weights=None)
+    instance_map = weight_map.unet_weight_map(instances, class_weights=None)
+    np.testing.assert_array_equal(binary_map, 1.0)  # one connected component
+    assert instance_map[1, 4] > 5.0  # background pixel next to the contact point
+    np.testing.assert_array_equal(instance_map[instances > 0], 1.0)
+
+
+def test_batch_helper_and_packing():
+    masks = np.stack([two_objects()[10:30], np.zeros((20, 40), np.uint8)])[..., None]
+    maps = weight_map.weight_maps(masks)
+    assert maps.shape == (2, 20, 40, 1) and maps.dtype == np.float32
+    np.testing.assert_array_equal(maps[0, ..., 0], weight_map.unet_weight_map(masks[0, ..., 0]))
+    np.testing.assert_array_equal(maps[1], 1.0)
+    packed = weight_map.stack_label_and_weight(masks, maps)
+    assert packed.shape == (2, 20, 40, 2)
+    np.testing.assert_array_equal(packed[..., 0], masks[..., 0])
+    np.testing.assert_array_equal(packed[..., 1], maps[..., 0])
+
+
+@pytest.mark.parametrize(
+    "kwargs, argument",
+    [
+        pytest.param({"labels": np.zeros((2, 4, 4))}, "labels", id="batch-instead-of-image"),
+        pytest.param({"labels": np.full((4, 4), 0.5)}, "labels", id="probabilities"),
+        pytest.param({"labels": -np.ones((4, 4))}, "labels", id="negative"),
+        pytest.param({"labels": np.zeros((4, 4)), "sigma": 0}, "sigma", id="sigma-zero"),
+        pytest.param({"labels": np.zeros((4, 4)), "w0": -1}, "w0", id="w0-negative"),
+        pytest.param({"labels": np.zeros((4, 4)), "class_weights": "inverse"}, "class_weights", id="unknown-weights"),
+        pytest.param({"labels": np.zeros((4, 4)), "class_weights": {1: 2.0}}, "class_weights", id="missing-class"),
+    ],
+)
+def test_bad_arguments_are_named(kwargs, argument):
+    with pytest.raises(Sprint19Error, match=argument):
+        weight_map.unet_weight_map(**kwargs)
+
+
+def test_batch_helpers_reject_bad_shapes():
+    with pytest.raises(Sprint19Error, match="masks"):
+        weight_map.weight_maps(np.zeros((4, 4)))
+    with pytest.raises(Sprint19Error, match="weights"):
+        weight_map.stack_label_and_weight(np.zeros((1, 4, 4)), np.zeros((1, 4, 5)))

@@ -177,7 +177,7 @@ def _run_predict(args) -> int:
     from sprint19_unet.estimate import predict_to_files
 
     written = predict_to_files(args.model, args.data, args.out, threshold=args.threshold, tta=args.tta,
-                               batch_size=args.batch_size)
+                               batch_size=args.batch_size, verbose=1 if sys.stdout.isatty() else 0)
     print(f"wrote {written}")
     return 0
 

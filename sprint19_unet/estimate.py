@@ -90,7 +90,9 @@ def load_labelled(path: str | os.PathLike, foreground: int | None = None) -> Seg
     return load_training_data(TrainConfig(data=str(path), foreground=foreground))
 
 
-def predict_to_files(model_path, data_path, out, threshold: float = 0.5, tta: bool = False, batch_size: int = 16) -> Path:
+def predict_to_files(
+    model_path, data_path, out, threshold: float = 0.5, tta: bool = False, batch_size: int = 16, verbose: int = 0
+) -> Path:
     """Predict masks for a folder and write a submission CSV or one PNG per image.
 
     Args:
@@ -101,6 +103,7 @@ def predict_to_files(model_path, data_path, out, threshold: float = 0.5, tta: bo
         threshold: probability threshold.
         tta: horizontal-flip test-time augmentation.
         batch_size: images per prediction batch.
+        verbose: 1 shows a progress bar.
 
     Returns:
         The path written.
@@ -110,7 +113,7 @@ def predict_to_files(model_path, data_path, out, threshold: float = 0.5, tta: bo
     """
     model = load_model(model_path)
     data = load_images(data_path)
-    masks = predict_masks(model, data.images, threshold=threshold, batch_size=batch_size, tta=tta)
+    masks = predict_masks(model, data.images, threshold=threshold, batch_size=batch_size, tta=tta, verbose=verbose)
     out = Path(out)
     if out.suffix.lower() == ".csv":
         return write_submission(data.ids, masks, out, expected_ids=data.ids)

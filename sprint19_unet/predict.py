@@ -25,6 +25,7 @@ import numpy as np
 from sprint19_unet.errors import bad_input
 from sprint19_unet.metrics import kaggle_tgs_score
 from sprint19_unet.prepare import crop_to_size, pad_to_size
+from sprint19_unet.sanity import check_predictions
 
 
 def _check_images(images) -> np.ndarray:
@@ -50,7 +51,9 @@ def _flip_average(predict, images: np.ndarray) -> np.ndarray:
     return (direct + flipped) / 2
 
 
-def predict_overlap_tile(model: keras.Model, images, batch_size: int = 8, trim: int | None = None) -> np.ndarray:
+def predict_overlap_tile(
+    model: keras.Model, images, batch_size: int = 8, trim: int | None = None, verbose: int = 0
+) -> np.ndarray:
     """Predict images of any size by mirroring the borders and stitching tiles (paper, Fig. 2).
 
     Each tile of the model's input size predicts its centre; tiles are placed so
@@ -66,6 +69,7 @@ def predict_overlap_tile(model: keras.Model, images, batch_size: int = 8, trim: 
         trim: at least this many output pixels are dropped on each side of a
             tile (default 0 for valid-padding models, whose whole output saw real
             context; input/8 for 'same' models, whose borders saw zero padding).
+        verbose: 1 shows a Keras progress bar.
 
     Returns:
         float32 (N, H, W, classes) probabilities.
@@ -112,7 +116,8 @@ def predict_overlap_tile(model: keras.Model, images, batch_size: int = 8, trim: 
     )
     corners = [(y * core_h, x * core_w) for y in range(tiles_y) for x in range(tiles_x)]
     tiles = np.stack([padded[:, y : y + in_h, x : x + in_w] for y, x in corners], axis=1)
-    predictions = model.predict(tiles.reshape(-1, in_h, in_w, images.shape[-1]), batch_size=batch_size, verbose=0)
+    tiles = tiles.reshape(-1, in_h, in_w, images.shape[-1])
+    predictions = model.predict(tiles, batch_size=batch_size, verbose=verbose)
     predictions = predictions.reshape(count, len(corners), out_h, out_w, -1)
     top, left = (out_h - core_h) // 2, (out_w - core_w) // 2
     stitched = np.zeros((count, tiles_y * core_h, tiles_x * core_w, predictions.shape[-1]), "float32")
@@ -121,7 +126,7 @@ def predict_overlap_tile(model: keras.Model, images, batch_size: int = 8, trim: 
     return stitched[:, :height, :width]
 
 
-def predict_probabilities(model: keras.Model, images, batch_size: int = 16, tta: bool = False) -> np.ndarray:
+def predict_probabilities(model: keras.Model, images, batch_size: int = 16, tta: bool = False, verbose: int = 0) -> np.ndarray:
     """Per-pixel probabilities at each image's own size.
 
     Args:
@@ -129,6 +134,7 @@ def predict_probabilities(model: keras.Model, images, batch_size: int = 16, tta:
         images: (N, H, W, C) or (N, H, W) float32 in [0, 1].
         batch_size: images per prediction batch.
         tta: also predict the horizontally flipped images and average.
+        verbose: 1 shows a Keras progress bar per prediction pass.
 
     Returns:
         float32 (N, H, W, classes).
@@ -158,15 +164,16 @@ def predict_probabilities(model: keras.Model, images, batch_size: int = 16, tta:
         size = (math.ceil(height / factor) * factor, math.ceil(width / factor) * factor)
 
         def predict(x):
-            return crop_to_size(model.predict(pad_to_size(x, size), batch_size=batch_size, verbose=0), (height, width))
+            return crop_to_size(model.predict(pad_to_size(x, size), batch_size=batch_size, verbose=verbose), (height, width))
     elif out_h < in_h or height > in_h or width > in_w:
 
         def predict(x):
-            return predict_overlap_tile(model, x, batch_size=batch_size)
+            return predict_overlap_tile(model, x, batch_size=batch_size, verbose=verbose)
     else:
 
         def predict(x):
-            return crop_to_size(model.predict(pad_to_size(x, (in_h, in_w)), batch_size=batch_size, verbose=0), (height, width))
+            padded = pad_to_size(x, (in_h, in_w))
+            return crop_to_size(model.predict(padded, batch_size=batch_size, verbose=verbose), (height, width))
 
     probabilities = _flip_average(predict, images) if tta else predict(images)
     return probabilities.astype("float32")
@@ -192,7 +199,9 @@ def probabilities_to_masks(probabilities: np.ndarray, threshold: float = 0.5) ->
     return np.argmax(probabilities, axis=-1)[..., None].astype("uint8")
 
 
-def predict_masks(model: keras.Model, images, threshold: float = 0.5, batch_size: int = 16, tta: bool = False):
+def predict_masks(
+    model: keras.Model, images, threshold: float = 0.5, batch_size: int = 16, tta: bool = False, verbose: int = 0
+):
     """Masks for images of any size (see :func:`predict_probabilities`).
 
     Args:
@@ -201,6 +210,7 @@ def predict_masks(model: keras.Model, images, threshold: float = 0.5, batch_size
         threshold: probability threshold for binary models (tune it with :func:`tune_threshold`).
         batch_size: images per prediction batch.
         tta: horizontal-flip test-time augmentation.
+        verbose: 1 shows a progress bar.
 
     Returns:
         uint8 (N, H, W, 1): 0/1 for binary models, class indices otherwise.
@@ -211,7 +221,10 @@ def predict_masks(model: keras.Model, images, threshold: float = 0.5, batch_size
         >>> int(predict_masks(model, np.zeros((1, 64, 64, 1))).max()) < 3
         True
     """
-    return probabilities_to_masks(predict_probabilities(model, images, batch_size, tta), threshold)
+    probabilities = predict_probabilities(model, images, batch_size, tta, verbose)
+    if probabilities.shape[-1] == 1:
+        check_predictions(probabilities, threshold)
+    return probabilities_to_masks(probabilities, threshold)
 
 
 def tune_threshold(true_masks, probabilities, thresholds=None):

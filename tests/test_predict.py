@@ -127,3 +127,13 @@ def test_submission_errors(tmp_path, ids, kwargs, match):
     with pytest.raises(Sprint19Error, match=match):
         write_submission(ids, np.zeros((2, 4, 4), "uint8"), tmp_path / "s.csv", **kwargs)
     assert not (tmp_path / "s.csv").exists()
+
+
+def test_constant_predictions_warn():
+    from sprint19_unet.sanity import AllBlackWarning
+
+    model = build_unet((32, 32, 1), base_filters=4, depth=2)
+    for layer in model.layers:  # zero weights: the sigmoid outputs 0.5 everywhere
+        layer.set_weights([np.zeros_like(w) for w in layer.get_weights()])
+    with pytest.warns(AllBlackWarning, match=r"predictions are constant \(0\.5 everywhere\)"):
+        predict_masks(model, np.zeros((2, 32, 32, 1), "float32"))

@@ -7,14 +7,17 @@ The public names are importable from here::
     data = s19.load_tgs("data/tgs")   # Kaggle TGS Salt layout
     score = s19.kaggle_tgs_score(true_masks, predicted_masks)
 
-Names are loaded on first use (PEP 562), so ``import sprint19_unet`` and the
-NumPy-only modules (data, RLE, augmentation) do not wait for Keras to import.
+Most names are loaded on first use (PEP 562). The losses and metrics are imported
+at once: that registers them with Keras, so a saved ``model.keras`` loads with plain
+``keras.models.load_model(path)`` after ``import sprint19_unet``.
 """
 
 from __future__ import annotations
 
 import importlib
 
+from sprint19_unet import losses as _losses  # noqa: F401  (registers the custom losses with Keras)
+from sprint19_unet import metrics as _metrics  # noqa: F401  (registers the custom metrics with Keras)
 from sprint19_unet.errors import Sprint19Error, bad_input
 
 __version__ = "0.1.0"
@@ -24,6 +27,10 @@ _EXPORTS = {
     "model": [
         "build_unet", "paper_unet", "contracting_block", "bottleneck", "up_conv", "copy_and_crop",
         "expanding_block", "output_head", "conv_block", "count_conv_layers",
+    ],
+    "encoders": [
+        "build_encoder_unet", "unfreeze_encoder", "fine_tune_learning_rate", "encoder_layers", "encoder_of",
+        "ENCODERS", "ENCODER_NAMES",
     ],
     "sizes": ["unet_output_size", "is_valid_input_size", "nearest_valid_input_sizes", "input_size_for_output"],
     "transposed": ["conv2d_transpose", "conv2d_transpose_by_zero_insertion", "conv2d_transpose_output_size"],
@@ -51,14 +58,21 @@ _EXPORTS = {
     ],
     "weight_map": ["unet_weight_map", "weight_maps", "class_balance_weights", "stack_label_and_weight"],
     "config": ["TrainConfig"],
-    "train": ["train", "load_training_data", "split_data", "build_and_compile"],
-    "predict": ["predict_probabilities", "predict_masks", "predict_overlap_tile", "probabilities_to_masks", "tune_threshold"],
-    "submission": ["write_submission", "read_submission"],
+    "training": ["train", "load_training_data", "split_data", "build_and_compile"],
+    "predict": [
+        "predict_probabilities", "predict_masks", "predict_overlap_tile", "probabilities_to_masks", "tune_threshold",
+        "DEFAULT_THRESHOLDS",
+    ],
+    "submission": ["write_submission", "read_submission", "check_submission"],
     "evaluate": ["segmentation_report"],
     "estimate": ["load_model", "predict_to_files", "evaluate_model"],
-    "sanity": ["check_training_masks", "check_predictions", "predict_nothing_score", "overfit_one_batch"],
+    "sanity": ["AllBlackWarning", "check_training_masks", "check_predictions", "predict_nothing_score", "overfit_one_batch"],
     "plots": ["plot_predictions", "plot_history", "overlay"],
     "live": ["LivePredictions"],
+    "detection": [
+        "sliding_window_count", "sliding_window_table", "sliding_windows", "over_segment", "region_proposals",
+        "boxes_iou", "colour_class_map",
+    ],
 }
 _MODULE_OF = {name: module for module, names in _EXPORTS.items() for name in names}
 

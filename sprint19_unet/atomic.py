@@ -158,3 +158,41 @@ def atomic_directory(path: str | os.PathLike) -> Iterator[Path]:
     finally:
         if temporary.exists():
             shutil.rmtree(temporary, ignore_errors=True)
+
+
+def ensure_writable(folder: str | os.PathLike) -> Path:
+    """Check early that a folder can be created and written, before any long work starts.
+
+    Tries a temporary folder inside ``folder`` (or inside its nearest existing
+    parent when ``folder`` does not exist yet) and removes it again, so nothing
+    is left behind either way.
+
+    Args:
+        folder: the output folder.
+
+    Returns:
+        The folder, as a ``Path``.
+
+    Raises:
+        Sprint19Error: when the folder (or its parent) is a file, read-only or full.
+
+    Example:
+        >>> import tempfile
+        >>> ensure_writable(tempfile.mkdtemp()).is_dir()
+        True
+    """
+    folder = Path(folder)
+    existing = folder
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise bad_input(
+            f"output '{folder}'", f"a path under the file '{existing}'", "a writable folder",
+            "Choose an output location that is not inside a file.",
+        )
+    try:
+        probe = tempfile.mkdtemp(dir=existing, prefix=".write-check.")
+        os.rmdir(probe)
+    except OSError as error:
+        raise _unwritable(folder, error) from None
+    return folder

@@ -12,6 +12,10 @@ A run directory holds::
 Every file is written atomically (temporary file + ``os.replace``), and
 ``state.json`` is replaced only after the checkpoint it names is complete, so a
 kill at any moment leaves a consistent pair: the previous epoch's or the new one's.
+The best model is written after the state; when a kill falls between the two,
+:meth:`RunDirectory.repair` restores it from the resume checkpoint (the state
+records which epoch was best). Temporary files a kill left behind are removed
+when the run resumes.
 
 Example:
     >>> import tempfile
@@ -27,6 +31,7 @@ import io
 import json
 import math
 import os
+import shutil
 from pathlib import Path
 
 import keras
@@ -93,6 +98,30 @@ class RunDirectory:
         if previous and previous.get("checkpoint") != name:
             (self.resume_dir / previous["checkpoint"]).unlink(missing_ok=True)
 
+    def remove_temporary_files(self) -> None:
+        """Delete the temporary files an interrupted atomic write left behind (``.name.XXXX.ext``)."""
+        for folder in (self.path, self.resume_dir):
+            for leftover in folder.glob(".*") if folder.is_dir() else ():
+                if leftover.is_file():
+                    leftover.unlink()
+
+    def repair(self, state: dict | None) -> None:
+        """Make the run directory consistent after a kill.
+
+        Removes temporary files left by an interrupted atomic write, and
+        restores ``model.keras`` from the resume checkpoint when the state says
+        the last completed epoch was the best one (the kill may have come
+        between writing the state and writing the best model).
+
+        Args:
+            state: the loaded resume state, or None when no epoch completed.
+        """
+        self.remove_temporary_files()
+        if state is not None and state.get("best_epoch") == state["epoch"]:
+            checkpoint = self.resume_dir / state["checkpoint"]
+            with atomic_path(self.best_model_path) as temporary:
+                shutil.copyfile(checkpoint, temporary)
+
     # === Reading ===
 
     def load_state(self) -> dict | None:
@@ -131,7 +160,8 @@ class RunCheckpoint(keras.callbacks.Callback):
 
     Put it last in the callback list, so the callbacks whose counters it records
     (early stopping, learning-rate schedule) have already seen the epoch.
-    An epoch whose logs hold NaN or Inf is not saved: the last good files stay.
+    An epoch whose logs hold NaN or Inf is not saved and stops training
+    (``non_finite_epoch`` records it): the last good files stay.
 
     Args:
         run: the :class:`RunDirectory`.
@@ -139,6 +169,7 @@ class RunCheckpoint(keras.callbacks.Callback):
         mode: ``"max"`` or ``"min"``.
         history: rows of the epochs already completed (from a resumed state).
         best: the best monitored value so far (from a resumed state), or None.
+        best_epoch: the epoch that reached ``best``, or None.
         resumable: callbacks with ``resume_state()`` / ``initial_state`` to record.
 
     Example:
@@ -148,14 +179,16 @@ class RunCheckpoint(keras.callbacks.Callback):
         True
     """
 
-    def __init__(self, run: RunDirectory, monitor: str, mode: str, history=(), best=None, resumable=()):
+    def __init__(self, run: RunDirectory, monitor: str, mode: str, history=(), best=None, best_epoch=None, resumable=()):
         super().__init__()
         self.run = run
         self.monitor = monitor
         self.mode = mode
         self.history = [dict(row) for row in history]
         self.best = best
+        self.best_epoch = best_epoch
         self.resumable = dict(resumable)
+        self.non_finite_epoch = None
 
     def _improved(self, value: float) -> bool:
         if self.best is None:
@@ -165,23 +198,28 @@ class RunCheckpoint(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         logs = {key: float(value) for key, value in (logs or {}).items()}
         if not _finite(logs):
+            self.non_finite_epoch = epoch + 1
+            self.model.stop_training = True
             return
         logs["learning_rate"] = float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))
         self.history.append({"epoch": epoch + 1, **logs})
         value = logs.get(self.monitor)
-        if value is not None and self._improved(value):
-            self.best = value
-            self.run.save_model(self.model, self.run.best_model_path)
-        self.run.save_history(self.history)
+        improved = value is not None and self._improved(value)
+        if improved:
+            self.best, self.best_epoch = value, epoch + 1
         state = {
             "epoch": epoch + 1,
             "best": self.best,
+            "best_epoch": self.best_epoch,
             "monitor": self.monitor,
             "stopped_early": bool(self.model.stop_training),
             "history": self.history,
             "callbacks": {name: callback.resume_state() for name, callback in self.resumable.items()},
         }
         self.run.save_resume_point(self.model, state)
+        if improved:
+            self.run.save_model(self.model, self.run.best_model_path)
+        self.run.save_history(self.history)
 
 
 class _ResumableMixin:

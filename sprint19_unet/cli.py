@@ -7,9 +7,11 @@ with one line on stderr (no traceback) and exit code 2.
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 import time
+import warnings
 
 _STARTED = time.perf_counter()  # the demo counts start-up time too
 
@@ -21,6 +23,16 @@ EXIT_USER_ERROR = 2
 def _quiet_tensorflow() -> None:
     # TensorFlow's C++ start-up lines say nothing to a student; keep real warnings.
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+def _one_line_warnings() -> None:
+    """Print the package's warnings as one line each, like its errors (no source line)."""
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        print(f"sprint19-unet: warning: {message}", file=file or sys.stderr)
+
+    warnings.showwarning = show
+    logging.basicConfig(level=logging.WARNING, format="sprint19-unet: %(levelname)s: %(message)s")
 
 
 # === summary ===
@@ -122,6 +134,8 @@ def _add_train(subparsers) -> None:
         "optimizer": (str, "adam, adamw or sgd"),
         "seed": (int, "random seed"),
         "mixed_precision": (str, "float32, mixed_float16 or mixed_bfloat16"),
+        "jit_compile": (lambda text: {"true": True, "false": False}.get(text.lower(), text), "XLA: true, false or auto"),
+        "workers": (int, "threads preparing (augmenting) batches; raise it when a GPU waits for data"),
         "foreground": (int, "folder masks: the value that is foreground (ISBI membrane: 0)"),
     }
     for name, (kind, text) in options.items():
@@ -129,6 +143,8 @@ def _add_train(subparsers) -> None:
     parser.add_argument("--no-augment", dest="augment", action="store_false", default=None, help="no augmentation")
     parser.add_argument("--no-batch-norm", dest="batch_norm", action="store_false", default=None, help="no BatchNorm")
     parser.add_argument("--tensorboard", action="store_true", default=None, help="also write TensorBoard logs")
+    parser.add_argument("--distribute", action="store_true", default=None,
+                        help="data-parallel on all visible GPUs; --batch-size is the global batch")
     parser.set_defaults(run=_run_train)
 
 
@@ -142,7 +158,7 @@ def _config_from_args(args):
 
 
 def _run_train(args) -> int:
-    from sprint19_unet.train import train
+    from sprint19_unet.training import train
 
     config = _config_from_args(args)
     _, history = train(config, resume=args.resume)
@@ -202,6 +218,30 @@ def _run_evaluate(args) -> int:
     report = evaluate_model(args.model, args.data, threshold=args.threshold, tta=args.tta, foreground=args.foreground)
     for key, value in report.items():
         print(f"{key}: {value}" if isinstance(value, list) else f"{key}: {value:.4f}")
+    return 0
+
+
+def _add_check_submission(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "check-submission",
+        help="check a Kaggle submission CSV against the test images before uploading",
+        description="Check the header, every run-length mask, and that the ids are exactly those of test/images.",
+    )
+    parser.add_argument("submission", help="the submission CSV")
+    parser.add_argument("--data", required=True, help="the Kaggle TGS folder (its test/images give the ids)")
+    parser.set_defaults(run=_run_check_submission)
+
+
+def _run_check_submission(args) -> int:
+    from sprint19_unet.data import load_tgs
+    from sprint19_unet.submission import check_submission
+
+    test = load_tgs(args.data, split="test")
+    summary = check_submission(args.submission, test.ids, shape=test.images.shape[1:3])
+    print(
+        f"{args.submission}: ok — {summary['rows']} rows, {summary['empty_masks']} empty masks, "
+        f"mean coverage {summary['mean_coverage']:.1%}"
+    )
     return 0
 
 
@@ -267,7 +307,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     subparsers = parser.add_subparsers(title="commands", metavar="COMMAND")
     subparsers.required = True
-    for add in (_add_demo, _add_train, _add_predict, _add_evaluate, _add_summary, _add_data):
+    for add in (_add_demo, _add_train, _add_predict, _add_evaluate, _add_check_submission, _add_summary, _add_data):
         add(subparsers)
     return parser
 
@@ -286,6 +326,7 @@ def main(argv: list[str] | None = None) -> int:
         0
     """
     _quiet_tensorflow()
+    _one_line_warnings()
     args = build_parser().parse_args(argv)
     try:
         return args.run(args)

@@ -22,6 +22,7 @@ from pathlib import Path
 from sprint19_unet.atomic import write_text_atomically
 from sprint19_unet.errors import Sprint19Error, bad_input
 from sprint19_unet.losses import LOSSES
+from sprint19_unet.sizes import unet_output_size
 
 LOSS_NAMES = tuple(LOSSES)
 PRECISION_POLICIES = ("float32", "mixed_float16", "mixed_bfloat16")
@@ -59,6 +60,9 @@ class TrainConfig:
     dropout: float = 0.0  # dropout at the end of the contracting path (paper: 0.5)
     up_mode: str = "transpose"  # "transpose" (paper's 2×2 up-conv) or "resize" (upsample + conv)
     standardize: bool = True  # (x − mean) / std of the training images, as a parameter-free first layer
+    encoder: str | None = None  # None = paper's contracting path; "vgg16"/"resnet50" (ignores base_filters, depth, standardize)
+    encoder_weights: str | None = None  # with an encoder: None (random, offline), "imagenet" or a .h5 weights file
+    freeze_encoder: bool = False  # with an encoder: train only the expanding path (transfer learning)
     # --- Loss and optimiser ---
     loss: str = "bce_dice"  # one of LOSS_NAMES
     optimizer: str = "adam"  # "adam", "adamw" or "sgd" (paper: SGD, momentum 0.99)
@@ -74,6 +78,9 @@ class TrainConfig:
     reduce_lr_patience: int = 4  # epochs without improvement before halving the learning rate; 0 = never
     mixed_precision: str = "float32"  # "float32", "mixed_float16" (GPU) or "mixed_bfloat16" (TPU/modern GPU)
     jit_compile: bool | str = "auto"  # XLA compilation: True, False or "auto" (Keras decides)
+    workers: int = 1  # threads preparing (augmenting) batches while the model trains; raise it when a GPU waits for data
+    distribute: bool = False  # data-parallel on all visible GPUs (TF MirroredStrategy / JAX DataParallel); batch_size is global
+    # Layout: images are channels-last (N, H, W, C), Keras's default and what GPU tensor cores prefer; no setting needed.
     tensorboard: bool = False  # also write TensorBoard logs into output_dir/tensorboard
     output_dir: str = "runs/unet"  # run directory: model.keras, history.csv, config.json, resume/
 
@@ -116,6 +123,7 @@ class TrainConfig:
                 "Use 'float32' on a CPU, 'mixed_float16' on a GPU.",
             ),
             ("jit_compile", self.jit_compile in (True, False, "auto"), "True, False or 'auto'", "Use 'auto'."),
+            ("workers", self.workers >= 1, "an integer >= 1", "Use 1, or up to the number of CPU cores."),
             ("output_dir", bool(self.output_dir), "a folder path", "Pass e.g. output_dir='runs/unet'."),
         ]
         for name, ok, expected, fix in checks:
@@ -128,6 +136,34 @@ class TrainConfig:
                 "0 (a cosine schedule sets the learning rate itself)",
                 "Pass reduce_lr_patience=0, or lr_schedule='constant'.",
             )
+        if self.encoder not in (None, "vgg16", "resnet50"):  # sprint19_unet.encoders.ENCODER_NAMES
+            raise bad_input(
+                "config field 'encoder'", repr(self.encoder), "null, 'vgg16' or 'resnet50'", "Use encoder=None or 'vgg16'."
+            )
+        if self.encoder is None and (self.encoder_weights is not None or self.freeze_encoder):
+            raise bad_input(
+                "config field 'encoder'",
+                f"None with encoder_weights={self.encoder_weights!r}, freeze_encoder={self.freeze_encoder}",
+                "an encoder ('vgg16' or 'resnet50') when encoder_weights or freeze_encoder is set",
+                "Set encoder='vgg16', or leave encoder_weights=None and freeze_encoder=False.",
+            )
+        if self.encoder is None:  # the checks above passed, so the arithmetic is safe
+            try:
+                unet_output_size(self.input_size, self.depth, self.padding)
+            except Sprint19Error as error:
+                raise Sprint19Error(f"config field 'input_size': {error}") from None
+        if self.encoder is not None:
+            if self.padding != "same":
+                raise bad_input(
+                    "config field 'padding'", f"{self.padding!r} with encoder={self.encoder!r}",
+                    "'same' (a pretrained encoder pads its convolutions)", "Use padding='same'.",
+                )
+            stride = {"vgg16": 16, "resnet50": 32}[self.encoder]  # the encoder's total stride
+            if self.input_size % stride or self.input_size < 32:
+                raise bad_input(
+                    "config field 'input_size'", f"{self.input_size} with encoder={self.encoder!r}",
+                    f"a multiple of {stride} (the encoder's total stride), at least 32", "Use input_size=128.",
+                )
         multi_class_losses = ("sparse_cce", "weighted_cce")
         if self.num_classes > 1 and self.loss not in multi_class_losses:
             raise bad_input(

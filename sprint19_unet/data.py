@@ -271,6 +271,13 @@ def _read_csv(path: Path, columns: tuple[str, ...], fix: str) -> dict[str, dict[
                     "a header with the columns " + ",".join(columns),
                     f"Use the Kaggle file as downloaded; the header must read {','.join(columns)}.",
                 )
+            extra = [column for column in header if column not in columns]
+            if extra:
+                warnings.warn(
+                    f"{subject}: extra columns {extra} are ignored (expected {','.join(columns)}).",
+                    UserWarning,
+                    stacklevel=3,
+                )
             rows: dict[str, dict[str, str]] = {}
             for row in reader:
                 line = reader.line_num

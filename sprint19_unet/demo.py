@@ -26,7 +26,7 @@ from sprint19_unet.evaluate import segmentation_report
 from sprint19_unet.plots import plot_predictions
 from sprint19_unet.predict import predict_probabilities
 from sprint19_unet.synthetic import make_salt_dataset
-from sprint19_unet.train import split_data, train
+from sprint19_unet.training import split_data, train
 
 # Settings measured to reach validation IoU ≥ 0.85 in under a minute on 2 CPU cores
 # (benchmarks/demo_speed.py; numbers in benchmarks/RESULTS.md).

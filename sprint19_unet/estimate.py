@@ -16,7 +16,7 @@ from pathlib import Path
 
 import keras
 
-from sprint19_unet.atomic import atomic_directory
+from sprint19_unet.atomic import atomic_directory, ensure_writable
 from sprint19_unet.config import TrainConfig
 from sprint19_unet.data import SegmentationData, load_folder_pairs, load_tgs
 from sprint19_unet.errors import bad_input
@@ -30,7 +30,7 @@ def load_model(path: str | os.PathLike) -> keras.Model:
     """Load a ``.keras`` model in Keras safe mode (no Lambda layers, no arbitrary code).
 
     Args:
-        path: a file written by ``model.save`` / :func:`sprint19_unet.train.train`.
+        path: a file written by ``model.save`` / :func:`sprint19_unet.training.train`.
 
     Returns:
         The model, compiled if it was saved compiled.
@@ -85,7 +85,7 @@ def load_labelled(path: str | os.PathLike, foreground: int | None = None) -> Seg
         >>> len(load_labelled("synthetic"))  # doctest: +SKIP
         1000
     """
-    from sprint19_unet.train import load_training_data
+    from sprint19_unet.training import load_training_data
 
     return load_training_data(TrainConfig(data=str(path), foreground=foreground))
 
@@ -111,10 +111,11 @@ def predict_to_files(
     Example:
         >>> predict_to_files("runs/unet/model.keras", "data/sample", "submission.csv")  # doctest: +SKIP
     """
+    out = Path(out)
+    ensure_writable(out.parent if out.suffix.lower() == ".csv" else out)
     model = load_model(model_path)
     data = load_images(data_path)
     masks = predict_masks(model, data.images, threshold=threshold, batch_size=batch_size, tta=tta, verbose=verbose)
-    out = Path(out)
     if out.suffix.lower() == ".csv":
         return write_submission(data.ids, masks, out, expected_ids=data.ids)
     scale = 255 if masks.max() <= 1 else 1

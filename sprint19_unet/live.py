@@ -56,5 +56,6 @@ class LivePredictions(keras.callbacks.Callback):
         predictions = (probabilities > self.threshold) if probabilities.shape[-1] == 1 else probabilities.argmax(-1)[..., None]
         figure = plot_predictions(self.images, self.masks, predictions, count=len(self.images))
         figure.suptitle(f"epoch {epoch + 1}")
+        figure.tight_layout(rect=(0, 0, 1, 0.93))  # keep the title clear of the column titles
         self._show(figure)
         plt.close(figure)

@@ -310,6 +310,9 @@ def build_unet(
     up_mode: str = "transpose",
     input_standardization: tuple[float, float] | None = None,
     name: str = "unet",
+    encoder: str | None = None,
+    encoder_weights=None,
+    freeze_encoder: bool = False,
 ) -> keras.Model:
     """Build a U-Net as a functional ``keras.Model``.
 
@@ -331,6 +334,13 @@ def build_unet(
             then starts with a parameter-free ``Rescaling`` layer computing
             ``(x − mean) / std``, so it takes raw [0, 1] images at predict time too.
         name: model name.
+        encoder: None (the paper's contracting path), or ``"vgg16"`` /
+            ``"resnet50"``: a keras.applications encoder, built by
+            :func:`sprint19_unet.encoders.build_encoder_unet` (which then ignores
+            ``base_filters`` and ``depth``; it needs ``padding="same"`` and no
+            ``input_standardization``: it has the encoder's ImageNet preprocessing).
+        encoder_weights: with an encoder: None, ``"imagenet"`` or a weights file path.
+        freeze_encoder: with an encoder: make its layers non-trainable.
 
     Returns:
         The model; its output is (batch, out_height, out_width, num_classes) probabilities.
@@ -344,6 +354,22 @@ def build_unet(
         >>> model.output_shape
         (None, 128, 128, 3)
     """
+    if encoder is not None:  # a pretrained contracting path (imported here: encoders imports this module)
+        from sprint19_unet.encoders import build_encoder_unet
+
+        if padding != "same" or input_standardization is not None:
+            raise bad_input(
+                "encoder", f"{encoder!r} with padding={padding!r}, input_standardization={input_standardization!r}",
+                "padding='same' and input_standardization=None (the encoder brings its own ImageNet preprocessing)",
+                "Drop those arguments, or use encoder=None.",
+            )
+        return build_encoder_unet(
+            input_shape, encoder, num_classes, encoder_weights, freeze_encoder,
+            batch_norm=batch_norm, dropout=dropout, up_mode=up_mode, name=name,
+        )
+    if encoder_weights is not None or freeze_encoder:
+        raise bad_input("encoder_weights / freeze_encoder", "a value without an encoder", "encoder='vgg16' or 'resnet50'",
+                        "Pass encoder=..., or leave encoder_weights=None and freeze_encoder=False.")
     check_depth(depth)
     check_padding(padding)
     _check_positive_int("num_classes", num_classes, 1, "Use 1 for a binary mask, or the number of classes.")

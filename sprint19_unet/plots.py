@@ -56,7 +56,7 @@ def plot_history(history: dict, keys=("loss", "iou", "tgs_score")):
     """Training curves: one panel per metric, training and validation together.
 
     Args:
-        history: dict of lists, as returned by :func:`sprint19_unet.train.train`.
+        history: dict of lists, as returned by :func:`sprint19_unet.training.train`.
         keys: metric names to plot (those missing from ``history`` are skipped).
 
     Returns:

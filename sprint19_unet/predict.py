@@ -227,13 +227,17 @@ def predict_masks(
     return probabilities_to_masks(probabilities, threshold)
 
 
-def tune_threshold(true_masks, probabilities, thresholds=None):
+# Candidate thresholds for tune_threshold: 0.10, 0.15, …, 0.90.
+DEFAULT_THRESHOLDS = np.round(np.arange(0.10, 0.901, 0.05), 2)
+
+
+def tune_threshold(true_masks, probabilities, thresholds=DEFAULT_THRESHOLDS):
     """Choose the probability threshold that maximises the Kaggle TGS metric.
 
     Args:
         true_masks: (N, H, W, 1) binary validation masks.
         probabilities: (N, H, W, 1) predicted probabilities for them.
-        thresholds: candidates (default 0.10, 0.15, …, 0.90).
+        thresholds: candidates (default :data:`DEFAULT_THRESHOLDS`: 0.10, 0.15, …, 0.90).
 
     Returns:
         ``(best_threshold, best_score, scores)``; ``scores`` has one value per candidate.
@@ -244,8 +248,7 @@ def tune_threshold(true_masks, probabilities, thresholds=None):
         >>> tune_threshold(truth, probabilities)[:2]
         (0.1, 1.0)
     """
-    if thresholds is None:
-        thresholds = np.round(np.arange(0.10, 0.901, 0.05), 2)
+    thresholds = np.asarray(thresholds)
     true_masks = (np.asarray(true_masks) > 0).astype("uint8")
     probabilities = np.asarray(probabilities)
     scores = np.array([kaggle_tgs_score(true_masks, (probabilities > t).astype("uint8")) for t in thresholds])

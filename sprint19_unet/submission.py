@@ -119,3 +119,41 @@ def read_submission(path: str | os.PathLike, shape=(101, 101)):
         ids.append(row[0])
         masks.append(decode_rle(row[1], shape, name=f"rle_mask of id '{row[0]}' in '{path}'"))
     return ids, np.stack(masks)[..., None] if masks else np.zeros((0, *shape, 1), "uint8")
+
+
+def check_submission(path: str | os.PathLike, expected_ids, shape=(101, 101)) -> dict:
+    """Check a submission CSV before uploading it: header, RLE, and exactly the test ids.
+
+    Args:
+        path: the CSV.
+        expected_ids: the test set's ids (e.g. ``load_tgs(root, "test").ids``).
+        shape: (height, width) of each mask.
+
+    Returns:
+        ``{"rows": ..., "empty_masks": ..., "mean_coverage": ...}``.
+
+    Raises:
+        Sprint19Error: for a wrong header, malformed RLE, repeated ids, or ids
+            that differ from ``expected_ids`` (naming a few of each).
+
+    Example:
+        >>> import tempfile, pathlib
+        >>> path = write_submission(["a"], np.ones((1, 2, 2)), pathlib.Path(tempfile.mkdtemp()) / "s.csv")
+        >>> check_submission(path, ["a"], (2, 2))["rows"]
+        1
+    """
+    ids, masks = read_submission(path, shape)
+    repeated = {item for item, count in collections.Counter(ids).items() if count > 1}
+    if repeated:
+        raise bad_input(f"submission '{path}'", f"repeated ids {_show(repeated)}", "each id once", "Remove the duplicates.")
+    expected = {str(item) for item in expected_ids}
+    missing, extra = expected - set(ids), set(ids) - expected
+    if missing or extra:
+        raise bad_input(
+            f"submission '{path}'",
+            f"{len(missing)} test ids missing ({_show(missing)}) and {len(extra)} unknown ids ({_show(extra)})",
+            "exactly the ids of the test images",
+            "Predict every image in test/images and nothing else (python -m sprint19_unet predict).",
+        )
+    coverage = masks.reshape(len(masks), -1).mean(axis=1) if len(masks) else np.zeros(0)
+    return {"rows": len(ids), "empty_masks": int((coverage == 0).sum()), "mean_coverage": float(coverage.mean()) if len(ids) else 0.0}

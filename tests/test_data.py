@@ -114,7 +114,8 @@ def test_load_tgs_ignores_extra_csv_columns_and_hidden_files(tmp_path):
     rows = [(key, reference_rle(masks[key]), "note") for key in TRAIN]
     write_csv(tmp_path / "train.csv", ["id", "rle_mask", "comment"], rows)
     (tmp_path / "train" / "images" / ".DS_Store").write_bytes(b"\0")
-    assert load_tgs(tmp_path).ids == sorted(TRAIN)
+    with pytest.warns(UserWarning, match=r"train\.csv': extra columns \['comment'\] are ignored"):
+        assert load_tgs(tmp_path).ids == sorted(TRAIN)
 
 
 def test_load_tgs_from_pngs_only_without_depths(tmp_path):

@@ -15,7 +15,7 @@ import pytest
 from sprint19_unet import Sprint19Error
 from sprint19_unet.config import TrainConfig
 from sprint19_unet.sanity import AllBlackWarning, check_training_masks, overfit_one_batch, predict_nothing_score
-from sprint19_unet.train import load_training_data, split_data, train
+from sprint19_unet.training import load_training_data, split_data, train
 
 TINY = {"num_samples": 40, "base_filters": 4, "depth": 2, "batch_size": 8, "augment": False}
 
@@ -146,3 +146,14 @@ def test_kill_during_training_then_resume_keeps_history(tmp_path):
     after = json.loads(state_path.read_text())
     assert [row["epoch"] for row in after["history"]] == list(range(1, 9))
     assert after["history"][:done] == before["history"]  # the same history, continued
+
+
+def test_a_trained_model_loads_in_a_fresh_process_after_importing_the_package(tmp_path):
+    config = TrainConfig(epochs=1, output_dir=str(tmp_path / "run"), **TINY)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", AllBlackWarning)
+        train(config, verbose=0)
+    code = f"import keras, sprint19_unet; m = keras.models.load_model({str(tmp_path / 'run' / 'model.keras')!r}); print(m.loss.name)"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip().endswith("bce_dice_loss")

@@ -21,6 +21,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
+from sprint19_unet.atomic import ensure_writable
 from sprint19_unet.augment import AugmentConfig
 from sprint19_unet.batches import SegmentationBatches
 from sprint19_unet.checkpoints import (
@@ -31,6 +32,7 @@ from sprint19_unet.checkpoints import (
 )
 from sprint19_unet.config import TrainConfig
 from sprint19_unet.data import SegmentationData, load_folder_pairs, load_tgs
+from sprint19_unet.distribute import check_global_batch_size, data_parallel, evenly_split_count
 from sprint19_unet.errors import bad_input
 from sprint19_unet.losses import get_loss
 from sprint19_unet.metrics import TgsScore, ThresholdedIoU
@@ -44,7 +46,9 @@ from sprint19_unet.weight_map import weight_maps
 logger = logging.getLogger(__name__)
 
 # Fields that may change when a run is resumed (everything else must match).
-RESUMABLE_CHANGES = ("epochs", "early_stopping_patience", "reduce_lr_patience", "tensorboard")
+RESUMABLE_CHANGES = (
+    "epochs", "early_stopping_patience", "reduce_lr_patience", "tensorboard", "workers", "distribute", "learning_rate",
+)
 
 
 # === Data ===
@@ -227,7 +231,11 @@ def build_and_compile(config: TrainConfig, channels: int, input_stats=None, step
             batch_norm=config.batch_norm,
             dropout=config.dropout,
             up_mode=config.up_mode,
-            input_standardization=input_stats if config.standardize else None,
+            # an encoder brings its own (ImageNet) preprocessing instead
+            input_standardization=input_stats if config.standardize and config.encoder is None else None,
+            encoder=config.encoder,
+            encoder_weights=config.encoder_weights,
+            freeze_encoder=config.freeze_encoder,
         )
     finally:
         keras.config.set_dtype_policy(previous_policy)
@@ -284,12 +292,21 @@ def train(config: TrainConfig, data: SegmentationData | None = None, callbacks=(
         and a dict of lists, one value per completed epoch (resumed epochs included).
 
     Raises:
-        Sprint19Error: for bad data, a bad config or an output directory in use.
+        Sprint19Error: for bad data, a bad config or an output directory in use; with
+            ``config.distribute``, for a ``batch_size`` that does not split evenly between
+            the devices (see :mod:`sprint19_unet.distribute`).
 
     Example:
         >>> model, history = train(TrainConfig(num_samples=40, epochs=1, base_filters=4,
         ...                                    output_dir="/tmp/doc-run"))  # doctest: +SKIP
     """
+    # With config.distribute, building, compiling and fitting all happen inside the
+    # backend's data-parallel scope (JAX shards each batch during fit, not only at build).
+    with data_parallel(config.distribute) as devices:
+        return _train_in_scope(config, data, callbacks, resume, verbose, replicas=max(len(devices), 1))
+
+
+def _train_in_scope(config: TrainConfig, data, callbacks, resume: bool, verbose, replicas: int = 1):
     run = RunDirectory(config.output_dir)
     state = run.load_state()
     if state is not None and not resume:
@@ -301,6 +318,8 @@ def train(config: TrainConfig, data: SegmentationData | None = None, callbacks=(
         )
     if state is not None:
         config = _resume_config(run, config)
+    run.repair(state)
+    ensure_writable(run.path)  # before the long work, not after it
 
     keras.utils.set_random_seed(config.seed)
     data = data if data is not None else load_training_data(config)
@@ -313,9 +332,17 @@ def train(config: TrainConfig, data: SegmentationData | None = None, callbacks=(
             f"at most {len(x_train)}", "Lower batch_size or use more data.",
         )
 
+    drop_last_batch = False
+    if replicas > 1:  # data-parallel: every batch must split evenly between the devices
+        check_global_batch_size(config.batch_size, replicas)
+        drop_last_batch = evenly_split_count(len(x_train), config.batch_size, replicas)[1]
+        keep_val = evenly_split_count(len(x_val), config.batch_size, replicas)[0]
+        x_val, y_val = x_val[:keep_val], y_val[:keep_val]
+
     batches_class = WeightMapBatches if config.loss == "weighted_cce" else SegmentationBatches
     train_batches = batches_class(
-        x_train, y_train, config.batch_size, augment=AugmentConfig() if config.augment else None, seed=config.seed
+        x_train, y_train, config.batch_size, augment=AugmentConfig() if config.augment else None, seed=config.seed,
+        workers=config.workers, drop_remainder=drop_last_batch,
     )
     validation = (x_val, y_val)
     if config.loss == "weighted_cce":
@@ -336,7 +363,8 @@ def train(config: TrainConfig, data: SegmentationData | None = None, callbacks=(
         )
     checkpoint = RunCheckpoint(
         run, monitor, mode,
-        history=(state or {}).get("history", ()), best=(state or {}).get("best"), resumable=resumable,
+        history=(state or {}).get("history", ()), best=(state or {}).get("best"),
+        best_epoch=(state or {}).get("best_epoch"), resumable=resumable,
     )
 
     if state is None:
@@ -347,6 +375,8 @@ def train(config: TrainConfig, data: SegmentationData | None = None, callbacks=(
         initial_epoch = 0
     else:
         model = run.load_resume_model(state)
+        if config.lr_schedule == "constant":  # a resume may lower the learning rate, e.g. after NaN
+            model.optimizer.learning_rate.assign(config.learning_rate)
         config.save(run.config_path)
         initial_epoch = state["epoch"]
         logger.info("resuming %s after epoch %d", run.path, initial_epoch)
@@ -368,6 +398,16 @@ def train(config: TrainConfig, data: SegmentationData | None = None, callbacks=(
             shuffle=False,  # SegmentationBatches shuffles reproducibly itself
         )
 
+    if checkpoint.non_finite_epoch is not None:
+        kept = checkpoint.history[-1]["epoch"] if checkpoint.history else None
+        raise bad_input(
+            "loss",
+            f"NaN or Inf in epoch {checkpoint.non_finite_epoch}, so training stopped",
+            "finite values",
+            (f"The last good checkpoint (epoch {kept}) is kept in '{run.path}'; resume it with a lower "
+             "learning rate (--resume --learning-rate ...)." if kept else
+             "Nothing was saved; lower the learning rate or check the data for NaN values."),
+        )
     if run.best_model_path.exists():
         model = keras.models.load_model(run.best_model_path)
     keys = sorted({key for row in checkpoint.history for key in row})

@@ -1,0 +1,301 @@
+"""The bad-input matrix: every case gives one clear message, through the API and the CLI.
+
+For each case the Python API raises ``Sprint19Error`` whose message names the file
+or argument, and the CLI exits with code 2, prints exactly one
+``sprint19-unet: error:`` line with the same message, no traceback, and writes
+nothing (no run directory, no submission, no mask folder).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import subprocess
+import sys
+import warnings
+from pathlib import Path
+
+import keras
+import numpy as np
+import pytest
+from PIL import Image
+
+import sprint19_unet as s19
+from sprint19_unet import Sprint19Error
+from sprint19_unet.sanity import AllBlackWarning
+
+ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONWARNINGS": "default"}
+
+
+def run_cli(*args, timeout=300):
+    return subprocess.run(
+        [sys.executable, "-m", "sprint19_unet", *map(str, args)], capture_output=True, text=True, timeout=timeout, env=ENV
+    )
+
+
+def unwritable(tmp_path: Path) -> Path:
+    """A folder nobody may write into; root ignores permissions, but not sysfs."""
+    if os.geteuid() == 0:
+        return Path("/sys/sprint19-unwritable/run")
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o500)
+    return locked / "run"
+
+
+# === Data folders: one mutation of a valid Kaggle sample each ===
+
+
+def _first(root: Path, kind: str = "images") -> Path:
+    return sorted((root / "train" / kind).glob("*.png"))[0]
+
+
+def _write_rle(value: str):
+    def mutate(root: Path) -> None:
+        shutil.rmtree(root / "train" / "masks")  # masks come from train.csv alone
+        lines = (root / "train.csv").read_text().splitlines()
+        lines[1] = lines[1].split(",")[0] + "," + value
+        (root / "train.csv").write_text("\n".join(lines) + "\n")
+
+    return mutate
+
+
+def _edit_csv(edit):
+    def mutate(root: Path) -> None:
+        lines = (root / "train.csv").read_text().splitlines()
+        (root / "train.csv").write_text("\n".join(edit(lines)) + "\n")
+
+    return mutate
+
+
+RLE = r"CSV file '.*train\.csv', id '\w+': "
+
+DATA_CASES = {
+    "truncated image": (lambda r: _first(r).write_bytes(_first(r).read_bytes()[:120]), r"image '.*\.png': expected a complete image file; received a truncated"),
+    "zero-byte image": (lambda r: _first(r).write_bytes(b""), r"image '.*\.png': expected an image file with content; received a zero-byte file"),
+    "text file named .png": (lambda r: _first(r).write_text("<html>404</html>"), r"image '.*\.png': expected a valid image file; received a file Pillow cannot read"),
+    "image/mask size mismatch": (lambda r: Image.fromarray(np.zeros((50, 50), np.uint8)).save(_first(r, "masks")), r"mask '.*\.png': expected the size of its image .*101×101; received size 50×50"),
+    "image without mask": (lambda r: _first(r, "masks").unlink(), r"masks folder '.*train/masks': expected one mask per image .*received no mask for 1 images"),
+    "mask without image": (lambda r: shutil.copy(_first(r, "masks"), r / "train" / "masks" / "orphan.png"), r"received 1 masks without an image: 'orphan'"),
+    "empty images folder": (lambda r: [p.unlink() for p in (r / "train" / "images").glob("*")], r"images folder '.*train/images': expected image files .*received an empty folder"),
+    "RGBA image with transparency": (
+        lambda r: Image.fromarray(np.dstack([np.zeros((101, 101, 3), np.uint8), np.full((101, 101), 90, np.uint8)])).save(_first(r)),
+        r"image '.*\.png': expected no transparency .*received an alpha channel with 10201 transparent pixels",
+    ),
+    "mask with unexpected values": (lambda r: Image.fromarray(np.full((101, 101), 128, np.uint8)).save(_first(r, "masks")), r"mask '.*\.png': expected a binary mask with values \{0, 255\} or \{0, 1\}; received values \{128\}"),
+    "train.csv missing a column": (_edit_csv(lambda lines: ["id"] + [line.split(",")[0] for line in lines[1:]]), r"CSV file '.*train\.csv': expected a header with the columns id,rle_mask; received columns \['id'\]"),
+    "train.csv duplicate id": (_edit_csv(lambda lines: lines + [lines[1]]), r"CSV file '.*train\.csv': expected each id once; received the id '\w+' twice"),
+    "train.csv id without image": (_edit_csv(lambda lines: lines + ["deadbeef00,"]), r"expected an image for every id in train\.csv; received 1 ids without an image .*'deadbeef00'"),
+    "RLE with an odd count": (_write_rle("1 2 3"), RLE + r"expected 'start length' pairs, so an even number of values; received an odd number of values \(3\)"),
+    "RLE not numeric": (_write_rle("1 x"), RLE + r"expected whole numbers only.*; received the non-numeric token 'x'"),
+    "RLE zero length": (_write_rle("1 0"), RLE + r"expected every length >= 1; received run #1 with length 0"),
+    "RLE negative length": (_write_rle("5 -2"), RLE + r"expected every length >= 1; received run #1 with length -2"),
+    "RLE overlapping runs": (_write_rle("1 5 3 2"), RLE + r"expected non-overlapping runs; received overlapping runs"),
+    "RLE out of range": (_write_rle("10200 5"), RLE + r"expected every run inside the image; received run #1 covering pixels 10200\.\.10204"),
+    "RLE unsorted": (_write_rle("50 2 1 2"), RLE + r"expected starts in increasing order; received unsorted starts"),
+}
+
+
+TRAIN_CLI_CASES = ("truncated image", "image without mask", "train.csv duplicate id", "RLE overlapping runs")
+
+
+@pytest.fixture
+def sample(tmp_path) -> Path:
+    return s19.write_salt_sample(tmp_path / "tgs", n=8, test_n=3, seed=0)
+
+
+@pytest.mark.parametrize("case", DATA_CASES)
+def test_bad_data_folder_api_and_cli(case, sample, tmp_path):
+    mutate, pattern = DATA_CASES[case]
+    mutate(sample)
+    with pytest.raises(Sprint19Error, match=pattern):
+        s19.load_tgs(sample)
+    _assert_one_line_error(run_cli("data", "describe", sample), pattern)
+    if case in TRAIN_CLI_CASES:  # training reads through the same loader; check a few end to end
+        run_dir = tmp_path / "run"
+        _assert_one_line_error(run_cli("train", "--data", sample, "--output-dir", run_dir, "--epochs", "1"), pattern)
+        assert not run_dir.exists()  # nothing partially written
+
+
+def _assert_one_line_error(result, pattern):
+    assert result.returncode == 2, result.stderr[-1500:]
+    assert "Traceback" not in result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.startswith("sprint19-unet: error: ")]
+    assert len(errors) == 1, result.stderr[-1500:]
+    import re
+
+    assert re.search(pattern, errors[0]), errors[0]
+
+
+# === Paths ===
+
+
+def test_missing_folder(tmp_path):
+    missing = tmp_path / "nowhere"
+    with pytest.raises(Sprint19Error, match=r"data '.*nowhere': expected .*; received a path that does not exist"):
+        s19.load_training_data(s19.TrainConfig(data=str(missing)))
+    _assert_one_line_error(run_cli("train", "--data", missing), r"received a path that does not exist")
+    _assert_one_line_error(run_cli("data", "describe", missing), r"nowhere")
+
+
+def test_file_instead_of_folder(tmp_path):
+    file = tmp_path / "train.zip"
+    file.write_bytes(b"PK")
+    with pytest.raises(Sprint19Error, match=r"train\.zip"):
+        s19.load_tgs(file)
+    _assert_one_line_error(run_cli("data", "describe", file), r"train\.zip")
+    _assert_one_line_error(run_cli("predict", "--model", file, "--data", tmp_path, "--out", tmp_path / "s.csv"), r"model '.*train\.zip': expected a \.keras model file; received a file that is not a \.keras archive")
+
+
+# === Models ===
+
+
+def test_model_file_that_is_not_a_model(tmp_path, sample):
+    fake = tmp_path / "model.keras"
+    fake.write_text("this is not a model")
+    with pytest.raises(Sprint19Error, match=r"model '.*model\.keras': expected a \.keras model file; received a file that is not a \.keras archive"):
+        s19.load_model(fake)
+    _assert_one_line_error(run_cli("evaluate", "--model", fake, "--data", sample), r"not a \.keras archive")
+
+
+def test_model_of_the_wrong_input_channels(tmp_path, sample):
+    rgb_model = s19.build_unet((64, 64, 3), base_filters=2, depth=2)
+    rgb_model.save(tmp_path / "rgb.keras")
+    pattern = r"images: expected 3 channel\(s\), as the model was trained on; received 1"
+    with pytest.raises(Sprint19Error, match=pattern):
+        s19.predict_masks(rgb_model, np.zeros((1, 101, 101, 1), "float32"))
+    out = tmp_path / "submission.csv"
+    _assert_one_line_error(run_cli("predict", "--model", tmp_path / "rgb.keras", "--data", sample, "--out", out), pattern)
+    assert not out.exists()
+
+
+def test_impossible_input_size(tmp_path):
+    pattern = r"input size 101: expected a multiple of 2\*\*depth = 16 .*Nearest valid sizes: 96 or 112"
+    with pytest.raises(Sprint19Error, match="input_shape height: " + pattern):
+        s19.build_unet((101, 101, 1))
+    with pytest.raises(Sprint19Error, match="config field 'input_size': " + pattern):
+        s19.TrainConfig(input_size=101)
+    run_dir = tmp_path / "run"
+    _assert_one_line_error(run_cli("train", "--input-size", "101", "--num-samples", "8", "--output-dir", run_dir), pattern)
+    assert not run_dir.exists()
+
+
+def test_batch_size_larger_than_the_data(tmp_path):
+    pattern = r"batch_size: expected at most \d+; received 64 for \d+ training images"
+    config = s19.TrainConfig(num_samples=20, batch_size=64, output_dir=str(tmp_path / "api"))
+    with pytest.raises(Sprint19Error, match=pattern):
+        s19.train(config, verbose=0)
+    run_dir = tmp_path / "run"
+    _assert_one_line_error(run_cli("train", "--num-samples", "20", "--batch-size", "64", "--output-dir", run_dir), pattern)
+    assert not run_dir.exists() and not (tmp_path / "api").exists()
+
+
+def test_config_file_with_an_unknown_field(tmp_path):
+    config = tmp_path / "config.json"
+    config.write_text('{"epochs": 2, "learning_rte": 0.01}')
+    pattern = r"config file '.*config\.json': field 'learning_rte': .*Did you mean 'learning_rate'\?"
+    with pytest.raises(Sprint19Error, match=pattern):
+        s19.TrainConfig.from_json(config)
+    _assert_one_line_error(run_cli("train", "--config", config, "--output-dir", tmp_path / "run"), pattern)
+
+
+# === Output locations ===
+
+
+def test_unwritable_output_location(tmp_path):
+    target = unwritable(tmp_path)
+    pattern = r"output '.*sprint19-unwritable.*|.*locked.*': expected a writable folder"
+    config = s19.TrainConfig(num_samples=20, batch_size=4, epochs=1, base_filters=2, depth=2, output_dir=str(target))
+    with pytest.raises(Sprint19Error, match=r"expected a writable folder"):
+        s19.train(config, verbose=0)
+    _assert_one_line_error(
+        run_cli("train", "--num-samples", "20", "--batch-size", "4", "--epochs", "1", "--base-filters", "2", "--depth", "2", "--output-dir", target),
+        r"expected a writable folder",
+    )
+    with pytest.raises(Sprint19Error, match=r"expected a writable folder"):
+        s19.write_submission(["a"], np.zeros((1, 4, 4)), target.parent / "submission.csv")
+    assert not target.exists()
+
+
+# === Submissions ===
+
+
+def test_submission_ids_that_do_not_match_the_test_set(tmp_path, sample):
+    test = s19.load_tgs(sample, split="test")
+    wrong = tmp_path / "submission.csv"
+    s19.write_submission(test.ids[:-1] + ["stranger"], np.zeros((len(test.ids), 101, 101), "uint8"), wrong)
+    pattern = r"submission '.*submission\.csv': expected exactly the ids of the test images; received 1 test ids missing .* and 1 unknown ids \(stranger\)"
+    with pytest.raises(Sprint19Error, match=pattern):
+        s19.check_submission(wrong, test.ids)
+    _assert_one_line_error(run_cli("check-submission", wrong, "--data", sample), pattern)
+    with pytest.raises(Sprint19Error, match=r"1 test ids missing"):
+        s19.write_submission(test.ids[:-1], np.zeros((len(test.ids) - 1, 101, 101), "uint8"), tmp_path / "s2.csv", expected_ids=test.ids)
+    assert not (tmp_path / "s2.csv").exists()
+
+
+def test_a_correct_submission_passes_the_check(tmp_path, sample):
+    test = s19.load_tgs(sample, split="test")
+    path = s19.write_submission(test.ids, np.zeros((len(test.ids), 101, 101), "uint8"), tmp_path / "submission.csv")
+    result = run_cli("check-submission", path, "--data", sample)
+    assert result.returncode == 0 and f"ok — {len(test.ids)} rows" in result.stdout
+
+
+# === Converted, not refused: said clearly ===
+
+
+def test_16_bit_and_palette_images_are_converted_and_logged(sample, caplog):
+    first = _first(sample)
+    pixels = np.asarray(Image.open(first))
+    Image.fromarray(pixels.astype(np.uint16) * 257).save(first)
+    second = sorted((sample / "train" / "images").glob("*.png"))[1]
+    Image.fromarray(np.asarray(Image.open(second))).convert("P").save(second)
+    with caplog.at_level(logging.INFO, logger="sprint19_unet"):
+        data = s19.load_tgs(sample)
+    assert data.images.dtype == np.float32 and 0 <= data.images.min() and data.images.max() <= 1
+    np.testing.assert_allclose(data.images[0, ..., 0], pixels / 255.0, atol=1e-6)  # same picture, rescaled
+    logged = " ".join(record.getMessage() for record in caplog.records)
+    assert first.name in logged and "16-bit" in logged
+
+
+def test_all_empty_training_masks_warn_but_do_not_crash(sample, tmp_path):
+    for mask in (sample / "train" / "masks").glob("*.png"):
+        Image.fromarray(np.zeros((101, 101), np.uint8)).save(mask)
+    (sample / "train.csv").unlink()
+    with pytest.warns(UserWarning, match=r"all 8 masks are empty .* all black"):
+        data = s19.load_tgs(sample)
+    assert data.masks.sum() == 0
+    result = run_cli("data", "describe", sample)
+    assert result.returncode == 0
+    assert "sprint19-unet: warning:" in result.stderr and "Traceback" not in result.stderr
+
+
+# === NaN in the loss: stop cleanly, keep the last good checkpoint ===
+
+
+class _PoisonWeightsAtEpoch(keras.callbacks.Callback):
+    def __init__(self, epoch):
+        super().__init__()
+        self.epoch = epoch
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if epoch == self.epoch:
+            layer = self.model.get_layer("output_conv1x1")
+            layer.set_weights([np.full_like(w, np.nan) for w in layer.get_weights()])
+
+
+def test_nan_loss_stops_cleanly_and_keeps_the_last_good_checkpoint(tmp_path):
+    run_dir = tmp_path / "run"
+    config = s19.TrainConfig(
+        num_samples=24, batch_size=8, epochs=4, base_filters=2, depth=2, augment=False, output_dir=str(run_dir)
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", AllBlackWarning)
+        with pytest.raises(Sprint19Error, match=r"loss: expected finite values; received NaN or Inf in epoch 2, so training stopped\. The last good checkpoint \(epoch 1\) is kept"):
+            s19.train(config, callbacks=[_PoisonWeightsAtEpoch(1)], verbose=0)
+    from sprint19_unet.checkpoints import RunDirectory
+
+    state = RunDirectory(run_dir).load_state()
+    assert state["epoch"] == 1
+    model = keras.models.load_model(run_dir / "model.keras")
+    assert all(np.isfinite(w).all() for w in model.get_weights())

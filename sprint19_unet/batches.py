@@ -30,7 +30,7 @@ import keras
 import numpy as np
 
 from sprint19_unet.augment import AugmentConfig, augment_batch
-from sprint19_unet.errors import bad_input
+from sprint19_unet.errors import bad_input, check_int
 
 # First word of the SeedSequence entropy, so the shuffling and the augmentation
 # draw from unrelated streams even for the same (seed, epoch).
@@ -42,12 +42,6 @@ def _check_flag(name: str, value) -> bool:
     if not isinstance(value, bool):
         raise bad_input(name, repr(value), "True or False", f"Pass {name}=True or {name}=False.")
     return value
-
-
-def _check_int(name: str, value, minimum: int, fix: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise bad_input(name, repr(value), f"an integer >= {minimum}", fix)
-    return int(value)
 
 
 def _with_channels(array, name: str) -> np.ndarray:
@@ -125,9 +119,9 @@ class SegmentationBatches(keras.utils.PyDataset):
         use_multiprocessing: bool = False,
         max_queue_size: int = 10,
     ):
-        workers = _check_int("workers", workers, 1, "Use workers=1, or up to the number of CPU cores.")
+        workers = check_int("workers", workers, 1, "Use workers=1, or up to the number of CPU cores.")
         _check_flag("use_multiprocessing", use_multiprocessing)
-        max_queue_size = _check_int("max_queue_size", max_queue_size, 1, "Use max_queue_size=10.")
+        max_queue_size = check_int("max_queue_size", max_queue_size, 1, "Use max_queue_size=10.")
         super().__init__(workers=workers, use_multiprocessing=use_multiprocessing, max_queue_size=max_queue_size)
 
         self.images = _with_channels(images, "images")
@@ -147,7 +141,7 @@ class SegmentationBatches(keras.utils.PyDataset):
                 "masks with the images' height and width",
                 "Pad or resize images and masks together (sprint19_unet.prepare).",
             )
-        self.batch_size = _check_int("batch_size", batch_size, 1, "Use e.g. batch_size=16.")
+        self.batch_size = check_int("batch_size", batch_size, 1, "Use e.g. batch_size=16.")
         self.drop_remainder = _check_flag("drop_remainder", drop_remainder)
         if self.drop_remainder and self.batch_size > len(self.images):
             raise bad_input(
@@ -163,7 +157,7 @@ class SegmentationBatches(keras.utils.PyDataset):
             )
         self.augment = augment
         self.shuffle = _check_flag("shuffle", shuffle)
-        self.seed = _check_int("seed", seed, 0, "Pass e.g. seed=0.")
+        self.seed = check_int("seed", seed, 0, "Pass e.g. seed=0.")
         self.set_epoch(0)
 
     # === The epoch and its sample order ===
@@ -188,7 +182,7 @@ class SegmentationBatches(keras.utils.PyDataset):
             >>> batches.set_epoch(3); batches.epoch
             3
         """
-        epoch = _check_int("epoch", epoch, 0, "Pass the number of epochs already trained.")
+        epoch = check_int("epoch", epoch, 0, "Pass the number of epochs already trained.")
         # One attribute, replaced at once, so a worker thread never sees a new
         # epoch with an old order.
         self._state = (epoch, self.sample_order(epoch))

@@ -21,12 +21,10 @@ import numpy as np
 
 from sprint19_unet.atomic import atomic_path
 from sprint19_unet.config import TrainConfig
-from sprint19_unet.data import SegmentationData
 from sprint19_unet.evaluate import segmentation_report
 from sprint19_unet.plots import plot_predictions
 from sprint19_unet.predict import predict_probabilities
-from sprint19_unet.synthetic import make_salt_dataset
-from sprint19_unet.training import split_data, train
+from sprint19_unet.training import load_training_data, split_data, train
 
 # Settings measured to reach validation IoU ≥ 0.85 in under a minute on 2 CPU cores
 # (benchmarks/demo_speed.py; numbers in benchmarks/RESULTS.md).
@@ -72,8 +70,8 @@ def run_demo(out_dir="demo_output", seed: int = 0, epochs: int | None = None, lo
         shutil.rmtree(run_dir)
     config = DEMO_CONFIG.replace(seed=seed, output_dir=str(run_dir), epochs=epochs or DEMO_CONFIG.epochs)
 
-    images, masks, depths = make_salt_dataset(config.num_samples, seed=seed)
-    data = SegmentationData([f"synthetic_{i:05d}" for i in range(len(images))], images, masks, depths)
+    data = load_training_data(config)
+    images, masks = data.images, data.masks
     log(f"generated {len(images)} synthetic 101×101 salt images ({np.mean(masks.max(axis=(1, 2, 3)) == 0):.0%} empty)")
     log(f"training a U-Net (base {config.base_filters}, depth {config.depth}) for {config.epochs} epochs on 80 %")
     model, _ = train(config, data=data, verbose=2)

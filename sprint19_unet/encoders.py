@@ -90,7 +90,7 @@ import keras
 from keras import layers
 
 from sprint19_unet.errors import bad_input
-from sprint19_unet.model import UP_MODES, conv_block, expanding_block, output_head, up_conv
+from sprint19_unet.model import UP_MODES, conv_block, expanding_block, output_head, unpack_input_shape, up_conv
 from sprint19_unet.sizes import nearest_valid_input_sizes
 
 # ImageNet mean in RGB order, on the 0–255 scale ("caffe" mode of keras.applications,
@@ -184,14 +184,7 @@ def _check_encoder(encoder) -> EncoderSpec:
 
 
 def _check_input_shape(input_shape, encoder: str, spec: EncoderSpec) -> tuple:
-    if not isinstance(input_shape, (tuple, list)) or len(input_shape) != 3:
-        raise bad_input(
-            "input_shape",
-            repr(input_shape),
-            "(height, width, channels) for one image, without the batch axis",
-            "Pass e.g. input_shape=(128, 128, 1) for grayscale 128×128 tiles.",
-        )
-    height, width, channels = input_shape
+    height, width, channels = unpack_input_shape(input_shape)
     if channels not in (1, 3) or isinstance(channels, bool):
         raise bad_input(
             "input_shape channels",

@@ -8,6 +8,8 @@ message as one line, with no traceback.
 
 from __future__ import annotations
 
+import numbers
+
 
 class Sprint19Error(ValueError):
     """A bad argument, file or folder given by the user.
@@ -38,3 +40,30 @@ def bad_input(subject: str, received: object, expected: str, fix: str) -> Sprint
         'depth: expected an integer >= 1; received 0. Use depth=4 as in the paper.'
     """
     return Sprint19Error(f"{subject}: expected {expected}; received {received}. {fix}")
+
+
+def check_int(name: str, value: object, minimum: int, fix: str, maximum: int | None = None) -> int:
+    """Check that an argument is an integer in range (``True``/``False`` are refused).
+
+    Args:
+        name: the argument's name, for the message.
+        value: what was passed.
+        minimum: the smallest accepted value.
+        fix: one sentence telling the user what to pass.
+        maximum: the largest accepted value, or None.
+
+    Returns:
+        The value as a Python ``int``.
+
+    Raises:
+        Sprint19Error: naming the argument, the value and the accepted range.
+
+    Example:
+        >>> check_int("depth", 4, 1, "Use depth=4.")
+        4
+    """
+    integral = isinstance(value, numbers.Integral) and not isinstance(value, bool)
+    if not integral or value < minimum or (maximum is not None and value > maximum):
+        expected = f"an integer >= {minimum}" if maximum is None else f"an integer in [{minimum}, {maximum}]"
+        raise bad_input(name, repr(value), expected, fix)
+    return int(value)

@@ -32,7 +32,7 @@ from __future__ import annotations
 import keras
 from keras import layers
 
-from sprint19_unet.errors import Sprint19Error, bad_input
+from sprint19_unet.errors import Sprint19Error, bad_input, check_int
 from sprint19_unet.sizes import check_depth, check_padding, unet_output_size
 
 UP_MODES = ("transpose", "resize")
@@ -261,12 +261,22 @@ def output_head(x, num_classes: int):
 # === Argument checks ===
 
 
-def _check_positive_int(name: str, value, minimum: int, fix: str) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise bad_input(name, repr(value), f"an integer >= {minimum}", fix)
+def unpack_input_shape(input_shape) -> tuple:
+    """Split ``(height, width, channels)``, refusing any other length (shared with the encoders).
 
+    Args:
+        input_shape: the shape of one image, without the batch axis.
 
-def _check_input_shape(input_shape, depth: int, padding: str) -> tuple:
+    Returns:
+        ``(height, width, channels)``.
+
+    Raises:
+        Sprint19Error: for anything that is not a triple.
+
+    Example:
+        >>> unpack_input_shape((128, 128, 1))
+        (128, 128, 1)
+    """
     if not isinstance(input_shape, (tuple, list)) or len(input_shape) != 3:
         raise bad_input(
             "input_shape",
@@ -274,8 +284,12 @@ def _check_input_shape(input_shape, depth: int, padding: str) -> tuple:
             "(height, width, channels) for one image, without the batch axis",
             "Pass e.g. input_shape=(128, 128, 1) for grayscale 128×128 tiles.",
         )
-    height, width, channels = input_shape
-    _check_positive_int(
+    return tuple(input_shape)
+
+
+def _check_input_shape(input_shape, depth: int, padding: str) -> tuple:
+    height, width, channels = unpack_input_shape(input_shape)
+    check_int(
         "input_shape channels", channels, 1, "Use 1 for grayscale (TGS, ISBI) or 3 for RGB images."
     )
     for axis_name, size in (("height", height), ("width", width)):
@@ -288,7 +302,7 @@ def _check_input_shape(input_shape, depth: int, padding: str) -> tuple:
                     "Pass a size such as 572, or use padding='same' for any size.",
                 )
             continue
-        _check_positive_int(f"input_shape {axis_name}", size, 1, "Pass a positive image size.")
+        check_int(f"input_shape {axis_name}", size, 1, "Pass a positive image size.")
         try:
             unet_output_size(size, depth, padding)
         except Sprint19Error as error:
@@ -372,8 +386,8 @@ def build_unet(
                         "Pass encoder=..., or leave encoder_weights=None and freeze_encoder=False.")
     check_depth(depth)
     check_padding(padding)
-    _check_positive_int("num_classes", num_classes, 1, "Use 1 for a binary mask, or the number of classes.")
-    _check_positive_int("base_filters", base_filters, 1, "Use 64 as in the paper, or 16 for a fast CPU model.")
+    check_int("num_classes", num_classes, 1, "Use 1 for a binary mask, or the number of classes.")
+    check_int("base_filters", base_filters, 1, "Use 64 as in the paper, or 16 for a fast CPU model.")
     if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) or not 0.0 <= dropout < 1.0:
         raise bad_input("dropout", repr(dropout), "a rate in [0, 1)", "Use 0.0 for none or 0.5 as in the paper.")
     if up_mode not in UP_MODES:

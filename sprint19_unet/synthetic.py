@@ -38,7 +38,7 @@ import numpy as np
 from scipy import ndimage
 from skimage import draw
 
-from sprint19_unet.errors import bad_input
+from sprint19_unet.errors import bad_input, check_int
 
 # === Defaults, in one place ===
 
@@ -54,18 +54,8 @@ CLASS_NAMES = ("background", "person", "purse", "plants/grass", "sidewalk", "bui
 # === Argument checks ===
 
 
-def _check_int(name: str, value, minimum: int, fix: str, maximum: int | None = None) -> int:
-    bad_type = isinstance(value, bool) or not isinstance(value, numbers.Integral)
-    if bad_type or value < minimum or (maximum is not None and value > maximum):
-        expected = f"an integer >= {minimum}"
-        if maximum is not None:
-            expected = f"an integer in [{minimum}, {maximum}]"
-        raise bad_input(name, repr(value), expected, fix)
-    return int(value)
-
-
 def _check_seed(seed) -> int:
-    return _check_int("seed", seed, 0, "Pass a non-negative integer seed, e.g. seed=0.")
+    return check_int("seed", seed, 0, "Pass a non-negative integer seed, e.g. seed=0.")
 
 
 def _child_generators(seed, n: int) -> list:
@@ -239,8 +229,8 @@ def make_salt_dataset(
         >>> bool(np.array_equal(make_salt_dataset(3)[0], images[:3]))
         True
     """
-    n = _check_int("n", n, 1, "Pass the number of images to generate, e.g. n=1000.")
-    size = _check_int("size", size, MIN_SIZE, f"Use size=101 as in TGS (at least {MIN_SIZE}).")
+    n = check_int("n", n, 1, "Pass the number of images to generate, e.g. n=1000.")
+    size = check_int("size", size, MIN_SIZE, f"Use size=101 as in TGS (at least {MIN_SIZE}).")
     seed = _check_seed(seed)
     valid_fraction = isinstance(empty_fraction, numbers.Real) and not isinstance(empty_fraction, bool)
     if not valid_fraction or not 0.0 <= float(empty_fraction) <= 1.0:
@@ -315,8 +305,8 @@ def write_salt_sample(
     """
     from sprint19_unet import data  # the Kaggle layout writer (PNG, RLE, CSV) lives there
 
-    n = _check_int("n", n, 1, "Pass the number of training images, e.g. n=400.")
-    test_n = _check_int("test_n", test_n, 0, "Pass e.g. test_n=100, or 0 for no test images.")
+    n = check_int("n", n, 1, "Pass the number of training images, e.g. n=400.")
+    test_n = check_int("test_n", test_n, 0, "Pass e.g. test_n=100, or 0 for no test images.")
     images, masks, depths = make_salt_dataset(n, size=size, seed=seed, empty_fraction=empty_fraction)
     test = {}
     if test_n:  # an independent stream of the same seed, so test images are new images
@@ -362,7 +352,7 @@ def shapes_class_names(num_classes: int = 5) -> tuple:
 
 
 def _check_num_classes(num_classes) -> int:
-    return _check_int(
+    return check_int(
         "num_classes",
         num_classes,
         2,
@@ -633,9 +623,9 @@ def make_shapes_dataset(n: int, num_classes: int = 5, size: int = 128, seed: int
         >>> one_hot.shape
         (6, 128, 128, 5)
     """
-    n = _check_int("n", n, 1, "Pass the number of images to generate, e.g. n=200.")
+    n = check_int("n", n, 1, "Pass the number of images to generate, e.g. n=200.")
     num_classes = _check_num_classes(num_classes)
-    size = _check_int("size", size, MIN_SIZE, f"Use size=128 (at least {MIN_SIZE}).")
+    size = check_int("size", size, MIN_SIZE, f"Use size=128 (at least {MIN_SIZE}).")
     seed = _check_seed(seed)
 
     images = np.empty((n, size, size, 3), dtype=np.float32)

@@ -323,9 +323,9 @@ def _train_in_scope(config: TrainConfig, data, callbacks, resume: bool, verbose,
 
     keras.utils.set_random_seed(config.seed)
     data = data if data is not None else load_training_data(config)
+    x_train, y_train, x_val, y_val, _ = split_data(config, data)  # refuses unlabelled data clearly
     if config.num_classes == 1:
         check_training_masks(data.masks)
-    x_train, y_train, x_val, y_val, _ = split_data(config, data)
     if config.batch_size > len(x_train):
         raise bad_input(
             "batch_size", f"{config.batch_size} for {len(x_train)} training images",

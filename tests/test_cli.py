@@ -142,3 +142,14 @@ def test_demo_runs_and_ends_with_a_machine_readable_line(tmp_path):
     assert sorted(fields) == ["iou", "seconds", "tgs_score"]
     assert 0.0 <= float(fields["iou"]) <= 1.0 and float(fields["seconds"]) > 0
     assert (tmp_path / "demo" / "demo_predictions.png").stat().st_size > 1000
+
+
+def test_check_int_refuses_bools_and_out_of_range():
+    from sprint19_unet.errors import Sprint19Error, check_int
+
+    assert check_int("n", 3, 1, "Use n=3.") == 3
+    for value, maximum, match in ((True, None, r"n: expected an integer >= 1; received True"),
+                                  (0, None, r"n: expected an integer >= 1; received 0"),
+                                  (9, 8, r"n: expected an integer in \[1, 8\]; received 9")):
+        with pytest.raises(Sprint19Error, match=match):
+            check_int("n", value, 1, "Use n=3.", maximum=maximum)

@@ -157,3 +157,11 @@ def test_a_trained_model_loads_in_a_fresh_process_after_importing_the_package(tm
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.strip().endswith("bce_dice_loss")
+
+
+def test_unlabelled_data_is_refused_clearly(tmp_path):
+    from sprint19_unet.data import SegmentationData
+
+    images_only = SegmentationData(["a", "b"], np.zeros((2, 101, 101, 1), "float32"))
+    with pytest.raises(Sprint19Error, match=r"data: expected labelled data; received images without masks"):
+        train(TrainConfig(output_dir=str(tmp_path / "run"), **TINY), data=images_only, verbose=0)

@@ -39,7 +39,7 @@ share the same cores.
 Usage:
     python benchmarks/gpu_throughput.py                        # full size: run it on the GPU machine
     python benchmarks/gpu_throughput.py --small --pipeline     # CPU smoke run: 188² / 64², batch 2 / 8
-    python benchmarks/gpu_throughput.py --backends jax --python-for jax=/path/to/venv-jax/bin/python
+    python benchmarks/gpu_throughput.py --backends jax --python-for jax=/path/to/venv-with-jax/bin/python
 """
 
 from __future__ import annotations

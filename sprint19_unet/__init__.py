@@ -48,8 +48,9 @@ _EXPORTS = {
     "augment": ["AugmentConfig", "augment_pair", "augment_batch", "elastic_deform", "elastic_displacement"],
     "batches": ["SegmentationBatches"],
     "losses": [
-        "get_loss", "dice_loss", "bce_dice_loss", "binary_focal_loss", "lovasz_hinge",
-        "weighted_crossentropy", "DiceLoss", "BCEDiceLoss", "BinaryFocalLoss", "LovaszHinge", "WeightedCrossentropy",
+        "get_loss", "dice_loss", "bce_dice_loss", "binary_focal_loss", "lovasz_hinge", "sparse_categorical_crossentropy",
+        "weighted_crossentropy", "binary_crossentropy", "BinaryCrossentropy", "DiceLoss", "BCEDiceLoss", "BinaryFocalLoss", "LovaszHinge",
+        "SparseCategoricalCrossentropy", "WeightedCrossentropy",
     ],
     "metrics": [
         "iou_score", "dice_coefficient", "pixel_accuracy", "per_class_iou", "per_class_dice", "mean_iou", "mean_dice",

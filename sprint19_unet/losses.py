@@ -9,12 +9,12 @@ per pixel or per image (Keras averages them), then a ``keras.losses.Loss`` class
 that stores its options in ``get_config()``. :func:`get_loss` gives a loss by
 short name:
 
-* ``"bce"`` — binary cross-entropy (Keras's ``BinaryCrossentropy``), per pixel;
+* ``"bce"`` — binary cross-entropy (:class:`BinaryCrossentropy`), per pixel;
 * ``"dice"`` — soft Dice loss, 1 − soft Dice (:class:`DiceLoss`), per image;
 * ``"bce_dice"`` — BCE + Dice (:class:`BCEDiceLoss`), per image;
 * ``"focal"`` — binary focal loss, Lin et al. 2017 (:class:`BinaryFocalLoss`), per pixel;
 * ``"lovasz"`` — Lovász hinge, Berman et al. 2018 (:class:`LovaszHinge`), per image;
-* ``"sparse_cce"`` — softmax cross-entropy (Keras's ``SparseCategoricalCrossentropy``), per pixel;
+* ``"sparse_cce"`` — softmax cross-entropy with class-index labels (:class:`SparseCategoricalCrossentropy`), per pixel;
 * ``"weighted_cce"`` — the paper's weight-map cross-entropy (:class:`WeightedCrossentropy`), per pixel.
 
 **Weight maps (paper Eq. 2).** :class:`WeightedCrossentropy` reads the per-pixel
@@ -69,6 +69,26 @@ def _flatten_images(x):
     return ops.reshape(x, (ops.shape(x)[0], -1))
 
 
+def _categorical_crossentropy_per_pixel(class_indices, y_pred, from_logits):
+    """−log p[label] of every pixel; ``class_indices`` is ``y_pred`` without its class axis.
+
+    Keras's ``sparse_categorical_crossentropy`` on TensorFlow and JAX (on TensorFlow
+    it reads the logits behind a softmax layer, which is more exact). On PyTorch,
+    Keras's version (``nll_loss``) fails its backward pass on non-contiguous
+    tensors, so there it is written with ``take_along_axis``.
+    """
+    class_indices = ops.cast(class_indices, "int32")
+    if keras.backend.backend() != "torch":
+        return keras.losses.sparse_categorical_crossentropy(class_indices, y_pred, from_logits=from_logits)
+    y_pred = ops.cast(y_pred, "float32")
+    if from_logits:
+        log_probabilities = ops.log_softmax(y_pred, axis=-1)
+    else:  # renormalised over the classes and clipped before the log, as Keras does
+        probabilities = y_pred / ops.sum(y_pred, axis=-1, keepdims=True)
+        log_probabilities = ops.log(ops.clip(probabilities, EPSILON, 1.0 - EPSILON))
+    return -ops.take_along_axis(log_probabilities, ops.expand_dims(class_indices, -1), axis=-1)[..., 0]
+
+
 def _check_non_negative(name, value, fix):
     if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
         raise bad_input(name, repr(value), "a number >= 0", fix)
@@ -79,9 +99,14 @@ def _check_non_negative(name, value, fix):
 
 @REGISTER
 def binary_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0):
-    """Binary cross-entropy of every pixel (wraps ``keras.losses.binary_crossentropy``).
+    """Binary cross-entropy of every pixel (``keras.losses.binary_crossentropy``, NaN-safe on PyTorch).
 
     ``−[y·log p + (1 − y)·log(1 − p)]`` with p clipped to [1e-7, 1 − 1e-7].
+    On TensorFlow and JAX this is Keras's function. On PyTorch, Keras calls
+    ``torch.nn.functional.binary_cross_entropy``, which raises a RuntimeError on a
+    NaN probability instead of returning NaN, so a diverged run would crash
+    rather than be stopped cleanly by the training's NaN guard; there the same
+    formula is written in ``keras.ops``.
 
     Args:
         y_true: 0/1 masks ``(batch, h, w, 1)`` or ``(batch, h, w)``.
@@ -99,9 +124,14 @@ def binary_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0):
         [[0.6931, 0.6931]]
     """
     y_true, y_pred = metrics._binary_pair(y_true, y_pred, threshold=None)
-    return keras.losses.binary_crossentropy(
-        y_true, y_pred, from_logits=from_logits, label_smoothing=label_smoothing
-    )
+    if keras.backend.backend() != "torch" or from_logits:
+        return keras.losses.binary_crossentropy(
+            y_true, y_pred, from_logits=from_logits, label_smoothing=label_smoothing
+        )
+    if label_smoothing:
+        y_true = y_true * (1.0 - label_smoothing) + 0.5 * label_smoothing
+    p = ops.clip(y_pred, EPSILON, 1.0 - EPSILON)
+    return -ops.mean(y_true * ops.log(p) + (1.0 - y_true) * ops.log(1.0 - p), axis=-1)
 
 
 @REGISTER
@@ -276,6 +306,47 @@ def _split_labels_and_weights(y_true, y_pred):
 
 
 @REGISTER
+def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False):
+    """Softmax cross-entropy of every pixel with class-index labels: ``−log p[label]``.
+
+    The multi-class loss: ``y_pred`` holds one softmax probability per class and
+    pixel, ``y_true`` the index of the true class (not one-hot). Probabilities
+    are renormalised over the class axis and clipped to [1e-7, 1 − 1e-7] before
+    the log; with ``from_logits=True`` it is ``−log_softmax(y_pred)[label]``.
+    This is Keras's ``sparse_categorical_crossentropy``, except on PyTorch, where
+    Keras's version cannot be trained (its backward pass fails) and the same
+    formula is written in ``keras.ops``.
+
+    Args:
+        y_true: class indices ``(batch, h, w)`` or ``(batch, h, w, 1)``.
+        y_pred: softmax probabilities ``(batch, h, w, C)`` (logits with ``from_logits=True``).
+        from_logits: ``y_pred`` holds logits.
+
+    Returns:
+        Tensor ``(batch, h, w)``: the loss of each pixel.
+
+    Example:
+        >>> import numpy as np
+        >>> y_pred = np.array([[[0.5, 0.25, 0.25], [0.1, 0.1, 0.8]]])
+        >>> value = sparse_categorical_crossentropy(np.array([[0, 2]]), y_pred)
+        >>> keras.ops.convert_to_numpy(value).astype(float).round(4).tolist()     # −log 0.5, −log 0.8
+        [[0.6931, 0.2231]]
+    """
+    y_pred = ops.convert_to_tensor(y_pred)
+    y_true = ops.convert_to_tensor(y_true)
+    if len(y_true.shape) == len(y_pred.shape) and y_true.shape[-1] == 1:
+        y_true = y_true[..., 0]
+    if len(y_true.shape) != len(y_pred.shape) - 1:
+        raise bad_input(
+            "y_true",
+            f"shape {tuple(y_true.shape)} for y_pred of shape {tuple(y_pred.shape)}",
+            "class indices (batch, h, w) or (batch, h, w, 1)",
+            "Pass the class index of every pixel, not one-hot labels (np.argmax(one_hot, axis=-1)).",
+        )
+    return _categorical_crossentropy_per_pixel(y_true, y_pred, from_logits)
+
+
+@REGISTER
 def weighted_crossentropy(y_true, y_pred, from_logits=False):
     """The U-Net paper's weighted cross-entropy: ``w(x) · CE(x)`` for every pixel.
 
@@ -315,10 +386,9 @@ def weighted_crossentropy(y_true, y_pred, from_logits=False):
         )
     labels, weights = _split_labels_and_weights(y_true, y_pred)
     if channels == 1:
-        per_pixel = keras.losses.binary_crossentropy(ops.expand_dims(labels, -1), y_pred, from_logits=from_logits)
+        per_pixel = binary_crossentropy(ops.expand_dims(labels, -1), y_pred, from_logits=from_logits)
     else:
-        class_indices = ops.cast(ops.round(labels), "int32")
-        per_pixel = keras.losses.sparse_categorical_crossentropy(class_indices, y_pred, from_logits=from_logits)
+        per_pixel = _categorical_crossentropy_per_pixel(ops.round(labels), y_pred, from_logits)
     return per_pixel if weights is None else per_pixel * ops.cast(weights, per_pixel.dtype)
 
 
@@ -339,6 +409,37 @@ class _OptionsLoss(keras.losses.Loss):
 
     def get_config(self):
         return {**super().get_config(), **self.options}
+
+
+@REGISTER
+class BinaryCrossentropy(_OptionsLoss):
+    """Binary cross-entropy per pixel (see :func:`binary_crossentropy`).
+
+    Same values as ``keras.losses.BinaryCrossentropy``; on PyTorch a NaN
+    prediction gives a NaN loss (which the training's NaN guard stops) instead of
+    a RuntimeError.
+
+    Args:
+        from_logits: ``y_pred`` holds logits.
+        label_smoothing: squeeze the labels towards 0.5 by this amount.
+        reduction: Keras reduction over the per-pixel values.
+        name: loss name.
+        dtype: computation dtype.
+
+    Example:
+        >>> import numpy as np
+        >>> round(float(BinaryCrossentropy()(np.ones((1, 2, 2, 1)), np.full((1, 2, 2, 1), 0.5))), 4)   # log 2
+        0.6931
+    """
+
+    loss_fn = staticmethod(binary_crossentropy)
+
+    def __init__(
+        self, from_logits=False, label_smoothing=0.0, reduction="sum_over_batch_size", name="binary_crossentropy",
+        dtype=None,
+    ):
+        _check_non_negative("label_smoothing", label_smoothing, "Use a value in [0, 1], e.g. 0.1.")
+        super().__init__(name, reduction, dtype, from_logits=bool(from_logits), label_smoothing=float(label_smoothing))
 
 
 @REGISTER
@@ -499,15 +600,42 @@ class WeightedCrossentropy(_OptionsLoss):
         super().__init__(name, reduction, dtype, from_logits=bool(from_logits))
 
 
+@REGISTER
+class SparseCategoricalCrossentropy(_OptionsLoss):
+    """Softmax cross-entropy per pixel with class-index labels (see :func:`sparse_categorical_crossentropy`).
+
+    Same values as ``keras.losses.SparseCategoricalCrossentropy``; ours also trains
+    on the PyTorch backend, where Keras's version fails in the backward pass.
+
+    Args:
+        from_logits: ``y_pred`` holds logits.
+        reduction: Keras reduction over the per-pixel values.
+        name: loss name.
+        dtype: computation dtype.
+
+    Example:
+        >>> import numpy as np
+        >>> round(float(SparseCategoricalCrossentropy()(np.array([[1]]), np.array([[[0.5, 0.5]]]))), 4)   # log 2
+        0.6931
+    """
+
+    loss_fn = staticmethod(sparse_categorical_crossentropy)
+
+    def __init__(
+        self, from_logits=False, reduction="sum_over_batch_size", name="sparse_categorical_crossentropy", dtype=None
+    ):
+        super().__init__(name, reduction, dtype, from_logits=bool(from_logits))
+
+
 # === Losses by short name ===
 
 LOSSES = {
-    "bce": keras.losses.BinaryCrossentropy,
+    "bce": BinaryCrossentropy,
     "dice": DiceLoss,
     "bce_dice": BCEDiceLoss,
     "focal": BinaryFocalLoss,
     "lovasz": LovaszHinge,
-    "sparse_cce": keras.losses.SparseCategoricalCrossentropy,
+    "sparse_cce": SparseCategoricalCrossentropy,
     "weighted_cce": WeightedCrossentropy,
 }
 
@@ -522,7 +650,7 @@ def get_loss(name: str, **options) -> keras.losses.Loss:
             ``"focal"``, ``from_logits=True``).
 
     Returns:
-        A ``keras.losses.Loss`` (``"bce"`` and ``"sparse_cce"`` are Keras's own classes).
+        A ``keras.losses.Loss``.
 
     Raises:
         Sprint19Error: for an unknown name or an option the loss does not take.

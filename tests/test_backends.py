@@ -3,7 +3,7 @@
 Each check trains a tiny model with :func:`sprint19_unet.training.train` in a fresh
 subprocess with ``KERAS_BACKEND`` set, and records every attempt to import
 TensorFlow together with the file that made it. Where TensorFlow is not
-installed (CI's ``.venv-jax``) training must succeed and ``"tensorflow"`` must
+installed (CI's ``.venv-backends``) training must succeed and ``"tensorflow"`` must
 be absent from ``sys.modules``. Where it is installed too (e.g. Colab), Keras
 3 itself imports it opportunistically (``keras.utils.set_random_seed`` seeds
 TensorFlow "if available", and model saving checks for ``tf.TensorShape``), so
@@ -61,9 +61,9 @@ def _installed(module: str) -> bool:
     "backend",
     [
         pytest.param("jax", marks=pytest.mark.skipif(
-            not _installed("jax"), reason="JAX is not installed in this environment (CI runs this in .venv-jax)")),
+            not _installed("jax"), reason="JAX is not installed in this environment (CI runs this in .venv-backends)")),
         pytest.param("torch", marks=pytest.mark.skipif(
-            not _installed("torch"), reason="PyTorch is not installed in this environment")),
+            not _installed("torch"), reason="PyTorch is not installed in this environment (CI runs this in .venv-backends)")),
     ],
 )
 def test_training_runs_on_the_active_backend_without_tensorflow(backend, tmp_path):

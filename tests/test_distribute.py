@@ -90,7 +90,7 @@ def test_tensorflow_mirrored_strategy_on_two_cpus_matches_one_device(tmp_path):
     _assert_same_trajectory(result)
 
 
-@pytest.mark.skipif(not _installed("jax"), reason="JAX is not installed in this environment (CI runs it in .venv-jax)")
+@pytest.mark.skipif(not _installed("jax"), reason="JAX is not installed in this environment (CI runs it in .venv-backends)")
 def test_jax_data_parallel_on_two_cpus_matches_one_device(tmp_path):
     xla_flags = (os.environ.get("XLA_FLAGS", "") + " --xla_force_host_platform_device_count=2").strip()
     result = _run(TRAIN_BOTH_WAYS, "jax", tmp_path, {"XLA_FLAGS": xla_flags})

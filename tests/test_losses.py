@@ -134,6 +134,85 @@ def test_lovasz_hinge_on_binary_errors_is_the_jaccard_loss():
         assert to_numpy(losses.lovasz_hinge(truth, logits, from_logits=True))[0] == pytest.approx(expected, abs=1e-6)
 
 
+# Losses with their own keras.ops formula for PyTorch: "as_torch" runs that formula on the active backend.
+AS_TORCH = pytest.mark.parametrize("as_torch", [False, True], ids=["keras", "torch_formula"])
+
+
+def _use_torch_formula(monkeypatch, as_torch):
+    if as_torch:
+        monkeypatch.setattr(keras.backend, "backend", lambda: "torch")
+
+
+@AS_TORCH
+@pytest.mark.parametrize("label_smoothing", [0.0, 0.1])
+def test_binary_crossentropy_matches_numpy_and_keras(label_smoothing, as_torch, monkeypatch):
+    _use_torch_formula(monkeypatch, as_torch)
+    truth, probabilities = random_binary(13)
+    smoothed = truth * (1 - label_smoothing) + 0.5 * label_smoothing
+    expected = numpy_bce(smoothed, probabilities)[..., 0]
+    ours = losses.binary_crossentropy(truth, probabilities, label_smoothing=label_smoothing)
+    np.testing.assert_allclose(to_numpy(ours), expected, rtol=1e-5, atol=1e-6)
+    loss = losses.get_loss("bce", label_smoothing=label_smoothing)
+    assert isinstance(loss, losses.BinaryCrossentropy)
+    assert float(loss(truth, probabilities)) == pytest.approx(
+        float(keras.losses.BinaryCrossentropy(label_smoothing=label_smoothing)(truth, probabilities)), rel=1e-5
+    )
+
+
+@AS_TORCH
+@pytest.mark.parametrize("name", ["bce", "bce_dice", "weighted_cce"])
+def test_a_nan_prediction_gives_a_nan_loss_not_an_exception(name, as_torch, monkeypatch):
+    _use_torch_formula(monkeypatch, as_torch)
+    # the training's NaN guard needs a NaN to see; PyTorch's own binary_cross_entropy raises instead
+    truth, probabilities = random_binary(14)
+    probabilities[0, 0, 0, 0] = np.nan
+    y_true = stack_label_and_weight(truth, np.ones_like(truth)) if name == "weighted_cce" else truth
+    assert np.isnan(float(losses.get_loss(name)(y_true, probabilities)))
+
+
+def numpy_sparse_cce(classes, probabilities):
+    """−log p[label] per pixel, p renormalised and clipped as Keras does; an independent reference."""
+    p = probabilities / probabilities.sum(axis=-1, keepdims=True)
+    p = np.clip(p, 1e-7, 1 - 1e-7)
+    return -np.log(np.take_along_axis(p, classes[..., None], axis=-1))[..., 0]
+
+
+@AS_TORCH
+def test_sparse_categorical_crossentropy_matches_numpy_and_keras(as_torch, monkeypatch):
+    _use_torch_formula(monkeypatch, as_torch)
+    rng = np.random.default_rng(12)
+    classes = rng.integers(0, 4, size=(3, 5, 5))
+    softmax = rng.dirichlet(np.ones(4), size=(3, 5, 5)).astype("float32")
+    expected = numpy_sparse_cce(classes, softmax)
+    np.testing.assert_allclose(to_numpy(losses.sparse_categorical_crossentropy(classes, softmax)), expected, rtol=1e-5)
+    # labels with a channel axis, as masks come from the loaders
+    np.testing.assert_allclose(
+        to_numpy(losses.sparse_categorical_crossentropy(classes[..., None].astype("float32"), softmax)),
+        expected, rtol=1e-5,
+    )
+    # logits: −log_softmax(z)[label]
+    logits = rng.normal(scale=3.0, size=softmax.shape).astype("float32")
+    shifted = logits - logits.max(axis=-1, keepdims=True)
+    log_softmax = shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+    np.testing.assert_allclose(
+        to_numpy(losses.sparse_categorical_crossentropy(classes, logits, from_logits=True)),
+        -np.take_along_axis(log_softmax, classes[..., None], axis=-1)[..., 0], rtol=1e-5, atol=1e-6,
+    )
+    # the loss class averages the pixels, with the same value as Keras's own class
+    ours = losses.get_loss("sparse_cce")
+    assert isinstance(ours, losses.SparseCategoricalCrossentropy)
+    assert float(ours(classes, softmax)) == pytest.approx(expected.mean(), rel=1e-5)
+    assert float(ours(classes, softmax)) == pytest.approx(
+        float(keras.losses.SparseCategoricalCrossentropy()(classes, softmax)), rel=1e-5
+    )
+
+
+def test_sparse_categorical_crossentropy_refuses_one_hot_labels():
+    one_hot = np.eye(3, dtype="float32")[np.zeros((1, 2, 2), dtype=int)]
+    with pytest.raises(Sprint19Error, match=r"y_true: expected class indices .*received shape \(1, 2, 2, 3\).*argmax"):
+        losses.sparse_categorical_crossentropy(one_hot, one_hot)
+
+
 # === Backend-neutral gradients ===
 
 

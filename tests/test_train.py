@@ -109,7 +109,7 @@ def test_overfit_one_batch_smoke_check():
     model.compile(keras.optimizers.Adam(3e-3), "binary_crossentropy")
     rng = np.random.default_rng(0)
     x = rng.random((4, 32, 32, 1), dtype="float32")
-    result = overfit_one_batch(model, x, (x > 0.5).astype("float32"), steps=40)
+    result = overfit_one_batch(model, x, (x > 0.5).astype("float32"), steps=80)
     assert result["ratio"] < 0.5
 
 

@@ -80,7 +80,8 @@ class TrainConfig:
     jit_compile: bool | str = "auto"  # XLA compilation: True, False or "auto" (Keras decides)
     workers: int = 1  # threads preparing (augmenting) batches while the model trains; raise it when a GPU waits for data
     distribute: bool = False  # data-parallel on all visible GPUs (TF MirroredStrategy / JAX DataParallel); batch_size is global
-    # Layout: images are channels-last (N, H, W, C), Keras's default and what GPU tensor cores prefer; no setting needed.
+    # Layout: images and models are channels-last (N, H, W, C), what GPU tensor cores prefer; build_unet enforces
+    # it even where keras.json says channels_first, so there is no setting.
     tensorboard: bool = False  # also write TensorBoard logs into output_dir/tensorboard
     output_dir: str = "runs/unet"  # run directory: model.keras, history.csv, config.json, resume/
 

@@ -90,7 +90,9 @@ import keras
 from keras import layers
 
 from sprint19_unet.errors import bad_input
-from sprint19_unet.model import UP_MODES, conv_block, expanding_block, output_head, unpack_input_shape, up_conv
+from sprint19_unet.model import (
+    UP_MODES, built_channels_last, conv_block, expanding_block, output_head, unpack_input_shape, up_conv,
+)
 from sprint19_unet.sizes import nearest_valid_input_sizes
 
 # ImageNet mean in RGB order, on the 0–255 scale ("caffe" mode of keras.applications,
@@ -322,6 +324,7 @@ def _load_encoder_weights(model: keras.Model, encoder: str, spec: EncoderSpec, p
 # === The network ===
 
 
+@built_channels_last
 def build_encoder_unet(
     input_shape=(128, 128, 1),
     encoder: str = "vgg16",

@@ -29,6 +29,8 @@ Example:
 
 from __future__ import annotations
 
+import functools
+
 import keras
 from keras import layers
 
@@ -42,6 +44,43 @@ KERNEL_INITIALIZER = "he_normal"
 
 
 # === Building blocks, in the paper's words ===
+
+
+def built_channels_last(build):
+    """Decorator: build a model with Keras's image data format set to channels-last.
+
+    Our U-Nets index channels last everywhere (inputs ``(h, w, c)``, skip
+    concatenation on axis −1), which is also the layout GPU tensor cores prefer.
+    A global ``"channels_first"`` (in ``~/.keras/keras.json`` or from
+    ``keras.config.set_image_data_format``) would otherwise make every
+    convolution read the width as channels. The format is set only while the
+    model is built and then restored; the layers store it, so saved models
+    stay channels-last wherever they are loaded.
+
+    Args:
+        build: a function that builds and returns a model.
+
+    Returns:
+        The same function, building channels-last.
+
+    Example:
+        >>> @built_channels_last
+        ... def tiny():
+        ...     return keras.Sequential([keras.Input((8, 8, 1)), keras.layers.Conv2D(2, 3)])
+        >>> tiny().layers[0].data_format
+        'channels_last'
+    """
+
+    @functools.wraps(build)
+    def build_channels_last(*args, **kwargs):
+        previous = keras.config.image_data_format()
+        keras.config.set_image_data_format("channels_last")
+        try:
+            return build(*args, **kwargs)
+        finally:
+            keras.config.set_image_data_format(previous)
+
+    return build_channels_last
 
 
 def conv_block(x, filters: int, prefix: str, padding: str = "same", batch_norm: bool = False):
@@ -313,6 +352,7 @@ def _check_input_shape(input_shape, depth: int, padding: str) -> tuple:
 # === The network ===
 
 
+@built_channels_last
 def build_unet(
     input_shape=(128, 128, 1),
     num_classes: int = 1,
@@ -358,6 +398,8 @@ def build_unet(
 
     Returns:
         The model; its output is (batch, out_height, out_width, num_classes) probabilities.
+        It is channels-last whatever Keras's global image data format says
+        (:func:`built_channels_last`).
 
     Raises:
         Sprint19Error: for a bad argument or an impossible input size (the

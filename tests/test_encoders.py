@@ -61,6 +61,18 @@ def test_binary_output_shape_for_grayscale_128(gray_model):
 
 
 @pytest.mark.parametrize("encoder", ENCODER_NAMES)
+def test_a_global_channels_first_setting_still_builds_channels_last(encoder):
+    keras.config.set_image_data_format("channels_first")
+    try:
+        model = build_encoder_unet((64, 64, 1), encoder=encoder, decoder_filters=None)
+        assert keras.config.image_data_format() == "channels_first"
+    finally:
+        keras.config.set_image_data_format("channels_last")
+    assert model.output_shape == (None, 64, 64, 1)
+    assert {layer.data_format for layer in model.layers if hasattr(layer, "data_format")} == {"channels_last"}
+
+
+@pytest.mark.parametrize("encoder", ENCODER_NAMES)
 def test_multi_class_output_is_a_softmax_over_classes(encoder):
     model = build_encoder_unet((128, 128, 1), encoder=encoder, num_classes=4, decoder_filters=None)
     assert model.output_shape == (None, 128, 128, 4)

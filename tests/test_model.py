@@ -197,3 +197,21 @@ def test_input_standardization_is_a_parameter_free_first_layer():
     np.testing.assert_allclose(keras.ops.convert_to_numpy(layer(x)), 1.0)
     with pytest.raises(Sprint19Error, match=r"input_standardization: expected \(mean, std\) with std > 0"):
         build_unet((32, 32, 1), base_filters=4, depth=2, input_standardization=(0.5, 0.0))
+
+
+def test_a_global_channels_first_setting_still_builds_a_channels_last_unet(tmp_path):
+    # a student's ~/.keras/keras.json may say "channels_first"; the U-Net is channels-last anyway
+    keras.config.set_image_data_format("channels_first")
+    try:
+        model = build_unet((32, 32, 1), base_filters=4, depth=2, batch_norm=True)
+        assert keras.config.image_data_format() == "channels_first"  # restored after building
+        formats = {layer.data_format for layer in model.layers if hasattr(layer, "data_format")}
+        assert formats == {"channels_last"}
+        assert model.output_shape == (None, 32, 32, 1)
+        images = np.random.default_rng(0).random((2, 32, 32, 1), dtype="float32")
+        expected = model.predict(images, verbose=0)
+        model.save(tmp_path / "model.keras")
+        reloaded = keras.models.load_model(tmp_path / "model.keras")  # still channels_first globally
+        np.testing.assert_allclose(reloaded.predict(images, verbose=0), expected, rtol=1e-5, atol=1e-6)
+    finally:
+        keras.config.set_image_data_format("channels_last")

@@ -9,12 +9,19 @@ The public names are importable from here::
 
 Most names are loaded on first use (PEP 562). The losses and metrics are imported
 at once: that registers them with Keras, so a saved ``model.keras`` loads with plain
-``keras.models.load_model(path)`` after ``import sprint19_unet``.
+``keras.models.load_model(path)`` after ``import sprint19_unet``. Run as the
+command-line program, the package first moves TensorFlow's C++ log lines off the
+terminal (:mod:`sprint19_unet.native_logs`).
 """
 
 from __future__ import annotations
 
 import importlib
+
+from sprint19_unet import native_logs as _native_logs
+
+if _native_logs.started_from_command_line():  # before Keras imports TensorFlow and it starts logging
+    _native_logs.quiet_native_logs()
 
 from sprint19_unet import losses as _losses  # noqa: F401  (registers the custom losses with Keras)
 from sprint19_unet import metrics as _metrics  # noqa: F401  (registers the custom metrics with Keras)

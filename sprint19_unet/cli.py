@@ -16,13 +16,9 @@ import warnings
 _STARTED = time.perf_counter()  # the demo counts start-up time too
 
 from sprint19_unet.errors import Sprint19Error
+from sprint19_unet.native_logs import quiet_native_logs
 
 EXIT_USER_ERROR = 2
-
-
-def _quiet_tensorflow() -> None:
-    # TensorFlow's C++ start-up lines say nothing to a student; keep real warnings.
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
 def _one_line_warnings() -> None:
@@ -315,6 +311,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI.
 
+    Run from the command line (``argv`` None), the native libraries' log lines
+    go to a temporary file instead of the terminal (``SPRINT19_NATIVE_LOGS=1``
+    keeps them); called with ``argv``, e.g. from a test, nothing is redirected.
+
     Args:
         argv: arguments without the program name (default: ``sys.argv[1:]``).
 
@@ -325,7 +325,10 @@ def main(argv: list[str] | None = None) -> int:
         >>> main(["summary", "--size", "64", "--base-filters", "4", "--depth", "2"])  # doctest: +SKIP
         0
     """
-    _quiet_tensorflow()
+    if argv is None:
+        quiet_native_logs()  # usually done already by the package's import (see native_logs)
+    else:
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     _one_line_warnings()
     args = build_parser().parse_args(argv)
     try:

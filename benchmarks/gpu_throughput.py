@@ -14,7 +14,10 @@ Cases: (a) the paper's network (572×572, valid padding, 2 classes, dropout 0.5,
 batch 8, as in NVIDIA's UNet_Medical benchmark) and (b) the TGS-size network
 (128×128, base 64, 'same' padding, sigmoid, batch 64); each in float32 and in
 mixed precision (``--mixed``, default ``mixed_bfloat16``), with and without XLA
-(``jit_compile``). JAX always compiles with XLA, so it has no "XLA off" rows.
+(``jit_compile``). JAX always compiles with XLA, so it has no "XLA off" rows;
+Keras on PyTorch compiles with ``torch.compile`` when ``jit_compile=True``.
+Keras runs on every backend of ``--backends`` that is installed (TensorFlow,
+JAX, PyTorch), with the package's own losses, as ``train()`` uses them.
 The peer is the same architecture written directly in PyTorch: channels_last,
 AMP (autocast, with a GradScaler for float16), ``torch.compile`` when it works,
 eager otherwise. "float32" means the framework default, which on NVIDIA
@@ -126,6 +129,11 @@ def keras_device() -> str:
         device = jax.devices()[0]
         if device.platform != "cpu":
             return device.device_kind
+    if backend == "torch":
+        import torch
+
+        if torch.cuda.is_available():
+            return torch.cuda.get_device_name(0)
     return f"CPU ({os.cpu_count()} cores)"
 
 
@@ -134,6 +142,7 @@ def keras_worker(args) -> None:
     import numpy as np
 
     sys.path.insert(0, str(PROJECT_ROOT))
+    from sprint19_unet.losses import get_loss
     from sprint19_unet.model import build_unet
 
     backend = keras.backend.backend()
@@ -158,12 +167,15 @@ def keras_worker(args) -> None:
                                        padding=padding, dropout=dropout)
                 finally:
                     keras.config.set_dtype_policy("float32")
-                loss = "binary_crossentropy" if classes == 1 else "sparse_categorical_crossentropy"
+                loss = get_loss("bce" if classes == 1 else "sparse_cce")  # the package's losses, as train() uses
                 model.compile(keras.optimizers.Adam(1e-4), loss, jit_compile=xla)
                 train = time_steps(lambda: model.train_on_batch(x, y), args.warmup, args.steps)
                 infer = time_steps(lambda: np.asarray(model.predict_on_batch(x)), args.warmup, args.steps)
-                emit(make_row(f"keras/{backend}", name, case, precision, "XLA" if xla else "no XLA", train, infer,
-                              device))
+                if backend == "torch":
+                    compiled = "torch.compile" if xla else "eager"
+                else:
+                    compiled = "XLA" if xla else "no XLA"
+                emit(make_row(f"keras/{backend}", name, case, precision, compiled, train, infer, device))
 
 
 def _xla_settings(choice: str, backend: str) -> list[bool]:
@@ -382,7 +394,8 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--small", action="store_true", help="CPU smoke sizes: paper net at 188², TGS net at 64²")
     parser.add_argument("--cases", default="paper,tgs", help="comma list of: paper, tgs")
-    parser.add_argument("--backends", default="tensorflow,jax", help="Keras backends to run (comma list)")
+    parser.add_argument("--backends", default="tensorflow,jax,torch",
+                        help="Keras backends to run (comma list); one that is not installed is skipped with a note")
     parser.add_argument("--python-for", action="append", default=[], metavar="BACKEND=PYTHON",
                         help="interpreter for a backend or for 'torch' (default: this one)")
     parser.add_argument("--peer", choices=("torch", "none"), default="torch", help="the PyTorch peer rows")

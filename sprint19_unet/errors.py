@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import numbers
 
+import numpy as np
+
 
 class Sprint19Error(ValueError):
     """A bad argument, file or folder given by the user.
@@ -67,3 +69,42 @@ def check_int(name: str, value: object, minimum: int, fix: str, maximum: int | N
         expected = f"an integer >= {minimum}" if maximum is None else f"an integer in [{minimum}, {maximum}]"
         raise bad_input(name, repr(value), expected, fix)
     return int(value)
+
+
+def check_finite(name: str, values, fix: str):
+    """Check that an array holds no NaN or infinite values.
+
+    A NaN pixel does not fail loudly anywhere: the network turns it into NaN
+    activations, a training run then stops on a NaN loss that seems to be the
+    learning rate's fault, and predictions quietly become empty masks.
+
+    Args:
+        name: the argument's name, for the message.
+        values: a NumPy array (or anything ``np.asarray`` takes).
+        fix: one sentence telling the user what to do.
+
+    Returns:
+        The values as a NumPy array.
+
+    Raises:
+        Sprint19Error: naming the argument, how many values are NaN / infinite and
+            the index of the first one.
+
+    Example:
+        >>> check_finite("images", [[0.0, 0.5]], "Fix the images.").shape
+        (1, 2)
+    """
+    values = np.asarray(values)
+    if values.dtype.kind not in "fc":
+        return values
+    finite = np.isfinite(values)
+    if finite.all():
+        return values
+    nan_count = int(np.isnan(values).sum())
+    first = tuple(int(i) for i in np.argwhere(~finite)[0])
+    raise bad_input(
+        name,
+        f"{nan_count} NaN and {int((~finite).sum()) - nan_count} infinite values (the first at index {first})",
+        "finite values",
+        fix,
+    )

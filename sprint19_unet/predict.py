@@ -22,7 +22,7 @@ import math
 import keras
 import numpy as np
 
-from sprint19_unet.errors import bad_input
+from sprint19_unet.errors import bad_input, check_finite
 from sprint19_unet.metrics import kaggle_tgs_score
 from sprint19_unet.prepare import crop_to_size, pad_to_size
 from sprint19_unet.sanity import check_predictions
@@ -37,7 +37,7 @@ def _check_images(images) -> np.ndarray:
             "images", f"an array of shape {images.shape}", "(N, height, width, channels) with N ≥ 1",
             "Stack the images into one array, e.g. data.images from sprint19_unet.load_tgs.",
         )
-    return images
+    return check_finite("images", images, "Replace them (e.g. np.nan_to_num) or fix the code that made the array.")
 
 
 def _pool_factor(model: keras.Model) -> int:

@@ -33,7 +33,7 @@ from sprint19_unet.checkpoints import (
 from sprint19_unet.config import TrainConfig
 from sprint19_unet.data import SegmentationData, load_folder_pairs, load_tgs
 from sprint19_unet.distribute import check_global_batch_size, data_parallel, evenly_split_count
-from sprint19_unet.errors import bad_input
+from sprint19_unet.errors import bad_input, check_finite
 from sprint19_unet.losses import get_loss
 from sprint19_unet.metrics import TgsScore, ThresholdedIoU
 from sprint19_unet.model import build_unet
@@ -158,6 +158,7 @@ def split_data(config: TrainConfig, data: SegmentationData):
     """
     if data.masks is None:
         raise bad_input("data", "images without masks", "labelled data", "Train on train/ (with masks), not test/.")
+    check_finite("data.images", data.images, "Replace them (e.g. np.nan_to_num) or fix the code that made the array.")
     masks = data.masks if data.masks.max() <= 1 else (data.masks > 0).astype("uint8")
     train_index, val_index = stratified_split(masks, config.val_fraction, config.seed)
     x = model_input_arrays(data.images, config)

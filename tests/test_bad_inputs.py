@@ -191,6 +191,23 @@ def test_batch_size_larger_than_the_data(tmp_path):
     assert not run_dir.exists() and not (tmp_path / "api").exists()
 
 
+def test_nan_pixels_are_refused_before_training_and_prediction(tmp_path):
+    images, masks, _ = s19.make_salt_dataset(12, seed=0)
+    images = images.astype("float32")
+    images[3, 10, 20, 0] = np.nan
+    images[5, 0, 0, 0] = np.inf
+    data = s19.SegmentationData([f"id{i}" for i in range(12)], images, masks)
+    pattern = r"data\.images: expected finite values; received 1 NaN and 1 infinite values \(the first at index \(3, 10, 20, 0\)\)\. Replace them"
+    config = s19.TrainConfig(num_samples=12, batch_size=4, base_filters=4, depth=2, input_size=32,
+                             output_dir=str(tmp_path / "run"))
+    with pytest.raises(Sprint19Error, match=pattern):
+        s19.train(config, data, verbose=0)
+    assert not (tmp_path / "run").exists()
+    model = s19.build_unet((32, 32, 1), base_filters=2, depth=2)
+    with pytest.raises(Sprint19Error, match=r"^images: expected finite values; received 1 NaN and 1 infinite"):
+        s19.predict_masks(model, images[:, :32, :32])
+
+
 def test_config_file_with_an_unknown_field(tmp_path):
     config = tmp_path / "config.json"
     config.write_text('{"epochs": 2, "learning_rte": 0.01}')

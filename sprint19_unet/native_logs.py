@@ -32,8 +32,10 @@ def started_from_command_line() -> bool:
     """Whether this process is our command-line program.
 
     ``python -m sprint19_unet`` imports the package while ``sys.argv[0]`` is
-    still ``"-m"`` (CPython sets it so while it locates the module); the
-    ``sprint19-unet`` console script has its own name as ``sys.argv[0]``.
+    still ``"-m"`` (CPython sets it so while it locates the module), and
+    ``sys.orig_argv`` names the module; the ``sprint19-unet`` console script
+    has its own name as ``sys.argv[0]``. Another program run with ``-m`` that
+    imports this package does not count.
 
     Returns:
         True for ``python -m sprint19_unet …`` and ``sprint19-unet …``.
@@ -43,8 +45,21 @@ def started_from_command_line() -> bool:
         False
     """
     program = sys.argv[0] if sys.argv else ""
+    if program == "-m":
+        return _module_run_with_dash_m().split(".")[0] == "sprint19_unet"
     name = program.replace("\\", "/").rsplit("/", 1)[-1]  # a Windows path too
-    return program == "-m" or name in ("sprint19-unet", "sprint19-unet.exe")
+    return name in ("sprint19-unet", "sprint19-unet.exe")
+
+
+def _module_run_with_dash_m() -> str:
+    """The module named after ``-m`` on the interpreter's command line ('' if none)."""
+    original = list(getattr(sys, "orig_argv", []))
+    for position, item in enumerate(original):
+        if item == "-m":
+            return original[position + 1] if position + 1 < len(original) else ""
+        if item.startswith("-m"):  # python -msprint19_unet
+            return item[2:]
+    return ""
 
 
 def quiet_native_logs() -> str | None:

@@ -58,10 +58,19 @@ def test_the_command_line_shows_no_native_log_lines(tmp_path):
 
 
 @pytest.mark.parametrize(
-    "argv0, expected",
-    [("-m", True), ("/venv/bin/sprint19-unet", True), ("C:\\venv\\Scripts\\sprint19-unet.exe", True),
-     ("/venv/lib/python3.11/site-packages/ipykernel_launcher.py", False), ("-c", False), ("", False)],
+    "argv0, orig_argv, expected",
+    [
+        ("-m", ["python", "-m", "sprint19_unet", "demo"], True),
+        ("-m", ["python", "-X", "dev", "-msprint19_unet"], True),
+        ("-m", ["python", "-m", "myproject.train"], False),  # another program that imports us
+        ("/venv/bin/sprint19-unet", ["/venv/bin/python", "/venv/bin/sprint19-unet"], True),
+        ("C:\\venv\\Scripts\\sprint19-unet.exe", [], True),
+        ("/venv/lib/python3.11/site-packages/ipykernel_launcher.py", [], False),
+        ("-c", ["python", "-c", "import sprint19_unet"], False),
+        ("", [], False),
+    ],
 )
-def test_only_the_command_line_counts(monkeypatch, argv0, expected):
+def test_only_our_command_line_counts(monkeypatch, argv0, orig_argv, expected):
     monkeypatch.setattr(sys, "argv", [argv0] if argv0 else [])
+    monkeypatch.setattr(sys, "orig_argv", orig_argv)
     assert native_logs.started_from_command_line() is expected

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import sys
 import time
 import warnings
@@ -16,7 +15,6 @@ import warnings
 _STARTED = time.perf_counter()  # the demo counts start-up time too
 
 from sprint19_unet.errors import Sprint19Error
-from sprint19_unet.native_logs import quiet_native_logs
 
 EXIT_USER_ERROR = 2
 
@@ -311,9 +309,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI.
 
-    Run from the command line (``argv`` None), the native libraries' log lines
-    go to a temporary file instead of the terminal (``SPRINT19_NATIVE_LOGS=1``
-    keeps them); called with ``argv``, e.g. from a test, nothing is redirected.
+    Run as ``python -m sprint19_unet`` or ``sprint19-unet``, the package's import
+    has already moved the native libraries' log lines off the terminal
+    (:mod:`sprint19_unet.native_logs`); called in-process, nothing is redirected.
 
     Args:
         argv: arguments without the program name (default: ``sys.argv[1:]``).
@@ -325,10 +323,6 @@ def main(argv: list[str] | None = None) -> int:
         >>> main(["summary", "--size", "64", "--base-filters", "4", "--depth", "2"])  # doctest: +SKIP
         0
     """
-    if argv is None:
-        quiet_native_logs()  # usually done already by the package's import (see native_logs)
-    else:
-        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     _one_line_warnings()
     args = build_parser().parse_args(argv)
     try:

@@ -23,8 +23,8 @@ raise RuntimeError("a Python traceback")
 
 
 def _run(args, tmp_path, **env):
-    environment = {**os.environ, "TMPDIR": str(tmp_path), "PYTHONWARNINGS": "ignore", **env}
-    environment.pop(native_logs.NATIVE_LOGS_VARIABLE, None)
+    environment = {**os.environ, "TMPDIR": str(tmp_path), "PYTHONWARNINGS": "ignore"}
+    environment.pop(native_logs.NATIVE_LOGS_VARIABLE, None)  # the default unless the test sets it
     environment.update(env)
     return subprocess.run([sys.executable, *args], env=environment, capture_output=True, text=True, timeout=300)
 

@@ -10,6 +10,13 @@ So the same seed gives the same batches whichever worker computes them, in
 whatever order, with 1 worker or 8. The epoch advances in :meth:`on_epoch_end`,
 which Keras calls after every pass over the data.
 
+Given an :class:`~sprint19_unet.input_spec.InputSpec`, a sample is a **tile**: the
+images stay in memory once, at their own size (mirror-padded by the spec), and every
+sample cuts one model-sized tile at a random place, chosen from
+``(seed, epoch, batch index)`` too. An epoch is then ``samples_per_epoch`` tiles
+(by default enough to cover every image once), so 30 images of 512×512 and 4,000
+of 101×101 both train; an image that fits one tile is simply that tile.
+
 Only NumPy (and SciPy in :mod:`sprint19_unet.augment`) touch the data, so the
 batches work with the TensorFlow, JAX and PyTorch backends.
 
@@ -31,11 +38,13 @@ import numpy as np
 
 from sprint19_unet.augment import AugmentConfig, augment_batch
 from sprint19_unet.errors import bad_input, check_int
+from sprint19_unet.input_spec import InputSpec
 
 # First word of the SeedSequence entropy, so the shuffling and the augmentation
 # draw from unrelated streams even for the same (seed, epoch).
 SHUFFLE_STREAM = 1
 AUGMENT_STREAM = 2
+TILE_STREAM = 3
 
 
 def _check_flag(name: str, value) -> bool:
@@ -74,6 +83,11 @@ class SegmentationBatches(keras.utils.PyDataset):
         masks: (samples, height, width) or (samples, height, width, channels),
             one per image, same height and width; binary or integer labels.
         batch_size: samples per batch.
+        spec: an :class:`~sprint19_unet.input_spec.InputSpec` to cut model-sized
+            tiles from the images (masks cropped to the model's output), or None
+            to use the arrays as they are (already model-sized).
+        samples_per_epoch: tiles per epoch; None = ``spec.tiles_per_image`` ×
+            images (each image once when it fits a tile, or without a spec).
         augment: an :class:`~sprint19_unet.augment.AugmentConfig`, or None for
             no augmentation (validation data).
         shuffle: draw a new sample order every epoch (from ``(seed, epoch)``).
@@ -88,7 +102,8 @@ class SegmentationBatches(keras.utils.PyDataset):
 
     Returns:
         A ``keras.utils.PyDataset``; ``batches[i]`` is ``(images, masks)``,
-        both float32 with shape (batch, height, width, channels).
+        both float32 with shape (batch, height, width, channels) (with a spec:
+        the model's input and output size).
 
     Raises:
         Sprint19Error: for mismatched image and mask counts or sizes, a
@@ -112,6 +127,8 @@ class SegmentationBatches(keras.utils.PyDataset):
         masks,
         batch_size: int = 16,
         augment: AugmentConfig | None = None,
+        spec: InputSpec | None = None,
+        samples_per_epoch: int | None = None,
         shuffle: bool = True,
         seed: int = 0,
         drop_remainder: bool = False,
@@ -141,13 +158,28 @@ class SegmentationBatches(keras.utils.PyDataset):
                 "masks with the images' height and width",
                 "Pad or resize images and masks together (sprint19_unet.prepare).",
             )
+        if spec is not None and not isinstance(spec, InputSpec):
+            raise bad_input(
+                "spec", type(spec).__name__, "an InputSpec or None",
+                "Pass spec=InputSpec.from_config(config), or None for model-sized arrays.",
+            )
+        self.spec = spec
+        self.image_size = tuple(self.images.shape[1:3])  # before the spec's mirror padding
+        if spec is not None:  # held once, mirrored so that every tile can be cut as a view
+            self.images, self.masks = spec.pad_for_tiles(self.images), spec.pad_for_tiles(self.masks)
+        default_samples = len(self.images) * (spec.tiles_per_image(*self.image_size) if spec else 1)
+        if samples_per_epoch is None:
+            samples_per_epoch = default_samples
+        self.samples_per_epoch = check_int(
+            "samples_per_epoch", samples_per_epoch, 1, f"Use None for the default ({default_samples} here)."
+        )
         self.batch_size = check_int("batch_size", batch_size, 1, "Use e.g. batch_size=16.")
         self.drop_remainder = _check_flag("drop_remainder", drop_remainder)
-        if self.drop_remainder and self.batch_size > len(self.images):
+        if self.drop_remainder and self.batch_size > self.samples_per_epoch:
             raise bad_input(
                 "batch_size",
-                f"{self.batch_size} with drop_remainder=True and only {len(self.images)} samples",
-                f"at most {len(self.images)} so at least one full batch exists",
+                f"{self.batch_size} with drop_remainder=True and only {self.samples_per_epoch} samples",
+                f"at most {self.samples_per_epoch} so at least one full batch exists",
                 "Lower batch_size or pass drop_remainder=False.",
             )
         if augment is not None and not isinstance(augment, AugmentConfig):
@@ -194,7 +226,9 @@ class SegmentationBatches(keras.utils.PyDataset):
             epoch: epoch number.
 
         Returns:
-            A permutation of ``range(samples)`` (the identity when ``shuffle=False``).
+            The image index of each of the epoch's ``samples_per_epoch`` samples:
+            a permutation of ``range(images)`` (the identity when ``shuffle=False``),
+            repeated with new permutations when an epoch holds more samples than images.
 
         Example:
             >>> import numpy as np
@@ -203,10 +237,11 @@ class SegmentationBatches(keras.utils.PyDataset):
             [0, 1, 2, 3, 4]
         """
         count = len(self.images)
+        rounds = math.ceil(self.samples_per_epoch / count)
         if not self.shuffle:
-            return np.arange(count)
-        entropy = np.random.SeedSequence([SHUFFLE_STREAM, self.seed, int(epoch)])
-        return np.random.default_rng(entropy).permutation(count)
+            return np.tile(np.arange(count), rounds)[: self.samples_per_epoch]
+        rng = np.random.default_rng(np.random.SeedSequence([SHUFFLE_STREAM, self.seed, int(epoch)]))
+        return np.concatenate([rng.permutation(count) for _ in range(rounds)])[: self.samples_per_epoch]
 
     def on_epoch_end(self) -> None:
         """Advance to the next epoch: a new sample order and new augmentations."""
@@ -215,7 +250,7 @@ class SegmentationBatches(keras.utils.PyDataset):
     # === The batches ===
 
     def __len__(self) -> int:
-        count = len(self.images)
+        count = self.samples_per_epoch
         return count // self.batch_size if self.drop_remainder else math.ceil(count / self.batch_size)
 
     def batch_indices(self, index: int) -> np.ndarray:
@@ -247,9 +282,20 @@ class SegmentationBatches(keras.utils.PyDataset):
     def __getitem__(self, index: int):
         """Batch ``index`` of the current epoch as float32 ``(images, masks)``."""
         epoch, indices = self._batch(index)
-        images = self.images[indices]
-        masks = self.masks[indices]
+        images, masks = self._tiles(epoch, int(index), indices)
         if self.augment is not None:
             seed = (AUGMENT_STREAM, self.seed, epoch, int(index))
             images, masks = augment_batch(images, masks, self.augment, seed=seed)
+        if self.spec is not None:  # augmented at the input tile, then cut to the output window
+            masks = self.spec.crop_to_output(masks)
         return images.astype(np.float32, copy=False), masks.astype(np.float32, copy=False)
+
+    def _tiles(self, epoch: int, index: int, indices: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The batch's images and masks: whole arrays, or one random tile of each (input-sized)."""
+        if self.spec is None:
+            return self.images[indices], self.masks[indices]
+        rng = np.random.default_rng(np.random.SeedSequence([TILE_STREAM, self.seed, epoch, index]))
+        corners = [self.spec.random_corner(*self.image_size, rng) for _ in indices]
+        images = np.stack([self.spec.cut(self.images[i], top, left) for i, (top, left) in zip(indices, corners)])
+        masks = np.stack([self.spec.cut(self.masks[i], top, left) for i, (top, left) in zip(indices, corners)])
+        return images, masks

@@ -112,19 +112,23 @@ def _add_train(subparsers) -> None:
     parser.add_argument("--config", help="JSON file with TrainConfig fields (e.g. a run's config.json)")
     parser.add_argument("--resume", action="store_true", help="continue the run in --output-dir from its last epoch")
     options = {
-        "data": (str, "'synthetic', 'shapes', a Kaggle TGS folder, or a folder with images/ and masks/"),
+        "data": (str, "'synthetic', 'shapes', a Kaggle TGS folder, a folder with train/ or images/ + masks/, ISBI TIFFs"),
         "output_dir": (str, "run directory"),
         "num_samples": (int, "synthetic data: number of images"),
         "epochs": (int, "maximum number of epochs"),
         "batch_size": (int, "images per step"),
         "learning_rate": (float, "initial learning rate"),
-        "input_size": (int, "model input side (TGS 101 is padded to 128)"),
+        "input_size": (int, "model input tile (TGS 101 is mirrored out to 128; larger images are tiled)"),
         "padding": (str, "'same' or 'valid'"),
+        "scale": (float, "resize every image by this factor first (default 1: native resolution)"),
+        "tiles_per_epoch": (int, "training tiles per epoch (default: cover every training image once)"),
         "base_filters": (int, "channels of the first level (paper 64)"),
         "depth": (int, "number of poolings (paper 4)"),
         "num_classes": (int, "1 = binary mask; ≥ 2 = softmax"),
         "dropout": (float, "dropout at the end of the contracting path"),
         "loss": (str, "bce, dice, bce_dice, focal, lovasz, sparse_cce, weighted_cce"),
+        "class_balance": (str, "weighted_cce: w_c over the training set ('dataset'), per 'image', or 'none'"),
+        "border_class": (int, "weighted_cce: the class separating the objects (1 for ISBI membranes, foreground 0)"),
         "optimizer": (str, "adam, adamw or sgd"),
         "seed": (int, "random seed"),
         "mixed_precision": (str, "float32, mixed_float16 or mixed_bfloat16"),
@@ -175,7 +179,8 @@ def _add_predict(subparsers) -> None:
         ),
     )
     parser.add_argument("--model", required=True, help="a model.keras written by train")
-    parser.add_argument("--data", required=True, help="a Kaggle TGS folder (uses test/images) or a folder of images")
+    parser.add_argument("--data", required=True,
+                        help="a Kaggle TGS folder or one with test/images (uses them), images/, or a folder of images")
     parser.add_argument("--out", required=True, help="submission.csv, or a folder for PNG masks")
     parser.add_argument("--threshold", type=float, default=0.5, help="probability threshold (default 0.5)")
     parser.add_argument("--tta", action="store_true", help="average with the horizontally flipped prediction")
@@ -199,17 +204,22 @@ def _add_evaluate(subparsers) -> None:
         description="Predict a labelled set and print IoU, Dice, pixel accuracy and the Kaggle TGS score.",
     )
     parser.add_argument("--model", required=True, help="a model.keras written by train")
-    parser.add_argument("--data", required=True, help="'synthetic', a Kaggle TGS folder, or images/ + masks/ folder")
+    parser.add_argument("--data", required=True,
+                        help="'synthetic', a Kaggle TGS folder, a folder with train/ or images/ + masks/ (labelled)")
     parser.add_argument("--threshold", type=float, default=0.5, help="probability threshold (default 0.5)")
     parser.add_argument("--tta", action="store_true", help="average with the horizontally flipped prediction")
     parser.add_argument("--foreground", type=int, default=None, help="folder masks: the foreground value")
+    parser.add_argument("--isbi", action="store_true",
+                        help="also the ISBI 2012 pixel and Rand errors (the positive class is membrane)")
     parser.set_defaults(run=_run_evaluate)
 
 
 def _run_evaluate(args) -> int:
     from sprint19_unet.estimate import evaluate_model
 
-    report = evaluate_model(args.model, args.data, threshold=args.threshold, tta=args.tta, foreground=args.foreground)
+    report = evaluate_model(
+        args.model, args.data, threshold=args.threshold, tta=args.tta, foreground=args.foreground, isbi=args.isbi
+    )
     for key, value in report.items():
         print(f"{key}: {value}" if isinstance(value, list) else f"{key}: {value:.4f}")
     return 0
@@ -259,7 +269,7 @@ def _add_data(subparsers) -> None:
     describe = commands.add_parser(
         "describe",
         help="counts, sizes, mask values, empty masks and coverage of a data folder",
-        description="Describe a Kaggle TGS folder or a folder with images/ and masks/ — the first thing to "
+        description="Describe a data folder (any layout train reads) — the first thing to "
         "look at when predictions come out all black.",
     )
     describe.add_argument("path", help="the data folder")
@@ -276,7 +286,7 @@ def _run_data_sample(args) -> int:
 
 
 def _run_data_describe(args) -> int:
-    from sprint19_unet.data import describe_dataset, format_description
+    from sprint19_unet.datasets import describe_dataset, format_description
 
     print(format_description(describe_dataset(args.path, foreground=args.foreground)))
     return 0

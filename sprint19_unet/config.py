@@ -22,10 +22,12 @@ from pathlib import Path
 from sprint19_unet.atomic import write_text_atomically
 from sprint19_unet.errors import Sprint19Error, bad_input
 from sprint19_unet.losses import LOSSES
+from sprint19_unet.input_spec import MAX_SCALE
 from sprint19_unet.sizes import unet_output_size
 
 LOSS_NAMES = tuple(LOSSES)
 PRECISION_POLICIES = ("float32", "mixed_float16", "mixed_bfloat16")
+CLASS_BALANCES = ("dataset", "image", "none")
 OPTIMIZERS = ("adam", "adamw", "sgd")
 
 
@@ -45,13 +47,15 @@ class TrainConfig:
     """
 
     # --- Data ---
-    data: str = "synthetic"  # "synthetic", a folder in Kaggle TGS layout, or a folder with images/ and masks/
+    data: str = "synthetic"  # "synthetic", "shapes", or a folder: Kaggle TGS, train/ + test/, images/ + masks/, ISBI TIFFs
     num_samples: int = 1000  # synthetic data only: how many images to generate
     foreground: int | None = None  # folder pairs: mask value that is foreground (ISBI membrane: 0); None = {0,1}/{0,255}
     val_fraction: float = 0.2  # held out for validation, stratified by salt coverage
-    # --- Input size and padding ---
-    input_size: int = 128  # model input side; TGS 101×101 is reflect-padded to 128
+    # --- Input size, padding and tiles ---
+    input_size: int = 128  # model input tile; smaller images (TGS 101×101) are mirrored out to it, larger ones tiled
     padding: str = "same"  # "same" (output = input size) or "valid" (the paper's unpadded convs)
+    scale: float = 1.0  # 1 = native resolution (the paper); e.g. 0.5 halves every image first, prediction resizes back
+    tiles_per_epoch: int | None = None  # training tiles per epoch; None = enough to cover every training image once
     # --- Model ---
     num_classes: int = 1  # 1 = binary mask with sigmoid; ≥ 2 = softmax over classes
     base_filters: int = 16  # channels of the first level (paper: 64; 16 trains fast on a CPU)
@@ -65,6 +69,8 @@ class TrainConfig:
     freeze_encoder: bool = False  # with an encoder: train only the expanding path (transfer learning)
     # --- Loss and optimiser ---
     loss: str = "bce_dice"  # one of LOSS_NAMES
+    class_balance: str = "dataset"  # weighted_cce: Eq. 2's w_c balanced over the training set ("dataset", the paper), "image", "none"
+    border_class: int = 0  # weighted_cce: the class separating Eq. 2's objects (0 = background; 1 = ISBI membranes, foreground=0)
     optimizer: str = "adam"  # "adam", "adamw" or "sgd" (paper: SGD, momentum 0.99)
     learning_rate: float = 1e-3  # initial learning rate
     lr_schedule: str = "constant"  # "constant" (with reduce-on-plateau) or "cosine" (decay to 0 over all epochs)
@@ -103,6 +109,13 @@ class TrainConfig:
             ("val_fraction", 0.0 < self.val_fraction < 1.0, "a fraction in (0, 1)", "Use val_fraction=0.2."),
             ("input_size", self.input_size >= 8, "an integer >= 8", "Use input_size=128 for TGS."),
             ("padding", self.padding in ("same", "valid"), "'same' or 'valid'", "Use padding='same'."),
+            ("scale", 0 < self.scale <= MAX_SCALE, f"a number in (0, {MAX_SCALE:g}]", "Use 1.0 (native resolution)."),
+            ("tiles_per_epoch", self.tiles_per_epoch is None or self.tiles_per_epoch >= 1, "None or an integer >= 1",
+             "Use None (cover every training image once per epoch)."),
+            ("class_balance", self.class_balance in CLASS_BALANCES, f"one of {', '.join(CLASS_BALANCES)}",
+             "Use 'dataset' (the paper)."),
+            ("border_class", 0 <= self.border_class < max(self.num_classes, 2), "a class id below num_classes",
+             "Use 0 (background), or 1 for ISBI membranes loaded with foreground=0."),
             ("num_classes", self.num_classes >= 1, "an integer >= 1", "Use 1 for a binary mask."),
             ("base_filters", self.base_filters >= 1, "an integer >= 1", "Use 16 (fast) or 64 (paper)."),
             ("depth", self.depth >= 1, "an integer >= 1", "Use depth=4 as in the paper."),

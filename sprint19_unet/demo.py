@@ -24,7 +24,8 @@ from sprint19_unet.config import TrainConfig
 from sprint19_unet.evaluate import segmentation_report
 from sprint19_unet.plots import plot_predictions
 from sprint19_unet.predict import predict_probabilities
-from sprint19_unet.training import load_training_data, split_data, train
+from sprint19_unet.datasets import load_dataset
+from sprint19_unet.training import split_indices, train
 
 # Settings measured to reach validation IoU ≥ 0.85 in under a minute on 2 CPU cores
 # (benchmarks/demo_speed.py; numbers in benchmarks/RESULTS.md).
@@ -70,13 +71,13 @@ def run_demo(out_dir="demo_output", seed: int = 0, epochs: int | None = None, lo
         shutil.rmtree(run_dir)
     config = DEMO_CONFIG.replace(seed=seed, output_dir=str(run_dir), epochs=epochs or DEMO_CONFIG.epochs)
 
-    data = load_training_data(config)
+    data = load_dataset(config.data, num_samples=config.num_samples, seed=config.seed)
     images, masks = data.images, data.masks
     log(f"generated {len(images)} synthetic 101×101 salt images ({np.mean(masks.max(axis=(1, 2, 3)) == 0):.0%} empty)")
     log(f"training a U-Net (base {config.base_filters}, depth {config.depth}) for {config.epochs} epochs on 80 %")
     model, _ = train(config, data=data, verbose=2)
 
-    val_index = split_data(config, data)[4]
+    val_index = split_indices(data, config.val_fraction, config.seed)[1]
     probabilities = predict_probabilities(model, images[val_index])
     predictions = (probabilities > 0.5).astype("uint8")
     report = segmentation_report(masks[val_index], predictions)

@@ -18,9 +18,9 @@ import keras
 
 from sprint19_unet.atomic import atomic_directory, ensure_writable
 from sprint19_unet.config import TrainConfig
-from sprint19_unet.data import SegmentationData, load_folder_pairs, load_tgs
+from sprint19_unet.datasets import load_dataset
 from sprint19_unet.errors import bad_input
-from sprint19_unet.evaluate import segmentation_report
+from sprint19_unet.evaluate import isbi_report, segmentation_report
 from sprint19_unet.images import write_png
 from sprint19_unet.predict import predict_masks
 from sprint19_unet.submission import write_submission
@@ -57,37 +57,25 @@ def load_model(path: str | os.PathLike) -> keras.Model:
         ) from None
 
 
-def load_images(path: str | os.PathLike) -> SegmentationData:
-    """Images to predict: a Kaggle TGS folder's ``test/images``, or a folder of images.
+def trained_scale(model_path: str | os.PathLike) -> float:
+    """The ``scale`` a model was trained at, from the ``config.json`` its run wrote beside it.
 
     Args:
-        path: the folder.
+        model_path: a ``model.keras`` inside a training run directory.
 
     Returns:
-        Unlabelled data (``masks`` is None).
+        The run's ``TrainConfig.scale``; 1.0 (native resolution) when the model
+        has no ``config.json`` beside it.
+
+    Raises:
+        Sprint19Error: for a ``config.json`` that cannot be read.
 
     Example:
-        >>> len(load_images("data/sample"))  # doctest: +SKIP
-        100
+        >>> trained_scale("runs/unet/model.keras")  # doctest: +SKIP
+        1.0
     """
-    root = Path(path)
-    if (root / "test" / "images").is_dir():
-        return load_tgs(root, split="test")
-    if (root / "images").is_dir():
-        return load_folder_pairs(root / "images")
-    return load_folder_pairs(root)
-
-
-def load_labelled(path: str | os.PathLike, foreground: int | None = None) -> SegmentationData:
-    """Labelled images: ``"synthetic"``, a Kaggle TGS folder's ``train/``, or ``images/`` + ``masks/``.
-
-    Example:
-        >>> len(load_labelled("synthetic"))  # doctest: +SKIP
-        1000
-    """
-    from sprint19_unet.training import load_training_data
-
-    return load_training_data(TrainConfig(data=str(path), foreground=foreground))
+    config_path = Path(model_path).parent / "config.json"
+    return TrainConfig.from_json(config_path).scale if config_path.is_file() else 1.0
 
 
 def predict_to_files(
@@ -97,7 +85,8 @@ def predict_to_files(
 
     Args:
         model_path: the ``.keras`` model.
-        data_path: a Kaggle TGS folder (predicts ``test/images``) or a folder of images.
+        data_path: images to predict, any layout :func:`~sprint19_unet.datasets.load_dataset`
+            reads with ``split="test"`` (a Kaggle TGS folder's ``test/images``, a folder of images, …).
         out: ``*.csv`` → Kaggle submission (``id,rle_mask``); otherwise a folder
             of ``<id>.png`` masks (0/255), replaced whole and atomically.
         threshold: probability threshold.
@@ -114,8 +103,11 @@ def predict_to_files(
     out = Path(out)
     ensure_writable(out.parent if out.suffix.lower() == ".csv" else out)
     model = load_model(model_path)
-    data = load_images(data_path)
-    masks = predict_masks(model, data.images, threshold=threshold, batch_size=batch_size, tta=tta, verbose=verbose)
+    data = load_dataset(data_path, "test")
+    masks = predict_masks(
+        model, data.images, threshold=threshold, batch_size=batch_size, tta=tta, verbose=verbose,
+        scale=trained_scale(model_path),
+    )
     if out.suffix.lower() == ".csv":
         return write_submission(data.ids, masks, out, expected_ids=data.ids)
     scale = 255 if masks.max() <= 1 else 1
@@ -125,20 +117,36 @@ def predict_to_files(
     return out
 
 
-def evaluate_model(model_path, data_path, threshold: float = 0.5, tta: bool = False, foreground=None) -> dict:
+def evaluate_model(
+    model_path, data_path, threshold: float = 0.5, tta: bool = False, foreground=None, isbi: bool = False
+) -> dict:
     """Score a saved model on labelled data (see :func:`sprint19_unet.evaluate.segmentation_report`).
+
+    The images meet the model as in training: at the run's ``scale`` (from its
+    ``config.json``), mirrored to one tile or stitched with overlap-tile.
 
     Args:
         model_path: the ``.keras`` model.
-        data_path: ``"synthetic"``, a Kaggle TGS folder or an images/ + masks/ folder.
+        data_path: labelled data, any layout :func:`~sprint19_unet.datasets.load_dataset`
+            reads with ``split="train"``.
         threshold: probability threshold.
         tta: horizontal-flip test-time augmentation.
-        foreground: folder masks: the value that is foreground.
+        foreground: folder masks: the value that is foreground (ISBI membranes: 0).
+        isbi: also the ISBI 2012 challenge's pixel error and Rand error, the
+            positive class being membrane.
 
     Returns:
-        The report dict.
+        The report dict (plus ``pixel_error`` and ``rand_error`` with ``isbi``).
+
+    Example:
+        >>> evaluate_model("runs/isbi/model.keras", "isbi2012_membrane/train", foreground=0, isbi=True)  # doctest: +SKIP
     """
     model = load_model(model_path)
-    data = load_labelled(data_path, foreground)
-    masks = predict_masks(model, data.images, threshold=threshold, tta=tta)
-    return segmentation_report(data.masks, masks, num_classes=model.output_shape[-1])
+    num_classes = model.output_shape[-1]
+    data = load_dataset(data_path, "train", foreground=foreground, num_classes=num_classes if num_classes > 1 else None)
+    masks = predict_masks(model, data.images, threshold=threshold, tta=tta, scale=trained_scale(model_path))
+    report = segmentation_report(data.masks, masks, num_classes=num_classes)
+    if isbi:
+        isbi_errors = isbi_report(data.masks, masks, membrane=1)
+        report.update(pixel_error=isbi_errors["pixel_error"], rand_error=isbi_errors["rand_error"])
+    return report

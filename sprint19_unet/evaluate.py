@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from sprint19_unet.errors import bad_input
-from sprint19_unet.metrics import kaggle_tgs_score
+from sprint19_unet.metrics import isbi_pixel_error, isbi_rand_error, kaggle_tgs_score
 
 
 def _pair(true_masks, pred_masks) -> tuple[np.ndarray, np.ndarray]:
@@ -72,4 +72,35 @@ def segmentation_report(true_masks, pred_masks, num_classes: int = 1) -> dict:
         "dice": float(np.nanmean(dices)),
         "pixel_accuracy": accuracy,
         "per_class_iou": ious,
+    }
+
+
+def isbi_report(true_masks, pred_masks, membrane: int = 1) -> dict:
+    """The ISBI 2012 challenge's errors and the membrane's IoU and Dice over a stack of slices.
+
+    Args:
+        true_masks: (N, H, W, 1) binary truth.
+        pred_masks: binary predictions of the same shape.
+        membrane: the value that marks membrane: 1 for masks loaded with
+            ``foreground=0`` (what a model trained on them predicts), 0 for the
+            ISBI label files as they are.
+
+    Returns:
+        ``{"pixel_error", "rand_error", "iou", "dice"}``: the challenge's pixel error
+        and Rand error (:func:`~sprint19_unet.metrics.isbi_rand_error`), and IoU and
+        Dice of the membrane class pooled over all pixels.
+
+    Example:
+        >>> truth = np.array([[1, 1, 0, 1, 1]] * 3)[None, ..., None]      # membrane = 0 here
+        >>> round(isbi_report(truth, np.ones_like(truth), membrane=0)["rand_error"], 4)
+        0.3333
+    """
+    true_masks, pred_masks = _pair(true_masks, pred_masks)
+    true_membrane, pred_membrane = true_masks == membrane, pred_masks == membrane
+    report = segmentation_report(true_membrane.astype("uint8"), pred_membrane.astype("uint8"))
+    return {
+        "pixel_error": isbi_pixel_error(true_masks, pred_masks),
+        "rand_error": isbi_rand_error(true_masks, pred_masks, membrane=membrane),
+        "iou": report["iou"],
+        "dice": report["dice"],
     }

@@ -655,13 +655,46 @@ def kaggle_tgs_score(true_masks, pred_masks) -> float:
 
 
 # === NumPy evaluation: ISBI 2012 EM segmentation challenge ===
+#
+# Arganda-Carreras et al. 2015, "Crowdsourcing the creation of image segmentation
+# algorithms for connectomics", Frontiers in Neuroanatomy 9:142, and the challenge's
+# Fiji evaluation scripts (trainableSegmentation.metrics).
+
+
+def _membrane_stack(masks, name: str, membrane) -> np.ndarray:
+    """Binary masks (H, W), (N, H, W) or (N, H, W, 1) → bool (N, H, W), True = membrane."""
+    if membrane not in (0, 1) or isinstance(membrane, bool):
+        raise bad_input(
+            "membrane", repr(membrane), "0 or 1: the mask value that marks membrane",
+            "ISBI label files mark membrane 0 (cells 1/255): membrane=0; masks loaded with "
+            "foreground=0 (what the model predicts) mark it 1: membrane=1.",
+        )
+    array = _as_binary_masks(masks, name)
+    if array.ndim == 4 and array.shape[-1] == 1:
+        array = array[..., 0]
+    if array.ndim == 2:
+        array = array[None]
+    if array.ndim != 3 or array.size == 0:
+        raise bad_input(
+            name, f"shape {np.shape(masks)}", "(H, W), (N, H, W) or (N, H, W, 1)", "Pass one slice or a stack of slices."
+        )
+    return array if membrane == 1 else ~array
+
+
+def _same_shape(truth: np.ndarray, prediction: np.ndarray) -> None:
+    if truth.shape != prediction.shape:
+        raise bad_input(
+            "pred", f"shape {prediction.shape} (true has {truth.shape})", "the same shape as true",
+            "Predict one label per true pixel (predict_masks crops back to the images' size).",
+        )
 
 
 def isbi_pixel_error(true, pred) -> float:
     """ISBI 2012 pixel error: the fraction of pixels whose binary label differs.
 
     ``pixel error = 1 − pixel accuracy = mean(true != pred)`` over all pixels of all
-    images (the paper's Table 1 reports 0.0611 for the u-net).
+    slices (the paper's Table 1 reports 0.0611 for the u-net on the challenge's test
+    stack). The same whichever value marks membrane.
 
     Args:
         true: binary ground truth of any shape (bool or 0/1).
@@ -679,106 +712,79 @@ def isbi_pixel_error(true, pred) -> float:
     """
     truth = _as_binary_masks(true, "true")
     prediction = _as_binary_masks(pred, "pred")
-    if truth.shape != prediction.shape or truth.size == 0:
-        raise bad_input(
-            "pred",
-            f"shape {prediction.shape} (true has {truth.shape})",
-            "a non-empty array of the same shape as true",
-            "Predict one label per true pixel.",
-        )
+    _same_shape(truth, prediction)
+    if truth.size == 0:
+        raise bad_input("true", "an empty array", "at least one pixel", "Pass one slice or a stack of slices.")
     return float(np.mean(truth != prediction))
 
 
-def _segments(image: np.ndarray, name: str) -> np.ndarray:
-    """Binary mask → 4-connected components of 1; other non-negative integers → labels as given."""
-    if image.dtype == bool or np.all((image == 0) | (image == 1)):
-        labels, _ = ndimage.label(image.astype(bool))
-        return labels
-    if image.min() < 0 or not np.all(np.mod(image, 1) == 0):
-        raise bad_input(
-            name,
-            f"values such as {np.unique(image)[:5].tolist()} (dtype {image.dtype})",
-            "a binary mask (1 = cell interior, 0 = membrane) or a non-negative integer label image",
-            "Threshold probabilities first: pred = probabilities > 0.5.",
-        )
-    return image.astype(np.int64)
+def isbi_rand_error(true, pred, *, membrane: int) -> float:
+    """ISBI 2012 Rand error, as the challenge scores it: 1 − the foreground-restricted Rand F-score.
 
+    The definition of Arganda-Carreras et al. (2015), Frontiers in Neuroanatomy
+    9:142, and the challenge's Fiji scripts:
 
-def isbi_rand_error(true, pred) -> float:
-    """ISBI 2012 adapted Rand error ("foreground-restricted" Rand error).
+    1. **Segments.** In every slice the non-membrane pixels split into 4-connected
+       components; each component is one segment (cell). Segments of different
+       slices are different segments.
+    2. **Foreground restriction.** Only pixels that are cell in the *truth* count.
+       A pixel the prediction calls membrane inside a true cell belongs to no
+       predicted cell: it is a **singleton**, a segment of its own.
+    3. **Pair counts, pooled over the stack.** With ``n_ij`` the number of counted
+       pixels in true segment i and predicted segment j (singletons included),
+       ``t_i = Σ_j n_ij`` and ``s_j = Σ_i n_ij``: Rand precision =
+       ``Σ n_ij² / Σ s_j²`` (pairs of pixels together in the prediction that are
+       also together in the truth), Rand recall = ``Σ n_ij² / Σ t_i²``. The sums
+       run over all slices at once, not slice by slice.
+    4. ``V_Rand`` = their harmonic mean (the F-score); the error is ``1 − V_Rand``.
 
-    Exactly what is computed, per 2-D slice:
-
-    1. Each input becomes a segmentation. A binary mask (bool or 0/1, with
-       **1 = cell interior** — the white pixels of the ISBI labels — and
-       **0 = membrane**) is split into 4-connected components of the 1-pixels
-       (``scipy.ndimage.label``): each component is one segment, membrane pixels get
-       label 0. An integer label image (values other than 0/1) is used as given,
-       with 0 = membrane.
-    2. ``skimage.metrics.adapted_rand_error(true_labels, pred_labels)``: pixels
-       with true label 0 (membrane) are left out; on the remaining pixels the error
-       is ``1 − F``, with F the harmonic mean of the Rand split and merge scores
-       (pairs of pixels in the same segment in both images, over pairs in the same
-       segment of the prediction / of the truth). Predicted-membrane pixels inside
-       a true cell count as one extra predicted segment (label 0).
-    3. For a stack ``(N, H, W)`` or ``(N, H, W, 1)``, the slices are scored one by
-       one and the mean is returned.
-
-    The challenge itself thresholded the submitted probability maps at several
-    levels and reported the best (lowest) error; to do the same, call this for
-    several thresholds and take the minimum.
+    The squares count ordered pairs including a pixel with itself, so a truth made
+    only of one-pixel cells is scored too (error 0 when predicted exactly).
+    The challenge thresholded submitted probability maps at 0.0, 0.1, …, 1.0 and
+    kept the best score; call this for each threshold to do the same.
 
     Args:
-        true: ground truth, ``(H, W)``, ``(N, H, W)`` or ``(N, H, W, 1)``; binary or labels.
-        pred: prediction of the same shape; binary (thresholded) or labels.
+        true: ground truth ``(H, W)``, ``(N, H, W)`` or ``(N, H, W, 1)``, binary.
+        pred: binary prediction of the same shape.
+        membrane: the value that marks membrane in both: 0 in the ISBI label files
+            (cells are 255 → 1), 1 in masks loaded with ``foreground=0`` — what a
+            model trained on them predicts.
 
     Returns:
-        The adapted Rand error, a float in [0, 1] (0 = same segmentation).
+        The Rand error, a float in [0, 1] (0 = the same segmentation).
 
     Raises:
-        Sprint19Error: for negative or fractional values, mismatched shapes, or a
-            true slice with no cell pixels.
+        Sprint19Error: for non-binary values, mismatched shapes, a bad ``membrane``,
+            or a truth with no cell pixel at all.
 
     Example:
-        >>> cells = np.array([[1, 1, 0, 1, 1]] * 3)                  # two cells
-        >>> isbi_rand_error(cells, cells)
+        >>> cells = np.array([[1, 1, 0, 1, 1]] * 3)                  # two cells, membrane 0
+        >>> isbi_rand_error(cells, cells, membrane=0)
         0.0
         >>> merged = np.ones_like(cells)                              # membrane missed
-        >>> round(isbi_rand_error(cells, merged), 3)
-        0.375
+        >>> round(isbi_rand_error(cells, merged, membrane=0), 4)     # precision 1/2, recall 1
+        0.3333
     """
-    from skimage.metrics import adapted_rand_error  # heavy import, only needed here
-
-    truth, prediction = np.asarray(true), np.asarray(pred)
-    if truth.shape != prediction.shape:
+    truth = _membrane_stack(true, "true", membrane)
+    prediction = _membrane_stack(pred, "pred", membrane)
+    _same_shape(truth, prediction)
+    if truth.all():
         raise bad_input(
-            "pred",
-            f"shape {prediction.shape} (true has {truth.shape})",
-            "the same shape as true",
-            "Predict one label per true pixel.",
+            "true", "a truth with no cell pixel (all membrane)", "at least one cell pixel",
+            f"Check the label polarity: membrane={membrane} says which value marks membrane.",
         )
-    if truth.ndim == 4 and truth.shape[-1] == 1:
-        truth, prediction = truth[..., 0], prediction[..., 0]
-    if truth.ndim == 2:
-        truth, prediction = truth[None], prediction[None]
-    if truth.ndim != 3 or truth.size == 0:
-        raise bad_input(
-            "true",
-            f"shape {np.asarray(true).shape}",
-            "(H, W), (N, H, W) or (N, H, W, 1)",
-            "Pass one slice or a stack of slices.",
-        )
-    errors = []
-    for index, (true_slice, pred_slice) in enumerate(zip(truth, prediction)):
-        true_labels = _segments(true_slice, "true")
-        pred_labels = _segments(pred_slice, "pred")
-        if not np.any(true_labels > 0):
-            raise bad_input(
-                "true",
-                f"slice {index} with no cell pixels (all 0 = membrane)",
-                "at least one cell pixel (1) in every true slice",
-                "Check the label polarity: ISBI labels are 255 (white) for cells and 0 for membranes.",
-            )
-        errors.append(adapted_rand_error(true_labels, pred_labels)[0])
-    return float(np.mean(errors))
-
+    together = together_true = together_pred = 0.0
+    for true_slice, pred_slice in zip(truth, prediction):
+        true_cells, _ = ndimage.label(~true_slice)
+        pred_cells, _ = ndimage.label(~pred_slice)
+        counted = true_cells > 0
+        pairs = np.stack([true_cells[counted], pred_cells[counted]]).astype(np.int64)
+        in_pred_cell = pairs[1] > 0
+        # singletons: counted pixels predicted as membrane; each pairs only with itself
+        singletons = int(np.count_nonzero(~in_pred_cell))
+        joint = np.unique(pairs[:, in_pred_cell], axis=1, return_counts=True)[1]
+        together += float(np.sum(joint.astype(np.float64) ** 2)) + singletons
+        together_true += float(np.sum(np.bincount(pairs[0]).astype(np.float64) ** 2))
+        together_pred += float(np.sum(np.bincount(pairs[1][in_pred_cell]).astype(np.float64) ** 2)) + singletons
+    precision, recall = together / together_pred, together / together_true
+    return float(1.0 - 2.0 * precision * recall / (precision + recall))

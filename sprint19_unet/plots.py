@@ -77,10 +77,11 @@ def plot_history(history: dict, keys=("loss", "iou", "tgs_score")):
 
 
 def overlay(image, mask, color=(1.0, 0.2, 0.2), alpha: float = 0.4) -> np.ndarray:
-    """An RGB picture of a grayscale image with its mask tinted on top.
+    """An RGB picture of an image with its mask tinted on top.
 
     Args:
-        image: (H, W) or (H, W, 1) in [0, 1].
+        image: grayscale (H, W) or (H, W, 1), or RGB (H, W, 3) — e.g. another
+            overlay, to tint a second mask in another colour — in [0, 1].
         mask: (H, W) or (H, W, 1) binary.
         color: RGB tint of the mask.
         alpha: opacity of the tint.
@@ -91,8 +92,11 @@ def overlay(image, mask, color=(1.0, 0.2, 0.2), alpha: float = 0.4) -> np.ndarra
     Example:
         >>> overlay(np.zeros((2, 2)), np.eye(2)).shape
         (2, 2, 3)
+        >>> overlay(overlay(np.zeros((2, 2)), np.eye(2)), 1 - np.eye(2), (0, 0, 1), 1.0)[0, 1].tolist()
+        [0.0, 0.0, 1.0]
     """
-    rgb = np.repeat(_gray(image)[..., None], 3, axis=-1).astype("float64")
+    image = _gray(image)
+    rgb = (image if image.ndim == 3 else np.repeat(image[..., None], 3, axis=-1)).astype("float64")
     tint = _gray(mask).astype(bool)
     rgb[tint] = (1 - alpha) * rgb[tint] + alpha * np.asarray(color)
     return rgb

@@ -1,9 +1,11 @@
 """Estimation: probabilities and masks for images of any size, TTA, overlap-tile, threshold.
 
-* :func:`predict_probabilities` pads images to what the model accepts, predicts
-  in batches and crops back to each image's original size; for a valid-padding
-  model (output smaller than input) and for images larger than a fixed-size
-  model it uses the paper's **overlap-tile** strategy (:func:`predict_overlap_tile`).
+* :func:`predict_probabilities` brings images to the model as training did — the
+  same :class:`~sprint19_unet.input_spec.InputSpec`: an image that fits one tile is
+  mirrored out to it and the prediction cropped back to the image's size; a larger
+  image (or any image for a valid-padding model) goes through the paper's
+  **overlap-tile** strategy (:func:`predict_overlap_tile`) at the same scale; with
+  ``scale`` != 1 images are resized first and the probabilities resized back.
 * ``tta=True`` averages the prediction with that of the horizontally flipped image.
 * :func:`tune_threshold` picks the probability threshold that maximises the
   Kaggle TGS metric on validation data.
@@ -23,8 +25,9 @@ import keras
 import numpy as np
 
 from sprint19_unet.errors import bad_input, check_finite
-from sprint19_unet.metrics import kaggle_tgs_score
-from sprint19_unet.prepare import crop_to_size, pad_to_size
+from sprint19_unet.input_spec import InputSpec, downsampling_factor
+from sprint19_unet.metrics import isbi_pixel_error, kaggle_tgs_score
+from sprint19_unet.prepare import crop_to_size, mirror_pad, pad_to_size
 from sprint19_unet.sanity import check_predictions
 
 
@@ -38,11 +41,6 @@ def _check_images(images) -> np.ndarray:
             "Stack the images into one array, e.g. data.images from sprint19_unet.load_tgs.",
         )
     return check_finite("images", images, "Replace them (e.g. np.nan_to_num) or fix the code that made the array.")
-
-
-def _pool_factor(model: keras.Model) -> int:
-    pools = sum(isinstance(layer, keras.layers.MaxPooling2D) for layer in model.layers)
-    return 2**pools
 
 
 def _flip_average(predict, images: np.ndarray) -> np.ndarray:
@@ -92,7 +90,7 @@ def predict_overlap_tile(
                         "Use predict_probabilities, which pads for size-free models.")
     if trim is None:
         trim = 0 if out_h < in_h else in_h // 8
-    factor = _pool_factor(model)
+    factor = downsampling_factor(model)
     core_h, core_w = ((out_h - 2 * trim) // factor) * factor, ((out_w - 2 * trim) // factor) * factor
     if core_h < 1 or core_w < 1:
         raise bad_input(
@@ -104,15 +102,10 @@ def predict_overlap_tile(
     before_w = (in_w - out_w) // 2 + (out_w - core_w) // 2
     count, height, width, _ = images.shape
     tiles_y, tiles_x = math.ceil(height / core_h), math.ceil(width / core_w)
-    padded = np.pad(
+    padded = mirror_pad(
         images,
-        (
-            (0, 0),
-            (before_h, in_h - before_h - core_h + tiles_y * core_h - height),
-            (before_w, in_w - before_w - core_w + tiles_x * core_w - width),
-            (0, 0),
-        ),
-        mode="reflect",
+        (before_h, in_h - before_h - core_h + tiles_y * core_h - height),
+        (before_w, in_w - before_w - core_w + tiles_x * core_w - width),
     )
     corners = [(y * core_h, x * core_w) for y in range(tiles_y) for x in range(tiles_x)]
     tiles = np.stack([padded[:, y : y + in_h, x : x + in_w] for y, x in corners], axis=1)
@@ -126,21 +119,26 @@ def predict_overlap_tile(
     return stitched[:, :height, :width]
 
 
-def predict_probabilities(model: keras.Model, images, batch_size: int = 16, tta: bool = False, verbose: int = 0) -> np.ndarray:
-    """Per-pixel probabilities at each image's own size.
+def predict_probabilities(
+    model: keras.Model, images, batch_size: int = 16, tta: bool = False, verbose: int = 0, scale: float = 1.0
+) -> np.ndarray:
+    """Per-pixel probabilities at each image's own size, the images meeting the model as in training.
 
     Args:
         model: a U-Net (sigmoid or softmax output).
         images: (N, H, W, C) or (N, H, W) float32 in [0, 1].
-        batch_size: images per prediction batch.
+        batch_size: images (or tiles) per prediction batch.
         tta: also predict the horizontally flipped images and average.
         verbose: 1 shows a Keras progress bar per prediction pass.
+        scale: the ``scale`` the model was trained at (``TrainConfig.scale``; 1 =
+            native resolution): images are resized by it first and the
+            probabilities resized back.
 
     Returns:
         float32 (N, H, W, classes).
 
     Raises:
-        Sprint19Error: for images of the wrong rank or channel count.
+        Sprint19Error: for images of the wrong rank or channel count, or a bad scale.
 
     Example:
         >>> from sprint19_unet.model import build_unet
@@ -155,28 +153,18 @@ def predict_probabilities(model: keras.Model, images, batch_size: int = 16, tta:
             "images", f"{images.shape[-1]} channel(s)", f"{channels} channel(s), as the model was trained on",
             "Load the images with the same channel count (grayscale: channels=1).",
         )
-    height, width = images.shape[1:3]
-    in_h, in_w = model.input_shape[1:3]
-    out_h = model.output_shape[1]
+    size = images.shape[1:3]
+    spec = InputSpec.for_model(model, scale)
 
-    if in_h is None or in_w is None:
-        factor = _pool_factor(model)
-        size = (math.ceil(height / factor) * factor, math.ceil(width / factor) * factor)
+    def predict(x):
+        if spec.fits_one_tile(*x.shape[1:3]):  # mirror out to one tile, crop back
+            padded = pad_to_size(x, spec.one_tile_size(*x.shape[1:3]))
+            return crop_to_size(model.predict(padded, batch_size=batch_size, verbose=verbose), x.shape[1:3])
+        return predict_overlap_tile(model, x, batch_size=batch_size, verbose=verbose)
 
-        def predict(x):
-            return crop_to_size(model.predict(pad_to_size(x, size), batch_size=batch_size, verbose=verbose), (height, width))
-    elif out_h < in_h or height > in_h or width > in_w:
-
-        def predict(x):
-            return predict_overlap_tile(model, x, batch_size=batch_size, verbose=verbose)
-    else:
-
-        def predict(x):
-            padded = pad_to_size(x, (in_h, in_w))
-            return crop_to_size(model.predict(padded, batch_size=batch_size, verbose=verbose), (height, width))
-
-    probabilities = _flip_average(predict, images) if tta else predict(images)
-    return probabilities.astype("float32")
+    scaled = spec.rescale_images(images)
+    probabilities = _flip_average(predict, scaled) if tta else predict(scaled)
+    return spec.restore_size(probabilities, size).astype("float32")
 
 
 def probabilities_to_masks(probabilities: np.ndarray, threshold: float = 0.5) -> np.ndarray:
@@ -200,7 +188,13 @@ def probabilities_to_masks(probabilities: np.ndarray, threshold: float = 0.5) ->
 
 
 def predict_masks(
-    model: keras.Model, images, threshold: float = 0.5, batch_size: int = 16, tta: bool = False, verbose: int = 0
+    model: keras.Model,
+    images,
+    threshold: float = 0.5,
+    batch_size: int = 16,
+    tta: bool = False,
+    verbose: int = 0,
+    scale: float = 1.0,
 ):
     """Masks for images of any size (see :func:`predict_probabilities`).
 
@@ -211,6 +205,7 @@ def predict_masks(
         batch_size: images per prediction batch.
         tta: horizontal-flip test-time augmentation.
         verbose: 1 shows a progress bar.
+        scale: the ``scale`` the model was trained at (1 = native resolution).
 
     Returns:
         uint8 (N, H, W, 1): 0/1 for binary models, class indices otherwise.
@@ -221,7 +216,7 @@ def predict_masks(
         >>> int(predict_masks(model, np.zeros((1, 64, 64, 1))).max()) < 3
         True
     """
-    probabilities = predict_probabilities(model, images, batch_size, tta, verbose)
+    probabilities = predict_probabilities(model, images, batch_size, tta, verbose, scale)
     if probabilities.shape[-1] == 1:
         check_predictions(probabilities, threshold)
     return probabilities_to_masks(probabilities, threshold)
@@ -231,26 +226,43 @@ def predict_masks(
 DEFAULT_THRESHOLDS = np.round(np.arange(0.10, 0.901, 0.05), 2)
 
 
-def tune_threshold(true_masks, probabilities, thresholds=DEFAULT_THRESHOLDS):
-    """Choose the probability threshold that maximises the Kaggle TGS metric.
+# What tune_threshold can optimise: the score function and whether higher is better.
+THRESHOLD_METRICS = {"kaggle_tgs": (kaggle_tgs_score, True), "isbi_pixel_error": (isbi_pixel_error, False)}
+
+
+def tune_threshold(true_masks, probabilities, thresholds=DEFAULT_THRESHOLDS, metric: str = "kaggle_tgs"):
+    """Choose the probability threshold that scores best on validation data.
 
     Args:
         true_masks: (N, H, W, 1) binary validation masks.
         probabilities: (N, H, W, 1) predicted probabilities for them.
         thresholds: candidates (default :data:`DEFAULT_THRESHOLDS`: 0.10, 0.15, …, 0.90).
+        metric: ``"kaggle_tgs"`` (the TGS competition metric, maximised) or
+            ``"isbi_pixel_error"`` (the ISBI 2012 pixel error, minimised).
 
     Returns:
         ``(best_threshold, best_score, scores)``; ``scores`` has one value per candidate.
+
+    Raises:
+        Sprint19Error: for an unknown metric.
 
     Example:
         >>> truth = np.zeros((2, 4, 4, 1), "uint8"); truth[0, :2] = 1
         >>> probabilities = truth * 0.4 + 0.05
         >>> tune_threshold(truth, probabilities)[:2]
         (0.1, 1.0)
+        >>> tune_threshold(truth, probabilities, metric="isbi_pixel_error")[:2]
+        (0.1, 0.0)
     """
+    if metric not in THRESHOLD_METRICS:
+        raise bad_input(
+            "metric", repr(metric), f"one of {', '.join(THRESHOLD_METRICS)}",
+            "Use 'kaggle_tgs' for TGS Salt, 'isbi_pixel_error' for ISBI 2012 membranes.",
+        )
+    score, higher_is_better = THRESHOLD_METRICS[metric]
     thresholds = np.asarray(thresholds)
     true_masks = (np.asarray(true_masks) > 0).astype("uint8")
     probabilities = np.asarray(probabilities)
-    scores = np.array([kaggle_tgs_score(true_masks, (probabilities > t).astype("uint8")) for t in thresholds])
-    best = int(np.argmax(scores))
+    scores = np.array([score(true_masks, (probabilities > t).astype("uint8")) for t in thresholds])
+    best = int(np.argmax(scores) if higher_is_better else np.argmin(scores))
     return float(thresholds[best]), float(scores[best]), scores

@@ -98,6 +98,44 @@ def _check_mode(mode: str) -> str:
 # === Pad and crop ===
 
 
+def mirror_pad(images, top_bottom, left_right) -> np.ndarray:
+    """Mirror images at their borders: the paper's way to give border pixels context (Figure 2).
+
+    ``d c b | a b c d | c b a``: the border pixel is not repeated (``np.pad``'s
+    ``"reflect"``), and widths larger than the image keep reflecting. This is the
+    one place the package mirrors: :func:`pad_to_size`, :func:`mirror_pad_for_valid`,
+    the training tiles (:mod:`sprint19_unet.input_spec`) and overlap-tile prediction
+    (:mod:`sprint19_unet.predict`) all call it.
+
+    Args:
+        images: array of shape (batch, height, width, channels) or
+            (height, width, channels); images or masks.
+        top_bottom: pixels to add above and below, ``(top, bottom)``.
+        left_right: pixels to add left and right, ``(left, right)``.
+
+    Returns:
+        The mirrored array, same dtype and number of axes.
+
+    Raises:
+        Sprint19Error: for a bad shape or a negative width.
+
+    Example:
+        >>> import numpy as np
+        >>> mirror_pad(np.arange(4).reshape(1, 4, 1), (0, 0), (3, 2))[0, :, 0].tolist()
+        [3, 2, 1, 0, 1, 2, 3, 2, 1]
+    """
+    array = _image_array(images, "images")
+    widths = (tuple(top_bottom), tuple(left_right))
+    if any(len(pair) != 2 for pair in widths) or any(
+        isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 0 for pair in widths for v in pair
+    ):
+        raise bad_input(
+            "pad widths", repr(widths), "two (before, after) pairs of non-negative integers",
+            "Pass e.g. mirror_pad(images, (13, 14), (13, 14)).",
+        )
+    return np.pad(array, _pad_widths(array, *widths), mode="reflect")
+
+
 def pad_to_size(images, size, mode: str = "reflect") -> np.ndarray:
     """Pad images around their borders to a given height and width.
 
@@ -136,8 +174,10 @@ def pad_to_size(images, size, mode: str = "reflect") -> np.ndarray:
             "a size at least as large as the images",
             "Use crop_to_size to make images smaller, or resize_images to rescale them.",
         )
-    widths = _pad_widths(array, _split(target_h - height), _split(target_w - width))
-    return np.pad(array, widths, mode=mode)
+    top_bottom, left_right = _split(target_h - height), _split(target_w - width)
+    if mode == "reflect":
+        return mirror_pad(array, top_bottom, left_right)
+    return np.pad(array, _pad_widths(array, top_bottom, left_right), mode=mode)
 
 
 def crop_to_size(padded, original_hw) -> np.ndarray:
@@ -221,6 +261,8 @@ def mirror_pad_for_valid(images, depth: int = 4, mode: str = "reflect"):
         before = margin + (output_size - side) // 2
         pads.append((before, input_size - side - before))
     top_bottom, left_right = pads
+    if mode == "reflect":
+        return mirror_pad(array, top_bottom, left_right), (top_bottom, left_right)
     return np.pad(array, _pad_widths(array, top_bottom, left_right), mode=mode), (top_bottom, left_right)
 
 

@@ -46,7 +46,7 @@ def check_training_masks(masks: np.ndarray, min_fraction: float = 0.005) -> floa
         warnings.warn(
             f"training masks are {fraction:.2%} foreground: a model can score well by predicting "
             "one value everywhere (all-black predictions). Check that masks are 0/1 or 0/255 with the "
-            "right foreground value (sprint19_unet.data.describe_dataset shows the histogram).",
+            "right foreground value (sprint19_unet.datasets.describe_dataset shows the histogram).",
             AllBlackWarning,
             stacklevel=2,
         )

@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import logging
 import sys
-import warnings
-from pathlib import Path
 
 import keras
 import numpy as np
@@ -31,17 +29,17 @@ from sprint19_unet.checkpoints import (
     RunDirectory,
 )
 from sprint19_unet.config import TrainConfig
-from sprint19_unet.data import SegmentationData, load_folder_pairs, load_tgs
+from sprint19_unet.data import SegmentationData
+from sprint19_unet.datasets import load_dataset
 from sprint19_unet.distribute import check_global_batch_size, data_parallel, evenly_split_count
 from sprint19_unet.errors import bad_input, check_finite
+from sprint19_unet.input_spec import InputSpec
 from sprint19_unet.losses import get_loss
 from sprint19_unet.metrics import TgsScore, ThresholdedIoU
 from sprint19_unet.model import build_unet
-from sprint19_unet.prepare import crop_to_size, pad_to_size, resize_images, resize_masks, stratified_split
+from sprint19_unet.prepare import stratified_split
 from sprint19_unet.sanity import check_training_masks, warn_if_no_better_than_empty
-from sprint19_unet.sizes import unet_output_size
-from sprint19_unet import synthetic
-from sprint19_unet.weight_map import weight_maps
+from sprint19_unet.weight_map import class_balance_weights, weight_maps
 
 logger = logging.getLogger(__name__)
 
@@ -54,128 +52,100 @@ RESUMABLE_CHANGES = (
 # === Data ===
 
 
-def load_training_data(config: TrainConfig) -> SegmentationData:
-    """Load the labelled data named by ``config.data``.
+def split_indices(data: SegmentationData, val_fraction: float = 0.2, seed: int = 0):
+    """The deterministic train/validation split of labelled data (stratified by mask coverage).
 
     Args:
-        config: ``data`` is ``"synthetic"`` (TGS-like salt images,
-            ``num_samples`` of them), ``"shapes"`` (multi-class scenes), a folder
-            in Kaggle TGS layout (``train/images``), or a folder with
-            ``images/`` and ``masks/`` (e.g. ISBI 2012).
+        data: labelled data.
+        val_fraction: share held out for validation.
+        seed: the split's seed.
 
     Returns:
-        The labelled data.
+        ``(train_index, val_index)``, sorted index arrays into ``data``.
 
     Raises:
-        Sprint19Error: when the folder matches no known layout.
+        Sprint19Error: for data without masks or with NaN/infinite pixels.
 
     Example:
-        >>> len(load_training_data(TrainConfig(num_samples=4)))
-        4
+        >>> train_index, val_index = split_indices(load_dataset("synthetic", num_samples=20))
+        >>> len(train_index), len(val_index)   # a fifth of each coverage class, at least one
+        (14, 6)
     """
-    if config.data == "synthetic":
-        images, masks, depths = synthetic.make_salt_dataset(config.num_samples, seed=config.seed)
-        return SegmentationData([f"synthetic_{i:05d}" for i in range(len(images))], images, masks, depths)
-    if config.data == "shapes":
-        images, labels = synthetic.make_shapes_dataset(config.num_samples, num_classes=max(config.num_classes, 2), seed=config.seed)
-        return SegmentationData([f"shapes_{i:05d}" for i in range(len(images))], images, labels)
-    root = Path(config.data)
-    if (root / "train" / "images").is_dir():
-        return load_tgs(root, split="train")
-    if (root / "images").is_dir() and (root / "masks").is_dir():
-        return load_folder_pairs(root / "images", root / "masks", foreground=config.foreground,
-                                 num_classes=config.num_classes if config.num_classes > 1 else None)
-    raise bad_input(
-        f"data '{root}'",
-        "a path with neither train/images/ (Kaggle TGS layout) nor images/ + masks/" if root.exists() else "a path that does not exist",
-        "'synthetic', 'shapes', a Kaggle TGS folder, or a folder with images/ and masks/",
-        "See data/README.md for the layouts; `python -m sprint19_unet data sample --out DIR` writes an example.",
-    )
+    if data.masks is None:
+        raise bad_input("data", "images without masks", "labelled data", "Train on train/ (with masks), not test/.")
+    check_finite("data.images", data.images, "Replace them (e.g. np.nan_to_num) or fix the code that made the array.")
+    masks = data.masks if data.masks.max() <= 1 else (data.masks > 0).astype("uint8")
+    return stratified_split(masks, val_fraction, seed)
 
 
-def model_input_arrays(images: np.ndarray, config: TrainConfig) -> np.ndarray:
-    """Bring images to the model's input size: reflect-pad when smaller, resize when larger.
-
-    Args:
-        images: (N, H, W, C) float32.
-        config: gives ``input_size``.
-
-    Returns:
-        (N, input_size, input_size, C) float32.
-
-    Example:
-        >>> model_input_arrays(np.zeros((2, 101, 101, 1), "float32"), TrainConfig()).shape
-        (2, 128, 128, 1)
-    """
-    size = config.input_size
-    if images.shape[1] > size or images.shape[2] > size:
-        return resize_images(images, size).astype("float32")
-    return pad_to_size(images, size).astype("float32")
-
-
-def model_target_arrays(masks: np.ndarray, config: TrainConfig) -> np.ndarray:
-    """Bring masks to the model's output size (the same padding or resizing as the images).
-
-    With ``padding="valid"`` the output is smaller than the input, so the
-    padded masks are centre-cropped to the output size.
-
-    Args:
-        masks: (N, H, W, 1) integer labels.
-        config: gives ``input_size`` and ``padding``.
-
-    Returns:
-        (N, out, out, 1) uint8.
-
-    Example:
-        >>> model_target_arrays(np.zeros((2, 101, 101, 1), "uint8"), TrainConfig()).shape
-        (2, 128, 128, 1)
-    """
-    size = config.input_size
-    if masks.shape[1] > size or masks.shape[2] > size:
-        masks = resize_masks(masks, size)
-    else:
-        masks = pad_to_size(masks, size)
-    output_size = unet_output_size(size, config.depth, config.padding)
-    if output_size != size:
-        masks = crop_to_size(masks, (output_size, output_size))
-    return masks.astype("uint8")
+def at_working_scale(data: SegmentationData, spec: InputSpec) -> SegmentationData:
+    """The data resized by ``spec.scale`` (unchanged at the default scale 1, native resolution)."""
+    if spec.scale == 1:
+        return data
+    masks = None if data.masks is None else spec.rescale_masks(data.masks)
+    return SegmentationData(data.ids, spec.rescale_images(data.images), masks, data.depths)
 
 
 def split_data(config: TrainConfig, data: SegmentationData):
-    """The deterministic train/validation split of ``train``, as model-ready arrays.
+    """The train/validation split of ``train``, as model-ready tiles (for notebooks and checks).
+
+    Training itself streams random tiles (:class:`~sprint19_unet.batches.SegmentationBatches`);
+    this cuts each image into the tiles that cover it once
+    (:meth:`~sprint19_unet.input_spec.InputSpec.grid_tiles`) — for images that fit one
+    tile (TGS 101 → 128) that is one mirrored image per image, as the model sees it.
 
     Args:
-        config: gives ``val_fraction``, ``seed`` and the input size.
+        config: gives ``val_fraction``, ``seed`` and the input spec (size, padding, scale).
         data: labelled data.
 
     Returns:
         ``(x_train, y_train, x_val, y_val, val_index)``; ``val_index`` indexes ``data``.
 
     Example:
-        >>> data = load_training_data(TrainConfig(num_samples=20))
+        >>> data = load_dataset("synthetic", num_samples=20)
         >>> split_data(TrainConfig(), data)[2].shape
-        (4, 128, 128, 1)
+        (6, 128, 128, 1)
     """
-    if data.masks is None:
-        raise bad_input("data", "images without masks", "labelled data", "Train on train/ (with masks), not test/.")
-    check_finite("data.images", data.images, "Replace them (e.g. np.nan_to_num) or fix the code that made the array.")
-    masks = data.masks if data.masks.max() <= 1 else (data.masks > 0).astype("uint8")
-    train_index, val_index = stratified_split(masks, config.val_fraction, config.seed)
-    x = model_input_arrays(data.images, config)
-    y = model_target_arrays(data.masks, config)
-    return x[train_index], y[train_index], x[val_index], y[val_index], val_index
+    spec = InputSpec.from_config(config)
+    train_index, val_index = split_indices(data, config.val_fraction, config.seed)
+    data = at_working_scale(data, spec)
+    x_train, y_train = spec.grid_tiles(data.images[train_index], data.masks[train_index])
+    x_val, y_val = spec.grid_tiles(data.images[val_index], data.masks[val_index])
+    return x_train, y_train, x_val, y_val, val_index
+
+
+def training_class_weights(config: TrainConfig, masks: np.ndarray):
+    """Eq. 2's ``w_c`` as ``config.class_balance`` says: over all training masks, per image, or none."""
+    if config.class_balance == "dataset":
+        return class_balance_weights(masks, num_classes=max(config.num_classes, 2))
+    return "balanced" if config.class_balance == "image" else None
 
 
 class WeightMapBatches(SegmentationBatches):
     """Batches with the paper's Eq. 2 weight map as per-pixel sample weights.
 
-    The weights are computed after augmentation, from the augmented masks, so
-    they always match the labels. Yields ``(images, masks, weights)``.
+    The weights are computed after augmentation and cropping, from the masks the
+    model is trained on, so they always match the labels. Yields
+    ``(images, masks, weights)``; Keras applies the weights to the loss only, the
+    metrics stay unweighted.
+
+    Args:
+        *args: as :class:`~sprint19_unet.batches.SegmentationBatches`.
+        class_weights: ``w_c``: a ``{class: weight}`` dict (balanced over the
+            training set), ``"balanced"`` (per image) or None.
+        border_class: the class whose pixels separate the objects.
+        **kwargs: as :class:`~sprint19_unet.batches.SegmentationBatches`.
     """
+
+    def __init__(self, *args, class_weights=None, border_class: int = 0, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.class_weights = class_weights
+        self.border_class = border_class
 
     def __getitem__(self, index):
         images, masks = super().__getitem__(index)
-        return images, masks, weight_maps(masks)[..., 0]
+        weights = weight_maps(masks, class_weights=self.class_weights, border_class=self.border_class)
+        return images, masks, weights[..., 0]
 
 
 # === Model ===
@@ -280,7 +250,8 @@ def train(config: TrainConfig, data: SegmentationData | None = None, callbacks=(
 
     Args:
         config: the run's settings.
-        data: labelled data to train on; by default :func:`load_training_data`.
+        data: labelled data to train on; by default ``load_dataset(config.data, "train", …)``
+            (:func:`sprint19_unet.datasets.load_dataset`).
         callbacks: extra Keras callbacks (e.g. the notebooks' live view).
         resume: continue the run in ``output_dir`` from its last completed epoch.
             Without it, an output directory that already holds a run is refused,
@@ -323,31 +294,44 @@ def _train_in_scope(config: TrainConfig, data, callbacks, resume: bool, verbose,
     ensure_writable(run.path)  # before the long work, not after it
 
     keras.utils.set_random_seed(config.seed)
-    data = data if data is not None else load_training_data(config)
-    x_train, y_train, x_val, y_val, _ = split_data(config, data)  # refuses unlabelled data clearly
+    data = data if data is not None else load_dataset(
+        config.data, "train", num_samples=config.num_samples, seed=config.seed, foreground=config.foreground,
+        num_classes=config.num_classes if config.num_classes > 1 else None,
+    )
+    train_index, val_index = split_indices(data, config.val_fraction, config.seed)  # refuses unlabelled data
     if config.num_classes == 1:
         check_training_masks(data.masks)
-    if config.batch_size > len(x_train):
+    spec = InputSpec.from_config(config)
+    data = at_working_scale(data, spec)
+    # validation: fixed tiles that cover each held-out image; training: random tiles, streamed
+    x_val, y_val = spec.grid_tiles(data.images[val_index], data.masks[val_index])
+    train_images, train_masks = data.images[train_index], data.masks[train_index]
+    samples = config.tiles_per_epoch or len(train_index) * spec.tiles_per_image(*train_images.shape[1:3])
+    if config.batch_size > samples:
         raise bad_input(
-            "batch_size", f"{config.batch_size} for {len(x_train)} training images",
-            f"at most {len(x_train)}", "Lower batch_size or use more data.",
+            "batch_size", f"{config.batch_size} for {samples} training tiles per epoch",
+            f"at most {samples}", "Lower batch_size, raise tiles_per_epoch or use more data.",
         )
 
     drop_last_batch = False
     if replicas > 1:  # data-parallel: every batch must split evenly between the devices
         check_global_batch_size(config.batch_size, replicas)
-        drop_last_batch = evenly_split_count(len(x_train), config.batch_size, replicas)[1]
+        drop_last_batch = evenly_split_count(samples, config.batch_size, replicas)[1]
         keep_val = evenly_split_count(len(x_val), config.batch_size, replicas)[0]
         x_val, y_val = x_val[:keep_val], y_val[:keep_val]
 
+    batch_options = {}
+    validation = (x_val, y_val)
+    if config.loss == "weighted_cce":  # Eq. 2 weights for the loss; the metrics stay unweighted
+        class_weights = training_class_weights(config, train_masks)
+        batch_options = {"class_weights": class_weights, "border_class": config.border_class}
+        validation = (x_val, y_val, weight_maps(y_val, class_weights=class_weights, border_class=config.border_class)[..., 0])
     batches_class = WeightMapBatches if config.loss == "weighted_cce" else SegmentationBatches
     train_batches = batches_class(
-        x_train, y_train, config.batch_size, augment=AugmentConfig() if config.augment else None, seed=config.seed,
-        workers=config.workers, drop_remainder=drop_last_batch,
+        train_images, train_masks, config.batch_size, augment=AugmentConfig() if config.augment else None,
+        spec=spec, samples_per_epoch=samples, seed=config.seed, workers=config.workers,
+        drop_remainder=drop_last_batch, **batch_options,
     )
-    validation = (x_val, y_val)
-    if config.loss == "weighted_cce":
-        validation = (x_val, y_val, weight_maps(y_val)[..., 0])
 
     monitor, mode = monitored_metric(config)
     saved_callbacks = (state or {}).get("callbacks", {})
@@ -369,8 +353,9 @@ def _train_in_scope(config: TrainConfig, data, callbacks, resume: bool, verbose,
     )
 
     if state is None:
-        input_stats = (float(x_train.mean()), max(float(x_train.std()), 1e-6))
-        model = build_and_compile(config, x_train.shape[-1], input_stats, steps_per_epoch=len(train_batches))
+        held = train_batches.images  # what the tiles are cut from: the training images, mirrored
+        input_stats = (float(held.mean()), max(float(held.std()), 1e-6))
+        model = build_and_compile(config, held.shape[-1], input_stats, steps_per_epoch=len(train_batches))
         run.path.mkdir(parents=True, exist_ok=True)
         config.save(run.config_path)
         initial_epoch = 0

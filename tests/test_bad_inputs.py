@@ -134,7 +134,7 @@ def _assert_one_line_error(result, pattern):
 def test_missing_folder(tmp_path):
     missing = tmp_path / "nowhere"
     with pytest.raises(Sprint19Error, match=r"data '.*nowhere': expected .*; received a path that does not exist"):
-        s19.load_training_data(s19.TrainConfig(data=str(missing)))
+        s19.load_dataset(missing)
     _assert_one_line_error(run_cli("train", "--data", missing), r"received a path that does not exist")
     _assert_one_line_error(run_cli("data", "describe", missing), r"nowhere")
 
@@ -182,7 +182,7 @@ def test_impossible_input_size(tmp_path):
 
 
 def test_batch_size_larger_than_the_data(tmp_path):
-    pattern = r"batch_size: expected at most \d+; received 64 for \d+ training images"
+    pattern = r"batch_size: expected at most \d+; received 64 for \d+ training tiles per epoch"
     config = s19.TrainConfig(num_samples=20, batch_size=64, output_dir=str(tmp_path / "api"))
     with pytest.raises(Sprint19Error, match=pattern):
         s19.train(config, verbose=0)
@@ -206,6 +206,34 @@ def test_nan_pixels_are_refused_before_training_and_prediction(tmp_path):
     model = s19.build_unet((32, 32, 1), base_filters=2, depth=2)
     with pytest.raises(Sprint19Error, match=r"^images: expected finite values; received 1 NaN and 1 infinite"):
         s19.predict_masks(model, images[:, :32, :32])
+
+
+@pytest.mark.parametrize(
+    "field, value, pattern",
+    [
+        ("scale", 0.0, r"config field 'scale': expected a number in \(0, 4\]; received 0\.0"),
+        ("scale", float("nan"), r"config field 'scale'"),
+        ("tiles_per_epoch", 0, r"config field 'tiles_per_epoch': expected None or an integer >= 1"),
+        ("border_class", 3, r"config field 'border_class': expected a class id below num_classes; received 3"),
+        ("class_balance", "pixel", r"config field 'class_balance': expected one of dataset, image, none"),
+    ],
+)
+def test_bad_tile_and_weight_map_settings(field, value, pattern):
+    with pytest.raises(Sprint19Error, match=pattern):
+        s19.TrainConfig(**{field: value})
+
+
+def test_bad_scale_on_the_command_line_and_unlabelled_evaluation(tmp_path):
+    run_dir = tmp_path / "run"
+    _assert_one_line_error(run_cli("train", "--scale", "0", "--output-dir", run_dir), r"config field 'scale'")
+    assert not run_dir.exists()
+    images = tmp_path / "unlabelled" / "images"
+    images.mkdir(parents=True)
+    Image.fromarray(np.zeros((8, 8), np.uint8)).save(images / "a.png")
+    model = tmp_path / "model.keras"
+    s19.build_unet((8, 8, 1), base_filters=2, depth=1).save(model)
+    pattern = r"data '.*unlabelled': expected labelled images: a masks/ folder .*; received image folders without masks"
+    _assert_one_line_error(run_cli("evaluate", "--model", model, "--data", tmp_path / "unlabelled"), pattern)
 
 
 def test_config_file_with_an_unknown_field(tmp_path):

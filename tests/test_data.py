@@ -1,4 +1,4 @@
-"""Loaders: Kaggle TGS layout, folder pairs, TIFF stacks, describe_dataset — and every bad input."""
+"""Loaders: Kaggle TGS layout, folder pairs, TIFF stacks — and every bad input (layouts: test_datasets.py)."""
 
 import csv
 import logging
@@ -10,8 +10,6 @@ from PIL import Image
 
 from sprint19_unet.data import (
     SegmentationData,
-    describe_dataset,
-    format_description,
     load_folder_pairs,
     load_tgs,
     load_tiff_stacks,
@@ -539,71 +537,6 @@ def test_segmentation_data_checks_shapes():
         SegmentationData(["a", "b"], images, depths=np.zeros(3))
 
 
-# === describe_dataset ===
-
-
-def hand_built():
-    """Four 10×10 masks with coverage 0, 0, 25 % and 100 %; images at 0.0, 0.5, 0.5, 1.0."""
-    masks = np.zeros((4, 10, 10, 1), np.uint8)
-    masks[2, :5, :5] = 1
-    masks[3] = 1
-    images = np.zeros((4, 10, 10, 1), np.float32)
-    images[1:3] = 0.5
-    images[3] = 1.0
-    return SegmentationData(["a", "b", "c", "d"], images, masks, np.array([50.0, 60.0, 70.0, 80.0], np.float32))
-
-
-def test_describe_hand_built_set():
-    desc = describe_dataset(hand_built())
-    assert desc["num_images"] == 4 and desc["image_size"] == [10, 10] and desc["channels"] == 1
-    assert desc["mask_values"] == {0: 275, 1: 125}
-    assert desc["num_empty_masks"] == 2 and desc["empty_fraction"] == 0.5
-    assert desc["foreground_fraction"] == pytest.approx(0.3125)
-    assert desc["coverage_counts"] == [2, 0, 1, 0, 0, 0, 0, 0, 0, 1]
-    assert desc["coverage_bin_edges"][:3] == [0.0, 0.1, 0.2] and len(desc["coverage_bin_edges"]) == 11
-    assert desc["coverage_quantiles"] == pytest.approx({"min": 0, "q25": 0, "median": 0.125, "q75": 0.4375, "max": 1})
-    assert desc["intensity"] == pytest.approx({"min": 0.0, "max": 1.0, "mean": 0.5, "std": np.sqrt(0.125)})
-    assert desc["depth_range"] == [50.0, 80.0]
-    text = format_description(desc)
-    assert "empty masks:   2 of 4 (50.0 %)" in text
-    assert "coverage:      min 0.0 %, q25 0.0 %, median 12.5 %, q75 43.8 %, max 100.0 %" in text
-    assert "depths:        50 .. 80" in text
-    assert len(text.splitlines()) == 19  # 8 summary lines, 10 histogram bins, depths
-
-
-def test_describe_warns_when_all_masks_empty():
-    data = SegmentationData(["a"], np.zeros((1, 4, 4, 1)), np.zeros((1, 4, 4, 1), np.uint8))
-    with pytest.warns(UserWarning, match="all black"):
-        desc = describe_dataset(data)
-    assert "all black" in format_description(desc)
-
-
-def test_describe_folders(tmp_path):
-    make_kaggle(tmp_path / "tgs")
-    desc = describe_dataset(tmp_path / "tgs")
-    assert (desc["layout"], desc["num_images"], desc["num_test_images"]) == ("kaggle", 4, 2)
-    assert desc["num_empty_masks"] == 1 and desc["depth_range"] == [101.0, 404.0]
-    assert "4 train, 2 test, 101×101" in format_description(desc)
-    png(tmp_path / "pairs" / "images" / "a.png", np.zeros((4, 4), np.uint8))
-    png(tmp_path / "pairs" / "masks" / "a.png", np.full((4, 4), 255, np.uint8))
-    desc = describe_dataset(str(tmp_path / "pairs"))
-    assert desc["layout"] == "images/masks folders" and desc["foreground_fraction"] == 1.0
-    assert any("foreground=0" in note for note in desc["notes"])
-    images_only = describe_dataset(tmp_path / "pairs" / "masks" / "..")
-    assert images_only["has_masks"]
-    shutil.rmtree(tmp_path / "pairs" / "masks")
-    assert "masks:         none" in format_description(describe_dataset(tmp_path / "pairs"))
-
-
-def test_describe_bad_input(tmp_path):
-    with pytest.raises(Sprint19Error, match="without train.csv, train/images/ or images/"):
-        describe_dataset(tmp_path)
-    with pytest.raises(Sprint19Error, match="a folder path or a SegmentationData"):
-        describe_dataset(42)
-    with pytest.raises(Sprint19Error, match="describe_dataset"):
-        format_description({"num_images": 3})
-
-
 # === ISBI 2012 (shared data, skipped when absent) ===
 
 
@@ -613,6 +546,4 @@ def test_isbi_membranes_are_the_dark_class(isbi_root):
     assert data.images.shape == (30, 512, 512, 1) and data.masks.shape == (30, 512, 512, 1)
     membrane = data.masks.mean()
     assert 0.20 < membrane < 0.24  # about 22 % membrane
-    desc = describe_dataset(data)
-    assert desc["foreground_fraction"] == pytest.approx(membrane)
-    assert desc["num_empty_masks"] == 0 and not desc["notes"]
+    assert data.masks.max() == 1 and data.masks.dtype == np.uint8

@@ -336,29 +336,107 @@ def test_isbi_pixel_error():
 
 
 def test_isbi_rand_error_hand_worked():
-    two_cells = np.array([[1, 1, 0, 1, 1]] * 3)  # two 6-pixel cells split by a membrane column
-    assert metrics.isbi_rand_error(two_cells, two_cells) == 0.0
-    # membrane missed: the 12 cell pixels form one predicted segment. Pairs (n² − n):
-    # joint 2·30 = 60, truth 2·30 = 60, prediction 132 → F = 60 / ((60 + 132) / 2) = 0.625
-    assert metrics.isbi_rand_error(two_cells, np.ones_like(two_cells)) == pytest.approx(0.375)
-    # a false membrane splits one 3×3 cell into 3 segments of 3 (the membrane column is label 0):
-    # joint 3·6 = 18, truth 72, prediction 18 → F = 18 / 45 = 0.4
-    one_cell = np.ones((3, 3), dtype=int)
+    two_cells = np.array([[1, 1, 0, 1, 1]] * 3)  # two 6-pixel cells split by a membrane column (membrane = 0)
+    assert metrics.isbi_rand_error(two_cells, two_cells, membrane=0) == 0.0
+    # membrane missed: the 12 truth-cell pixels form one predicted cell. Squares of the counts:
+    # joint 6² + 6² = 72, truth 72, prediction 12² = 144 → precision 1/2, recall 1, F = 2/3
+    merged = np.ones_like(two_cells)
+    assert metrics.isbi_rand_error(two_cells, merged, membrane=0) == pytest.approx(1 / 3)
+    # the same with membrane marked 1 (masks loaded with foreground=0)
+    assert metrics.isbi_rand_error(1 - two_cells, 1 - merged, membrane=1) == pytest.approx(1 / 3)
+    # a false membrane column splits one 2×3 cell: two predicted cells of 2 and two singletons
+    # (predicted membrane inside a true cell): joint 4 + 4 + 1 + 1 = 10, prediction 10, truth 36
+    # → precision 1, recall 10/36, F = 20/46
+    one_cell = np.ones((2, 3), dtype=int)
     split = one_cell.copy()
     split[:, 1] = 0
-    assert metrics.isbi_rand_error(one_cell, split) == pytest.approx(0.6)
+    assert metrics.isbi_rand_error(one_cell, split, membrane=0) == pytest.approx(1 - 20 / 46)
 
 
-def test_isbi_rand_error_on_stacks_and_label_images():
-    rng = np.random.default_rng(5)
-    truth = ndimage.binary_opening(rng.random((3, 16, 16)) < 0.7)
+def test_isbi_rand_error_one_pixel_cells_are_scored_not_nan():
+    # a truth made only of one-pixel cells: the pair formula without self-pairs divides by 0 here
+    checker = (np.indices((4, 4)).sum(axis=0) % 2).astype(np.uint8)  # isolated cells, membrane = 0
+    assert metrics.isbi_rand_error(checker, checker, membrane=0) == 0.0
+    everything = np.ones_like(checker)  # all membrane predicted as cell: the 8 singletons merge
+    assert metrics.isbi_rand_error(checker, everything, membrane=0) == pytest.approx(1 - 2 * (8 / 64) / (1 + 8 / 64))
+
+
+def test_isbi_rand_error_pools_pair_counts_over_the_stack():
+    good = np.array([[1] * 6 + [0] + [1] * 6] * 12)  # two big cells, predicted exactly
+    small = np.array([[1, 1, 0, 1, 1]] * 3)  # two small cells, predicted merged
+    truth = np.stack([good, np.pad(small, ((0, 9), (0, 8)), constant_values=0)])
+    pred = np.stack([good, np.pad(np.ones_like(small), ((0, 9), (0, 8)), constant_values=0)])
+    pooled = metrics.isbi_rand_error(truth, pred, membrane=0)
+    per_slice = [metrics.isbi_rand_error(t, p, membrane=0) for t, p in zip(truth, pred)]
+    # pooled: joint 2·72² + 72 = 10440, truth 10440, prediction 2·72² + 144 = 10512
+    assert pooled == pytest.approx(1 - 2 * (10440 / 10512) / (1 + 10440 / 10512))
+    assert per_slice == pytest.approx([0.0, 1 / 3]) and pooled < np.mean(per_slice) / 10
+
+
+def _components(cells):
+    """4-connected components of a 2-D bool array by flood fill (independent of scipy)."""
+    labels, count = np.zeros(cells.shape, int), 0
+    for start in zip(*np.nonzero(cells)):
+        if labels[start]:
+            continue
+        count += 1
+        stack = [start]
+        while stack:
+            r, c = stack.pop()
+            if 0 <= r < cells.shape[0] and 0 <= c < cells.shape[1] and cells[r, c] and not labels[r, c]:
+                labels[r, c] = count
+                stack += [(r + 1, c), (r - 1, c), (r, c + 1), (r, c - 1)]
+    return labels
+
+
+def reference_rand_error(truth, pred):
+    """1 − Rand F-score by counting ordered pixel pairs (self-pairs included) over true-cell pixels."""
+    true_ids, pred_ids = [], []
+    for index, (t, p) in enumerate(zip(truth, pred)):
+        t_labels, p_labels = _components(t == 1), _components(p == 1)
+        for r, c in zip(*np.nonzero(t == 1)):
+            true_ids.append((index, t_labels[r, c]))
+            pred_ids.append((index, p_labels[r, c]) if p_labels[r, c] else ("singleton", index, r, c))
+    same_true = np.array([[a == b for b in true_ids] for a in true_ids])
+    same_pred = np.array([[a == b for b in pred_ids] for a in pred_ids])
+    both = np.sum(same_true & same_pred)
+    precision, recall = both / same_pred.sum(), both / same_true.sum()
+    return 1 - 2 * precision * recall / (precision + recall)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_isbi_rand_error_matches_a_pair_counting_reference(seed):
+    rng = np.random.default_rng(seed)
+    truth = ndimage.binary_opening(rng.random((3, 9, 9)) < 0.75).astype(int)
+    truth[:, 4, :] = 0
     pred = truth.copy()
-    pred[:, 8, :] = False
-    per_slice = [metrics.isbi_rand_error(t, p) for t, p in zip(truth, pred)]
-    assert metrics.isbi_rand_error(truth[..., None], pred[..., None]) == pytest.approx(np.mean(per_slice))
-    labelled = ndimage.label(truth[0])[0] * 3  # label values other than 0/1 are taken as they are
-    assert metrics.isbi_rand_error(labelled, pred[0]) == pytest.approx(per_slice[0])
-    with pytest.raises(Sprint19Error, match="true"):
-        metrics.isbi_rand_error(np.zeros((4, 4)), np.zeros((4, 4)))
+    flips = rng.random(truth.shape) < 0.12
+    pred[flips] = 1 - pred[flips]
+    expected = reference_rand_error(truth, pred)
+    assert metrics.isbi_rand_error(truth, pred, membrane=0) == pytest.approx(expected, abs=1e-12)
+    assert metrics.isbi_rand_error((1 - truth)[..., None], (1 - pred)[..., None], membrane=1) == pytest.approx(expected)
+
+
+def test_isbi_rand_error_differs_from_skimage_where_the_conventions_differ():
+    from skimage.metrics import adapted_rand_error
+
+    one_cell = np.ones((2, 3), dtype=int)
+    split = one_cell.copy()
+    split[:, 1] = 0  # skimage counts the two predicted-membrane pixels as one segment (label 0) of their own
+    ours = metrics.isbi_rand_error(one_cell, split, membrane=0)
+    theirs = adapted_rand_error(one_cell, ndimage.label(split)[0])[0]
+    assert ours == pytest.approx(1 - 20 / 46) and theirs != pytest.approx(ours)
+
+
+def test_isbi_rand_error_bad_input():
+    truth = np.array([[1, 1, 0, 1, 1]] * 3)
+    with pytest.raises(Sprint19Error, match="membrane"):
+        metrics.isbi_rand_error(truth, truth, membrane=255)
+    with pytest.raises(Sprint19Error, match="no cell pixel"):
+        metrics.isbi_rand_error(np.zeros((4, 4)), np.zeros((4, 4)), membrane=0)
     with pytest.raises(Sprint19Error, match="pred"):
-        metrics.isbi_rand_error(truth[0], pred[0] * 0.5)
+        metrics.isbi_rand_error(truth, truth * 0.5, membrane=0)
+    with pytest.raises(Sprint19Error, match="shape"):
+        metrics.isbi_rand_error(truth, truth[:2], membrane=0)
+    with pytest.raises(Sprint19Error, match="true"):
+        metrics.isbi_rand_error(np.ones((2, 2, 2, 2, 2)), np.ones((2, 2, 2, 2, 2)), membrane=0)

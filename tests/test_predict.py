@@ -94,6 +94,18 @@ def test_tune_threshold_finds_the_separating_value():
     assert scores[-1] == pytest.approx(0.5)  # at 0.9 every mask is empty: only the 2 empty images score
 
 
+def test_tune_threshold_can_minimise_the_isbi_pixel_error():
+    truth = np.zeros((1, 10, 10, 1), "uint8")
+    truth[0, :, :3] = 1  # 30 membrane pixels
+    probabilities = np.where(truth == 1, 0.55, 0.3).astype("float32")
+    probabilities[0, 0, 5] = 0.6  # one background pixel above every membrane pixel
+    best, error, errors = tune_threshold(truth, probabilities, thresholds=[0.25, 0.5, 0.58], metric="isbi_pixel_error")
+    assert best == 0.5 and error == pytest.approx(0.01)  # only the stray pixel is wrong
+    assert errors.tolist() == pytest.approx([0.70, 0.01, 0.31])  # at 0.58 all membrane is missed, the stray kept
+    with pytest.raises(Sprint19Error, match="metric"):
+        tune_threshold(truth, probabilities, metric="rand")
+
+
 def test_segmentation_report_by_hand():
     truth = np.zeros((2, 4, 4, 1), "uint8")
     truth[0, :2, :2] = 1  # 4 pixels

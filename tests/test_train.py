@@ -12,10 +12,12 @@ import keras
 import numpy as np
 import pytest
 
-from sprint19_unet import Sprint19Error
+from sprint19_unet import Sprint19Error, metrics, training
 from sprint19_unet.config import TrainConfig
 from sprint19_unet.sanity import AllBlackWarning, check_training_masks, overfit_one_batch, predict_nothing_score
-from sprint19_unet.training import load_training_data, split_data, train
+from sprint19_unet.datasets import load_dataset
+from sprint19_unet.training import split_data, train
+from sprint19_unet.weight_map import class_balance_weights
 
 TINY = {"num_samples": 40, "base_filters": 4, "depth": 2, "batch_size": 8, "augment": False}
 
@@ -65,7 +67,7 @@ def test_same_seed_same_training_on_cpu(tmp_path):
 
 def test_split_is_stratified_deterministic_and_sized_for_the_model():
     config = TrainConfig(num_samples=50)
-    data = load_training_data(config)
+    data = load_dataset("synthetic", num_samples=50)
     x_train, y_train, x_val, y_val, val_index = split_data(config, data)
     assert x_train.shape[1:] == (128, 128, 1) and y_val.shape[1:] == (128, 128, 1)
     assert len(x_train) + len(x_val) == 50 and 8 <= len(x_val) <= 12
@@ -74,12 +76,43 @@ def test_split_is_stratified_deterministic_and_sized_for_the_model():
     assert split_data(valid, data)[1].shape[1:] == (116, 116, 1)  # 300 → 116 output
 
 
-def test_weight_map_loss_trains(tmp_path):
+def test_weight_map_loss_trains_and_the_metrics_stay_unweighted(tmp_path, monkeypatch):
+    seen = {}
+
+    class RecordingBatches(training.WeightMapBatches):
+        def __init__(self, *args, **kwargs):
+            seen.update(kwargs, masks=args[1])
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(training, "WeightMapBatches", RecordingBatches)
     config = TrainConfig(epochs=1, loss="weighted_cce", output_dir=str(tmp_path / "run"), **TINY)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", AllBlackWarning)
-        _, history = train(config, verbose=0)
+        model, history = train(config, verbose=0)
     assert np.isfinite(history["loss"][0])
+    # w_c is balanced over the whole training set (the paper), not image by image
+    assert seen["class_weights"] == pytest.approx(class_balance_weights(seen["masks"]))
+    # the monitored metrics are the plain ones: weight maps weight the loss only
+    _, _, x_val, y_val, _ = split_data(config, load_dataset("synthetic", num_samples=TINY["num_samples"]))
+    predicted = model.predict(x_val, verbose=0)
+    iou = np.mean(keras.ops.convert_to_numpy(metrics.iou_score(y_val, predicted)))
+    tgs = np.mean(keras.ops.convert_to_numpy(metrics.tgs_image_score(y_val, predicted)))
+    assert history["val_iou"][0] == pytest.approx(iou, abs=1e-5)
+    assert history["val_tgs_score"][0] == pytest.approx(tgs, abs=1e-5)
+
+
+def test_weight_map_batches_balance_with_the_weights_they_are_given():
+    masks = np.zeros((4, 16, 16, 1), np.uint8)
+    masks[0, 0, 0] = 1  # one salt pixel: balanced on this image alone, background would weigh 2/256
+    masks[1:, :8] = 1
+    images = np.zeros(masks.shape, np.float32)
+    config = TrainConfig(loss="weighted_cce")
+    over_set = training.training_class_weights(config, masks)
+    assert over_set == pytest.approx(class_balance_weights(masks))
+    weights = training.WeightMapBatches(images, masks, batch_size=4, shuffle=False, class_weights=over_set)[0][2]
+    assert weights[0, 10, 10] == pytest.approx(over_set[0]) and over_set[0] > 0.5
+    assert training.training_class_weights(config.replace(class_balance="image"), masks) == "balanced"
+    assert training.training_class_weights(config.replace(class_balance="none"), masks) is None
 
 
 def test_multi_class_training_on_shapes(tmp_path):

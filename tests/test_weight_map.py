@@ -101,15 +101,61 @@ def test_matches_brute_force_reference_with_instance_labels():
     np.testing.assert_allclose(from_mask, expected, rtol=1e-6)
 
 
-def test_touching_instances_get_a_border_only_as_instance_labels():
+def test_touching_instances_get_a_border_only_as_instances():
     instances = np.zeros((9, 10), dtype=int)
     instances[2:7, 1:5] = 1
     instances[2:7, 5:9] = 2  # touches instance 1
     binary_map = weight_map.unet_weight_map(instances > 0, class_weights=None)
-    instance_map = weight_map.unet_weight_map(instances, class_weights=None)
+    instance_map = weight_map.unet_weight_map(instances > 0, class_weights=None, instances=instances)
     np.testing.assert_array_equal(binary_map, 1.0)  # one connected component
     assert instance_map[1, 4] > 5.0  # background pixel next to the contact point
     np.testing.assert_array_equal(instance_map[instances > 0], 1.0)
+    with pytest.raises(Sprint19Error, match="instances"):
+        weight_map.unet_weight_map(instances > 0, instances=instances[:5])
+
+
+def test_two_regions_of_one_class_are_two_objects():
+    # Multi-class masks: class ids are not instance ids. Two separate regions of class 2 (and one of
+    # class 1 far away) must give a separation weight in the gap between the two class-2 regions.
+    mask = np.zeros((30, 40), dtype=int)
+    mask[10:20, 12:19] = 2
+    mask[10:20, 20:27] = 2  # 1-pixel gap in column 19
+    mask[0:3, 0:3] = 1
+    weights = weight_map.unet_weight_map(mask, class_weights=None)
+    np.testing.assert_allclose(weights[10:20, 19], 1.0 + GAP_WEIGHT, rtol=1e-6)
+    np.testing.assert_array_equal(weights[mask > 0], 1.0)
+
+
+def test_border_class_puts_the_border_term_on_the_separating_class():
+    # ISBI membranes loaded with foreground=0: membrane = 1 separates the cells (class 0)
+    cells = np.zeros((10, 11), dtype=int)
+    cells[:, 5] = 1  # a membrane column between two cells
+    weights = weight_map.unet_weight_map(cells, class_weights=None, border_class=1)
+    np.testing.assert_allclose(weights[:, 5], 1.0 + GAP_WEIGHT, rtol=1e-6)
+    np.testing.assert_array_equal(weights[cells == 0], 1.0)
+    # with the default border_class=0 the one membrane is a single object: no border term
+    np.testing.assert_array_equal(weight_map.unet_weight_map(cells, class_weights=None), 1.0)
+
+
+def test_class_balance_over_a_data_set_not_per_image():
+    masks = np.zeros((4, 10, 10), dtype=int)
+    masks[0, 0, 0] = 1  # one salt pixel in the first image
+    masks[1:, :5] = 1  # half salt in the others: 151 of 400 pixels in all
+    per_image = weight_map.unet_weight_map(masks[0], class_weights="balanced")
+    assert per_image[5, 5] == pytest.approx(0.02)  # 2 · f_salt of this image alone: background nearly ignored
+    over_set = weight_map.class_balance_weights(masks)
+    assert over_set == pytest.approx({0: 2 * 151 / 400, 1: 2 * 249 / 400})
+    maps = weight_map.weight_maps(masks, class_weights=over_set)
+    assert maps[0, 5, 5] == pytest.approx(2 * 151 / 400)  # the set's frequencies, as in the paper
+
+
+def test_class_balance_weights_for_several_classes():
+    labels = np.array([0] * 6 + [1] * 3 + [2] * 1)
+    weights = weight_map.class_balance_weights(labels, num_classes=4)
+    inverse = np.array([1 / 0.6, 1 / 0.3, 1 / 0.1])
+    assert [weights[k] for k in range(3)] == pytest.approx(list(3 * inverse / inverse.sum()))
+    assert weights[3] == 1.0  # absent class
+    assert np.mean([weights[k] for k in range(3)]) == pytest.approx(1.0)
 
 
 def test_batch_helper_and_packing():
@@ -134,6 +180,7 @@ def test_batch_helper_and_packing():
         pytest.param({"labels": np.zeros((4, 4)), "w0": -1}, "w0", id="w0-negative"),
         pytest.param({"labels": np.zeros((4, 4)), "class_weights": "inverse"}, "class_weights", id="unknown-weights"),
         pytest.param({"labels": np.zeros((4, 4)), "class_weights": {1: 2.0}}, "class_weights", id="missing-class"),
+        pytest.param({"labels": np.zeros((4, 4)), "border_class": -1}, "border_class", id="border-class"),
     ],
 )
 def test_bad_arguments_are_named(kwargs, argument):

@@ -1,0 +1,191 @@
+"""One place decides what a data path is (find_layout / load_dataset), and describe_dataset uses it."""
+
+import shutil
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from sprint19_unet.data import SegmentationData, write_tgs_layout
+from sprint19_unet.datasets import describe_dataset, find_layout, format_description, load_dataset
+from sprint19_unet.errors import Sprint19Error
+from sprint19_unet.images import write_tiff_stack
+
+
+def png(path, array):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(np.asarray(array)).save(path)
+    return path
+
+
+def make_kaggle(root):
+    """Four 101×101 training images (one empty mask) and two test images, with depths 101 … 606."""
+    masks = np.zeros((4, 101, 101), bool)
+    masks[1:, :40] = True
+    images = np.random.default_rng(0).integers(0, 256, (6, 101, 101), dtype=np.uint8)
+    write_tgs_layout(root, ["a", "b", "c", "d"], images[:4], masks, depths=[101, 202, 303, 404],
+                     test_ids=["t1", "t2"], test_images=images[4:], test_depths=[505, 606])
+    return masks
+
+
+def make_membrane_folders(root, count=3, size=24):
+    """ISBI-like split folders by hand: train/images + train/masks (255 = cell, 0 = membrane), test/images."""
+    rng = np.random.default_rng(1)
+    for index in range(count):
+        label = np.full((size, size), 255, np.uint8)
+        label[:, size // 2] = 0  # a membrane down the middle: 1/size of the pixels
+        png(root / "train" / "images" / f"{index:02d}.png", rng.integers(0, 256, (size, size), dtype=np.uint8))
+        png(root / "train" / "masks" / f"{index:02d}.png", label)
+        png(root / "test" / "images" / f"{index:02d}.png", rng.integers(0, 256, (size, size), dtype=np.uint8))
+
+
+# === find_layout: every layout, named ===
+
+
+def test_every_layout_is_recognised(tmp_path):
+    make_kaggle(tmp_path / "tgs")
+    make_membrane_folders(tmp_path / "isbi")
+    write_tiff_stack(tmp_path / "tiff" / "train-volume.tif", np.zeros((2, 8, 8), np.uint8))
+    write_tiff_stack(tmp_path / "tiff" / "train-labels.tif", np.full((2, 8, 8), 255, np.uint8))
+    png(tmp_path / "plain" / "x.png", np.zeros((8, 8), np.uint8))
+    cases = {
+        ("synthetic", "train"): ("synthetic", None, None),
+        (tmp_path / "tgs", "train"): ("kaggle", "tgs/train/images", "tgs/train/masks"),
+        (tmp_path / "tgs", "test"): ("kaggle", "tgs/test/images", None),
+        (tmp_path / "isbi", "train"): ("split folders", "isbi/train/images", "isbi/train/masks"),
+        (tmp_path / "isbi", "test"): ("split folders", "isbi/test/images", None),
+        (tmp_path / "isbi" / "train", "train"): ("image folders", "isbi/train/images", "isbi/train/masks"),
+        (tmp_path / "isbi" / "test", "test"): ("image folders", "isbi/test/images", None),
+        (tmp_path / "tiff", "train"): ("tiff stacks", "tiff/train-volume.tif", "tiff/train-labels.tif"),
+        (tmp_path / "tiff" / "train-volume.tif", "test"): ("tiff stacks", "tiff/train-volume.tif", None),
+        (tmp_path / "plain", "test"): ("plain images", "plain", None),
+    }
+    for (source, split), (kind, images, masks) in cases.items():
+        layout = find_layout(source, split)
+        relative = [None if path is None else path.relative_to(tmp_path).as_posix() for path in (layout.images, layout.masks)]
+        assert (layout.kind, *relative) == (kind, images, masks), (source, split)
+
+
+def test_train_and_describe_read_a_folder_the_same_way(tmp_path):
+    # The old bug: train read an ISBI-like root (train/images + train/masks, no CSV) as Kaggle TGS and
+    # ignored foreground, while describe read it as folder pairs. Now one function decides for both.
+    make_membrane_folders(tmp_path / "isbi")
+    data = load_dataset(tmp_path / "isbi", "train", foreground=0)
+    assert data.masks.mean() == pytest.approx(1 / 24)  # membrane is the positive class
+    desc = describe_dataset(tmp_path / "isbi", foreground=0)
+    assert desc["layout"] == "split folders" and desc["num_test_images"] == 3
+    assert desc["foreground_fraction"] == pytest.approx(data.masks.mean())
+    assert load_dataset(tmp_path / "isbi", "test").masks is None
+    np.testing.assert_array_equal(load_dataset(tmp_path / "isbi" / "train", foreground=0).masks, data.masks)
+
+
+def test_load_dataset_generated_and_tiff(tmp_path):
+    synthetic = load_dataset("synthetic", num_samples=3, seed=2, num_classes=2)  # binary masks: 2 classes too
+    assert synthetic.ids[0] == "synthetic_00000" and synthetic.masks.shape == (3, 101, 101, 1)
+    shapes = load_dataset("shapes", num_samples=2, num_classes=4)
+    assert shapes.images.shape == (2, 128, 128, 3) and shapes.masks.max() <= 3
+    write_tiff_stack(tmp_path / "train-volume.tif", np.zeros((2, 8, 8), np.uint8))
+    labels = np.full((2, 8, 8), 255, np.uint8)
+    labels[:, 0] = 0
+    write_tiff_stack(tmp_path / "train-labels.tif", labels)
+    data = load_dataset(tmp_path, foreground=0)
+    assert data.masks.shape == (2, 8, 8, 1) and data.masks.mean() == pytest.approx(1 / 8)
+
+
+@pytest.mark.parametrize(
+    "source, split, options, match",
+    [
+        pytest.param("synthetic", "test", {}, "generated data has only a labelled training split", id="synthetic-test"),
+        pytest.param("synthetic", "train", {"foreground": 0}, "foreground", id="foreground-synthetic"),
+        pytest.param("tgs", "train", {"foreground": 0}, "foreground", id="foreground-kaggle"),
+        pytest.param("isbi/test", "train", {}, "without masks for split 'train'", id="unlabelled-train"),
+        pytest.param("empty", "train", {}, "a folder without train.csv", id="no-layout"),
+        pytest.param("missing", "train", {}, "a path that does not exist", id="missing"),
+        pytest.param("plain", "train", {}, "a folder without train.csv", id="plain-images-train"),
+        pytest.param("isbi", "valid", {}, "split", id="bad-split"),
+    ],
+)
+def test_load_dataset_refuses_clearly(tmp_path, source, split, options, match):
+    make_kaggle(tmp_path / "tgs")
+    make_membrane_folders(tmp_path / "isbi")
+    (tmp_path / "empty").mkdir()
+    png(tmp_path / "plain" / "x.png", np.zeros((8, 8), np.uint8))
+    path = source if source == "synthetic" else tmp_path / source
+    with pytest.raises(Sprint19Error, match=match):
+        load_dataset(path, split, **options)
+
+
+# === describe_dataset ===
+
+
+def hand_built():
+    """Four 10×10 masks with coverage 0, 0, 25 % and 100 %; images at 0.0, 0.5, 0.5, 1.0."""
+    masks = np.zeros((4, 10, 10, 1), np.uint8)
+    masks[2, :5, :5] = 1
+    masks[3] = 1
+    images = np.zeros((4, 10, 10, 1), np.float32)
+    images[1:3] = 0.5
+    images[3] = 1.0
+    return SegmentationData(["a", "b", "c", "d"], images, masks, np.array([50.0, 60.0, 70.0, 80.0], np.float32))
+
+
+def test_describe_hand_built_set():
+    desc = describe_dataset(hand_built())
+    assert desc["num_images"] == 4 and desc["image_size"] == [10, 10] and desc["channels"] == 1
+    assert desc["mask_values"] == {0: 275, 1: 125}
+    assert desc["num_empty_masks"] == 2 and desc["empty_fraction"] == 0.5
+    assert desc["foreground_fraction"] == pytest.approx(0.3125)
+    assert desc["coverage_counts"] == [2, 0, 1, 0, 0, 0, 0, 0, 0, 1]
+    assert desc["coverage_bin_edges"][:3] == [0.0, 0.1, 0.2] and len(desc["coverage_bin_edges"]) == 11
+    assert desc["coverage_quantiles"] == pytest.approx({"min": 0, "q25": 0, "median": 0.125, "q75": 0.4375, "max": 1})
+    assert desc["intensity"] == pytest.approx({"min": 0.0, "max": 1.0, "mean": 0.5, "std": np.sqrt(0.125)})
+    assert desc["depth_range"] == [50.0, 80.0]
+    text = format_description(desc)
+    assert "empty masks:   2 of 4 (50.0 %)" in text
+    assert "coverage:      min 0.0 %, q25 0.0 %, median 12.5 %, q75 43.8 %, max 100.0 %" in text
+    assert "depths:        50 .. 80" in text
+    assert len(text.splitlines()) == 19  # 8 summary lines, 10 histogram bins, depths
+
+
+def test_describe_warns_when_all_masks_empty():
+    data = SegmentationData(["a"], np.zeros((1, 4, 4, 1)), np.zeros((1, 4, 4, 1), np.uint8))
+    with pytest.warns(UserWarning, match="all black"):
+        desc = describe_dataset(data)
+    assert "all black" in format_description(desc)
+
+
+def test_describe_folders(tmp_path):
+    make_kaggle(tmp_path / "tgs")
+    desc = describe_dataset(tmp_path / "tgs")
+    assert (desc["layout"], desc["num_images"], desc["num_test_images"]) == ("kaggle", 4, 2)
+    assert desc["num_empty_masks"] == 1 and desc["depth_range"] == [101.0, 404.0]
+    assert "4 train, 2 test, 101×101" in format_description(desc)
+    png(tmp_path / "pairs" / "images" / "a.png", np.zeros((4, 4), np.uint8))
+    png(tmp_path / "pairs" / "masks" / "a.png", np.full((4, 4), 255, np.uint8))
+    desc = describe_dataset(str(tmp_path / "pairs"))
+    assert desc["layout"] == "image folders" and desc["foreground_fraction"] == 1.0
+    assert any("foreground=0" in note for note in desc["notes"])
+    images_only = describe_dataset(tmp_path / "pairs" / "masks" / "..")
+    assert images_only["has_masks"]
+    shutil.rmtree(tmp_path / "pairs" / "masks")
+    assert "masks:         none" in format_description(describe_dataset(tmp_path / "pairs"))
+
+
+def test_describe_bad_input(tmp_path):
+    with pytest.raises(Sprint19Error, match="without train.csv, train/images/, test/images/, images/"):
+        describe_dataset(tmp_path)
+    with pytest.raises(Sprint19Error, match="a folder path or a SegmentationData"):
+        describe_dataset(42)
+    with pytest.raises(Sprint19Error, match="describe_dataset"):
+        format_description({"num_images": 3})
+
+
+# === ISBI 2012 (shared data, skipped when absent) ===
+
+
+def test_isbi_root_is_read_as_split_folders(isbi_root):
+    desc = describe_dataset(isbi_root, foreground=0)
+    assert (desc["layout"], desc["num_images"], desc["num_test_images"]) == ("split folders", 30, 30)
+    assert 0.20 < desc["foreground_fraction"] < 0.24  # about 22 % membrane
+    assert desc["num_empty_masks"] == 0 and not desc["notes"]
+    assert load_dataset(isbi_root, "test").images.shape == (30, 512, 512, 1)

@@ -216,10 +216,12 @@ class RunCheckpoint(keras.callbacks.Callback):
             "history": self.history,
             "callbacks": {name: callback.resume_state() for name, callback in self.resumable.items()},
         }
+        # history.csv first, the resume state last but one: a kill in between leaves the history
+        # one epoch ahead of the state (the resume rewrites it), never behind it
+        self.run.save_history(self.history)
         self.run.save_resume_point(self.model, state)
         if improved:
             self.run.save_model(self.model, self.run.best_model_path)
-        self.run.save_history(self.history)
 
 
 class _ResumableMixin:

@@ -88,6 +88,9 @@ class RunDirectory:
         Args:
             model: the model after the epoch (with its optimizer).
             state: JSON-ready dict; must hold ``"epoch"`` (epochs completed).
+
+        Returns:
+            The checkpoint's file name in ``resume/``.
         """
         name = f"epoch_{state['epoch']:04d}.keras"
         self.save_model(model, self.resume_dir / name)
@@ -97,6 +100,7 @@ class RunDirectory:
         )
         if previous and previous.get("checkpoint") != name:
             (self.resume_dir / previous["checkpoint"]).unlink(missing_ok=True)
+        return name
 
     def remove_temporary_files(self) -> None:
         """Delete the temporary files an interrupted atomic write left behind (``.name.XXXX.ext``)."""
@@ -118,9 +122,16 @@ class RunDirectory:
         """
         self.remove_temporary_files()
         if state is not None and state.get("best_epoch") == state["epoch"]:
-            checkpoint = self.resume_dir / state["checkpoint"]
-            with atomic_path(self.best_model_path) as temporary:
-                shutil.copyfile(checkpoint, temporary)
+            self.copy_to_best_model(state["checkpoint"])
+
+    def copy_to_best_model(self, checkpoint: str) -> None:
+        """Make the resume checkpoint ``checkpoint`` (a file name in ``resume/``) the best model, atomically.
+
+        A byte copy: the checkpoint is the same ``model.save`` (optimizer state included),
+        so the model is serialised once per epoch, not twice.
+        """
+        with atomic_path(self.best_model_path) as temporary:
+            shutil.copyfile(self.resume_dir / checkpoint, temporary)
 
     # === Reading ===
 
@@ -219,9 +230,9 @@ class RunCheckpoint(keras.callbacks.Callback):
         # history.csv first, the resume state last but one: a kill in between leaves the history
         # one epoch ahead of the state (the resume rewrites it), never behind it
         self.run.save_history(self.history)
-        self.run.save_resume_point(self.model, state)
+        checkpoint = self.run.save_resume_point(self.model, state)
         if improved:
-            self.run.save_model(self.model, self.run.best_model_path)
+            self.run.copy_to_best_model(checkpoint)
 
 
 class _ResumableMixin:

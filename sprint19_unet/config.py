@@ -84,6 +84,7 @@ class TrainConfig:
     reduce_lr_patience: int = 4  # epochs without improvement before halving the learning rate; 0 = never
     mixed_precision: str = "float32"  # "float32", "mixed_float16" (GPU) or "mixed_bfloat16" (TPU/modern GPU)
     jit_compile: bool | str = "auto"  # XLA compilation: True, False or "auto" (Keras decides)
+    run_eagerly: bool | str = "auto"  # no graph tracing; "auto": only for runs of ≤ 20 steps, where tracing costs more
     workers: int = 1  # threads preparing (augmenting) batches while the model trains; raise it when a GPU waits for data
     distribute: bool = False  # data-parallel on all visible GPUs (TF MirroredStrategy / JAX DataParallel); batch_size is global
     # Layout: images and models are channels-last (N, H, W, C), what GPU tensor cores prefer; build_unet enforces
@@ -137,6 +138,7 @@ class TrainConfig:
                 "Use 'float32' on a CPU, 'mixed_float16' on a GPU.",
             ),
             ("jit_compile", self.jit_compile in (True, False, "auto"), "True, False or 'auto'", "Use 'auto'."),
+            ("run_eagerly", self.run_eagerly in (True, False, "auto"), "True, False or 'auto'", "Use 'auto'."),
             ("workers", self.workers >= 1, "an integer >= 1", "Use 1, or up to the number of CPU cores."),
             ("output_dir", bool(self.output_dir), "a folder path", "Pass e.g. output_dir='runs/unet'."),
         ]

@@ -36,6 +36,7 @@ import numpy as np
 from sprint19_unet import synthetic
 from sprint19_unet.data import (
     DEPTHS_CSV,
+    TGS_SPLITS,
     TRAIN_CSV,
     SegmentationData,
     _warn_if_all_empty,
@@ -47,7 +48,7 @@ from sprint19_unet.errors import bad_input
 from sprint19_unet.images import SUPPORTED_EXTENSIONS
 
 GENERATED = ("synthetic", "shapes")
-SPLITS = ("train", "test")
+SPLITS = TGS_SPLITS  # every layout has the two splits of the Kaggle data: train (labelled) and test
 TIFF_EXTENSIONS = (".tif", ".tiff")
 # Coverage histogram of describe_dataset: 10 bins of 10 % each.
 COVERAGE_BINS = 10

@@ -1,6 +1,12 @@
 """The live view for demos: after each epoch, redraw a few validation images with predictions.
 
-Off by default in scripts; a notebook passes it to ``train(..., callbacks=[...])``.
+:class:`LivePredictions` draws the figure; where it goes is its ``display``:
+
+* in a notebook (default): replaces the previous figure in the cell's output;
+* :class:`FigureWindow`: one window on screen, redrawn in place (the live demo, when
+  :func:`display_available` says there is a screen);
+* :class:`FigureFiles`: one PNG per epoch in a folder (the demo without a screen,
+  or with ``--no-show``).
 
 Example:
     >>> import numpy as np
@@ -11,11 +17,110 @@ Example:
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import keras
+import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
 
+from sprint19_unet.atomic import atomic_path
 from sprint19_unet.plots import plot_predictions
+
+# Matplotlib backends that draw to files or to a notebook, never to a window on screen.
+FILE_BACKENDS = ("agg", "pdf", "pgf", "ps", "svg", "cairo", "template")
+
+
+def display_available() -> bool:
+    """Whether matplotlib can open a window here (a screen and an interactive backend).
+
+    On Linux without ``DISPLAY`` / ``WAYLAND_DISPLAY`` matplotlib falls back to
+    Agg, and ``MPLBACKEND=Agg`` forces it; notebooks' inline backend counts as no
+    window too.
+
+    Returns:
+        True when a figure window would appear on screen.
+
+    Example:
+        >>> display_available() in (True, False)
+        True
+    """
+    backend = matplotlib.get_backend().lower()
+    return backend not in FILE_BACKENDS and "inline" not in backend and "nbagg" not in backend
+
+
+class FigureWindow:
+    """One figure window on screen, redrawn with each figure it is given.
+
+    Each figure is rendered to pixels and shown in the same window, so the window
+    stays where the instructor put it. Closing the window just stops the redraws.
+
+    Args:
+        title: the window's title.
+
+    Example:
+        >>> window = FigureWindow()  # LivePredictions(..., display=window)
+        >>> window.updates
+        0
+    """
+
+    def __init__(self, title: str = "sprint19_unet: live predictions"):
+        self.title = title
+        self.updates = 0
+        self._figure = None
+        self._image = None
+
+    def __call__(self, figure) -> None:
+        figure.canvas.draw()
+        pixels = np.asarray(figure.canvas.buffer_rgba())
+        plt.close(figure)  # only our window shows, not the figure it was drawn on
+        if self._figure is None:
+            self._figure = plt.figure(self.title, figsize=figure.get_size_inches())
+            axis = self._figure.add_axes((0, 0, 1, 1))
+            axis.set_axis_off()
+            self._image = axis.imshow(pixels)
+        elif not plt.fignum_exists(self._figure.number):
+            return  # the window was closed
+        else:
+            self._image.set_data(pixels)
+        self.updates += 1
+        if display_available():
+            self._figure.canvas.draw_idle()
+            plt.pause(0.05)  # let the window's event loop draw it
+
+    def close(self) -> None:
+        """Close the window (if it is still open)."""
+        if self._figure is not None:
+            plt.close(self._figure)
+
+
+class FigureFiles:
+    """Save each figure it is given as ``<prefix>_01.png``, ``_02``, … in ``folder``.
+
+    Args:
+        folder: where the PNGs go (created when needed).
+        prefix: file name prefix.
+        dpi: resolution of the PNGs.
+
+    Example:
+        >>> import tempfile
+        >>> files = FigureFiles(tempfile.mkdtemp())
+        >>> files.paths
+        []
+    """
+
+    def __init__(self, folder, prefix: str = "epoch", dpi: int = 72):
+        self.folder = Path(folder)
+        self.prefix = prefix
+        self.dpi = dpi
+        self.paths: list[Path] = []
+
+    def __call__(self, figure) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        path = self.folder / f"{self.prefix}_{len(self.paths) + 1:02d}.png"
+        with atomic_path(path) as temporary:
+            figure.savefig(temporary, dpi=self.dpi)
+        self.paths.append(path)
 
 
 class LivePredictions(keras.callbacks.Callback):
@@ -29,7 +134,8 @@ class LivePredictions(keras.callbacks.Callback):
         masks: their masks.
         every: draw after every this many epochs.
         threshold: binarisation of the predicted probabilities.
-        display: called with each Figure; default: IPython's display.
+        display: called with each Figure; default: IPython's display. E.g. a
+            :class:`FigureWindow` or :class:`FigureFiles`.
     """
 
     def __init__(self, images, masks, every: int = 1, threshold: float = 0.5, display=None):

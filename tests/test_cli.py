@@ -135,13 +135,20 @@ def test_model_file_that_is_not_a_model(tmp_path):
 
 
 def test_demo_runs_and_ends_with_a_machine_readable_line(tmp_path):
-    result = run_cli("demo", "--out", str(tmp_path / "demo"), "--epochs", "1")
+    result = run_cli("demo", "--out", str(tmp_path / "demo"), "--epochs", "1", "--no-show")
     assert result.returncode == 0, result.stderr[-2000:]
     last = result.stdout.strip().splitlines()[-1]
     fields = dict(item.split("=") for item in last.split())
-    assert sorted(fields) == ["iou", "seconds", "tgs_score"]
-    assert 0.0 <= float(fields["iou"]) <= 1.0 and float(fields["seconds"]) > 0
+    assert sorted(fields) == ["compute", "epochs", "iou", "seconds", "tgs_score"]
+    assert 0.0 <= float(fields["iou"]) <= 1.0 and float(fields["seconds"]) > 0 and fields["epochs"] == "1"
     assert (tmp_path / "demo" / "demo_predictions.png").stat().st_size > 1000
+    assert (tmp_path / "demo" / "epochs" / "epoch_01.png").stat().st_size > 1000  # --no-show: figures as files
+
+
+def test_demo_refuses_a_budget_that_is_not_positive(tmp_path):
+    result = run_cli("demo", "--out", str(tmp_path / "demo"), "--seconds", "0")
+    assert result.returncode == 2
+    assert "seconds" in result.stderr and "> 0" in result.stderr and "Traceback" not in result.stderr
 
 
 def test_check_int_refuses_bools_and_out_of_range():

@@ -16,3 +16,44 @@ def test_live_view_draws_one_figure_per_epoch():
         (figure._suptitle.get_text(), len(figure.axes))))
     model.fit(images, masks.astype("float32"), epochs=2, verbose=0, callbacks=[view])
     assert figures == [("epoch 1", 9), ("epoch 2", 9)]
+
+
+def _figure():
+    import matplotlib.pyplot as plt
+
+    figure, axis = plt.subplots(figsize=(2, 1))
+    axis.plot([0, 1], [0, 1])
+    return figure
+
+
+def test_no_window_without_a_screen():
+    from sprint19_unet.live import display_available
+
+    assert display_available() is False  # the tests run headless (MPLBACKEND=Agg)
+
+
+def test_figure_files_are_numbered_per_epoch(tmp_path):
+    from sprint19_unet.live import FigureFiles
+
+    files = FigureFiles(tmp_path / "epochs")
+    files(_figure())
+    files(_figure())
+    assert [p.name for p in files.paths] == ["epoch_01.png", "epoch_02.png"]
+    assert all(p.stat().st_size > 500 for p in files.paths)
+
+
+def test_figure_window_redraws_one_figure_and_closes_the_ones_it_is_given():
+    import matplotlib.pyplot as plt
+
+    from sprint19_unet.live import FigureWindow
+
+    plt.close("all")
+    window = FigureWindow()
+    window(_figure())
+    window(_figure())
+    assert window.updates == 2
+    assert plt.get_fignums() == [window._figure.number]  # one window, not one per epoch
+    window.close()
+    assert plt.get_fignums() == []
+    window(_figure())  # closed by the user: no more redraws, no error
+    assert window.updates == 2

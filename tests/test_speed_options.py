@@ -94,3 +94,38 @@ def test_workers_reach_the_input_pipeline_and_jit_reaches_compile(tmp_path, monk
     assert seen["workers"] == 2 and seen["drop_remainder"] is False
     assert np.isfinite(history["loss"][0])
     assert build_and_compile(config, channels=1).jit_compile is False
+
+
+# === Eager execution for short runs ===
+
+
+def test_auto_runs_eagerly_only_a_whole_run_of_at_most_twenty_steps():
+    from sprint19_unet.training import EAGER_STEPS, run_eagerly
+
+    assert EAGER_STEPS == 20
+    assert run_eagerly(TrainConfig(epochs=2), steps_per_epoch=10) is True  # 20 steps: tracing costs more
+    assert run_eagerly(TrainConfig(epochs=2), steps_per_epoch=11) is False  # 22 steps: traced
+    assert run_eagerly(TrainConfig(epochs=1), steps_per_epoch=None) is False  # unknown length: traced
+    assert run_eagerly(TrainConfig(epochs=1, distribute=True), steps_per_epoch=2) is False
+    assert run_eagerly(TrainConfig(epochs=100, run_eagerly=True), steps_per_epoch=100) is True
+    assert run_eagerly(TrainConfig(epochs=1, run_eagerly=False), steps_per_epoch=1) is False
+    assert build_and_compile(TrainConfig(epochs=1, **SMALL_MODEL), channels=1, steps_per_epoch=3).run_eagerly
+    assert not build_and_compile(TrainConfig(epochs=1, **SMALL_MODEL), channels=1).run_eagerly
+
+
+def test_a_short_eager_run_learns_like_a_traced_one(tmp_path):
+    losses = {}
+    for eager in (True, False):
+        config = TrainConfig(num_samples=20, scale=0.3, batch_size=8, epochs=2, augment=False, run_eagerly=eager,
+                             output_dir=str(tmp_path / f"run_{eager}"), **SMALL_MODEL)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", AllBlackWarning)
+            losses[eager] = train(config, verbose=0)[1]["loss"]
+    np.testing.assert_allclose(losses[True], losses[False], rtol=1e-3)
+
+
+def test_run_eagerly_must_be_true_false_or_auto():
+    with pytest.raises(Sprint19Error, match="run_eagerly.*True, False or 'auto'"):
+        TrainConfig(run_eagerly="yes")
+    args = build_parser().parse_args(["train", "--run-eagerly", "false"])
+    assert _config_from_args(args).run_eagerly is False

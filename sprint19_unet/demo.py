@@ -71,7 +71,7 @@ MIN_SAMPLES_PER_EPOCH = 64
 SECONDS_PER_EPOCH = 1.0  # besides the steps: checkpoint (0.2 s) and live figure (0.5 s) (validation: per machine)
 RESERVE_SECONDS = 1.0  # the last validation and checkpoint after the deadline step
 PREVIEW_IMAGES = 4
-# Today's (issue 4) demo compute, the yardstick of `compute`: 480 images × 128² pixels × 12 epochs.
+# The original (issue 4) demo's compute, the yardstick of `compute`: 480 images × 128² pixels × 12 epochs.
 REFERENCE_COMPUTE = 480 * 128 * 128 * 12
 
 
@@ -99,7 +99,9 @@ def _check_seconds(seconds) -> float:
     return float(seconds)
 
 
-def plan_demo(config: TrainConfig, train_images: int, val_images: int, deadline: float, log) -> tuple[TrainingPlan, float]:
+def _plan_demo(
+    config: TrainConfig, train_images: int, val_images: int, deadline: float, log
+) -> tuple[TrainingPlan, float]:
     """Measure this machine's speed on the demo model and plan the epochs that fit before ``deadline``.
 
     Returns:
@@ -168,7 +170,7 @@ def run_demo(
         f"the model sees them at {config.input_size}×{config.input_size}")
     warm_up = 0.0
     if epochs is None:
-        plan, warm_up = plan_demo(config, len(train_index), len(val_index), deadline, log)
+        plan, warm_up = _plan_demo(config, len(train_index), len(val_index), deadline, log)
     else:
         if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
             raise bad_input("epochs", repr(epochs), "an integer ≥ 1 (or None to plan by time)", "Use e.g. --epochs 6.")

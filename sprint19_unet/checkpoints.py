@@ -31,6 +31,7 @@ import io
 import json
 import math
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -40,6 +41,19 @@ from sprint19_unet.atomic import atomic_path, write_text_atomically
 from sprint19_unet.errors import bad_input
 
 STATE_VERSION = 1
+# The only checkpoint names a resume state may hold: a file of ours inside resume/.
+CHECKPOINT_NAME = re.compile(r"epoch_\d{4,}\.keras")
+# Temporary files of an interrupted atomic write (atomic_path: ".<stem>.<8 random chars><suffix>"),
+# per folder of a run; nothing else there is ever deleted.
+_TEMPORARY = r"\.{stem}\.[A-Za-z0-9_]{{8}}{suffix}"
+RUN_TEMPORARIES = re.compile("|".join(
+    _TEMPORARY.format(stem=stem, suffix=re.escape(suffix))
+    for stem, suffix in (("model", ".keras"), ("config", ".json"), ("history", ".csv"))
+))
+RESUME_TEMPORARIES = re.compile("|".join((
+    _TEMPORARY.format(stem="state", suffix=re.escape(".json")),
+    _TEMPORARY.format(stem=r"epoch_\d{4,}", suffix=re.escape(".keras")),
+)))
 
 
 class RunDirectory:
@@ -103,10 +117,15 @@ class RunDirectory:
         return name
 
     def remove_temporary_files(self) -> None:
-        """Delete the temporary files an interrupted atomic write left behind (``.name.XXXX.ext``)."""
-        for folder in (self.path, self.resume_dir):
+        """Delete the temporary files an interrupted atomic write of ours left behind.
+
+        Only names this class writes through :func:`~sprint19_unet.atomic.atomic_path`
+        (``.model.XXXXXXXX.keras``, ``.history.XXXXXXXX.csv``, ``resume/.epoch_0003.XXXXXXXX.keras``,
+        …); a user's own hidden files (``.gitignore``, ``.env``) are never touched.
+        """
+        for folder, ours in ((self.path, RUN_TEMPORARIES), (self.resume_dir, RESUME_TEMPORARIES)):
             for leftover in folder.glob(".*") if folder.is_dir() else ():
-                if leftover.is_file():
+                if leftover.is_file() and ours.fullmatch(leftover.name):
                     leftover.unlink()
 
     def repair(self, state: dict | None) -> None:
@@ -154,6 +173,18 @@ class RunDirectory:
             raise bad_input(
                 f"resume state '{self.state_path}'", "a file of another format", f"version {STATE_VERSION}",
                 "Delete the resume/ folder to start over.",
+            )
+        checkpoint, epoch = state.get("checkpoint"), state.get("epoch")
+        if not isinstance(checkpoint, str) or not CHECKPOINT_NAME.fullmatch(checkpoint):
+            raise bad_input(
+                f"resume state '{self.state_path}'", f"checkpoint {checkpoint!r}",
+                "the name of a checkpoint inside resume/, such as 'epoch_0003.keras'",
+                "The state was edited or damaged; delete the resume/ folder to start over.",
+            )
+        if isinstance(epoch, bool) or not isinstance(epoch, int) or epoch < 1:
+            raise bad_input(
+                f"resume state '{self.state_path}'", f"epoch {epoch!r}", "the number of completed epochs (≥ 1)",
+                "The state was edited or damaged; delete the resume/ folder to start over.",
             )
         return state
 

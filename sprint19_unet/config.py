@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import json
+import math
 import os
 import types
 import typing
@@ -29,6 +30,12 @@ LOSS_NAMES = tuple(LOSSES)
 PRECISION_POLICIES = ("float32", "mixed_float16", "mixed_bfloat16")
 CLASS_BALANCES = ("dataset", "image", "none")
 OPTIMIZERS = ("adam", "adamw", "sgd")
+# Upper bounds that keep a typo from hanging or exhausting memory: the paper uses 572 and depth 4.
+MAX_INPUT_SIZE = 4096
+MAX_DEPTH = 10
+MAX_SEED = 2**32 - 1  # NumPy's seed range
+# What `monitor` may name: the logs of train() (validation or training), or "auto".
+MONITORS = ("auto", "val_loss", "val_iou", "val_tgs_score", "loss", "iou", "tgs_score")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -108,7 +115,8 @@ class TrainConfig:
         checks = [
             ("num_samples", self.num_samples >= 2, "at least 2", "Use e.g. num_samples=1000."),
             ("val_fraction", 0.0 < self.val_fraction < 1.0, "a fraction in (0, 1)", "Use val_fraction=0.2."),
-            ("input_size", self.input_size >= 8, "an integer >= 8", "Use input_size=128 for TGS."),
+            ("input_size", 8 <= self.input_size <= MAX_INPUT_SIZE, f"an integer in [8, {MAX_INPUT_SIZE}]",
+             "Use input_size=128 for TGS; larger images are tiled, so the tile need not be large."),
             ("padding", self.padding in ("same", "valid"), "'same' or 'valid'", "Use padding='same'."),
             ("scale", 0 < self.scale <= MAX_SCALE, f"a number in (0, {MAX_SCALE:g}]", "Use 1.0 (native resolution)."),
             ("tiles_per_epoch", self.tiles_per_epoch is None or self.tiles_per_epoch >= 1, "None or an integer >= 1",
@@ -119,16 +127,19 @@ class TrainConfig:
              "Use 0 (background), or 1 for ISBI membranes loaded with foreground=0."),
             ("num_classes", self.num_classes >= 1, "an integer >= 1", "Use 1 for a binary mask."),
             ("base_filters", self.base_filters >= 1, "an integer >= 1", "Use 16 (fast) or 64 (paper)."),
-            ("depth", self.depth >= 1, "an integer >= 1", "Use depth=4 as in the paper."),
+            ("depth", 1 <= self.depth <= MAX_DEPTH, f"an integer in [1, {MAX_DEPTH}]", "Use depth=4 as in the paper."),
             ("dropout", 0.0 <= self.dropout < 1.0, "a rate in [0, 1)", "Use 0.0 or 0.5 (paper)."),
             ("up_mode", self.up_mode in ("transpose", "resize"), "'transpose' or 'resize'", "Use 'transpose'."),
             ("loss", self.loss in LOSS_NAMES, f"one of {', '.join(LOSS_NAMES)}", "Use loss='bce_dice'."),
             ("optimizer", self.optimizer in OPTIMIZERS, f"one of {', '.join(OPTIMIZERS)}", "Use 'adam'."),
-            ("learning_rate", self.learning_rate > 0, "a positive number", "Use 1e-3 for Adam."),
+            ("learning_rate", math.isfinite(self.learning_rate) and self.learning_rate > 0, "a positive finite number",
+             "Use 1e-3 for Adam."),
             ("lr_schedule", self.lr_schedule in ("constant", "cosine"), "'constant' or 'cosine'", "Use 'constant'."),
             ("batch_size", self.batch_size >= 1, "an integer >= 1", "Use batch_size=16."),
             ("epochs", self.epochs >= 1, "an integer >= 1", "Use e.g. epochs=30."),
-            ("seed", self.seed >= 0, "a non-negative integer", "Use seed=0."),
+            ("seed", 0 <= self.seed <= MAX_SEED, f"an integer in [0, {MAX_SEED}]", "Use seed=0."),
+            ("monitor", self.monitor in MONITORS and not (self.num_classes > 1 and self.monitor.endswith("tgs_score")),
+             f"one of {', '.join(MONITORS)} (tgs_score only for num_classes=1)", "Use 'auto'."),
             ("early_stopping_patience", self.early_stopping_patience >= 0, "an integer >= 0", "Use 8, or 0 for never."),
             ("reduce_lr_patience", self.reduce_lr_patience >= 0, "an integer >= 0", "Use 4, or 0 for never."),
             (

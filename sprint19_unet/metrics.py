@@ -110,7 +110,7 @@ def _ratio_or_one(numerator, denominator):
     return ops.where(denominator > 0, numerator / safe, ops.ones_like(numerator))
 
 
-def _check_threshold(threshold, allow_none: bool):
+def check_threshold(threshold, allow_none: bool):
     if threshold is None and allow_none:
         return
     if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or not 0.0 <= threshold < 1.0:
@@ -152,7 +152,7 @@ def iou_score(y_true, y_pred, threshold=0.5, smooth=0.0):
         >>> keras.ops.convert_to_numpy(iou_score(t, p)).astype(float).round(4).tolist()   # 1 / 3
         [0.3333]
     """
-    _check_threshold(threshold, allow_none=True)
+    check_threshold(threshold, allow_none=True)
     y_true, y_pred = _binary_pair(y_true, y_pred, threshold, packed_ok=True)
     axes = _per_image_axes(y_true)
     intersection = ops.sum(y_true * y_pred, axis=axes)
@@ -187,7 +187,7 @@ def dice_coefficient(y_true, y_pred, threshold=0.5, smooth=0.0):
         >>> keras.ops.convert_to_numpy(dice_coefficient(t, p)).astype(float).round(4).tolist()   # 2·1 / (2 + 2)
         [0.5]
     """
-    _check_threshold(threshold, allow_none=True)
+    check_threshold(threshold, allow_none=True)
     y_true, y_pred = _binary_pair(y_true, y_pred, threshold, packed_ok=True)
     axes = _per_image_axes(y_true)
     intersection = ops.sum(y_true * y_pred, axis=axes)
@@ -221,7 +221,7 @@ def tgs_image_score(y_true, y_pred, threshold=0.5):
         >>> keras.ops.convert_to_numpy(tgs_image_score(t, p)).tolist()
         [1.0, 0.5]
     """
-    _check_threshold(threshold, allow_none=False)
+    check_threshold(threshold, allow_none=False)
     y_true, y_pred = _binary_pair(y_true, y_pred, threshold, packed_ok=True)
     truth = ops.cast(ops.greater(y_true, 0.5), "int32")
     pred = ops.cast(y_pred, "int32")
@@ -306,7 +306,7 @@ def pixel_accuracy(y_true, y_pred, threshold=0.5):
         >>> keras.ops.convert_to_numpy(pixel_accuracy(t, p)).tolist()
         [0.75]
     """
-    _check_threshold(threshold, allow_none=False)
+    check_threshold(threshold, allow_none=False)
     true_classes, pred_classes, _ = _class_maps(y_true, y_pred, threshold)
     correct = ops.cast(ops.equal(true_classes, pred_classes), "float32")
     return ops.mean(correct, axis=_per_image_axes(correct))
@@ -351,7 +351,7 @@ def per_class_iou(y_true, y_pred, threshold=0.5):
         >>> keras.ops.convert_to_numpy(per_class_iou(t, p)).astype(float).round(3).tolist()
         [1.0, 0.5, 0.5]
     """
-    _check_threshold(threshold, allow_none=False)
+    check_threshold(threshold, allow_none=False)
     intersection, true_count, pred_count = _class_counts(y_true, y_pred, threshold)
     return _nan_where_empty(intersection, true_count + pred_count - intersection)
 
@@ -374,7 +374,7 @@ def per_class_dice(y_true, y_pred, threshold=0.5):
         >>> keras.ops.convert_to_numpy(per_class_dice(t, p)).astype(float).round(3).tolist()
         [1.0, 0.667, 0.667]
     """
-    _check_threshold(threshold, allow_none=False)
+    check_threshold(threshold, allow_none=False)
     intersection, true_count, pred_count = _class_counts(y_true, y_pred, threshold)
     return _nan_where_empty(2.0 * intersection, true_count + pred_count)
 
@@ -435,7 +435,7 @@ class _PerImageMean(keras.metrics.Metric):
 
     def __init__(self, threshold=0.5, name=None, dtype=None):
         super().__init__(name=name, dtype=dtype)
-        _check_threshold(threshold, allow_none=False)
+        check_threshold(threshold, allow_none=False)
         self.threshold = float(threshold)
         self.score_sum = self.add_variable(shape=(), initializer="zeros", name="score_sum", dtype="float32")
         self.image_count = self.add_variable(shape=(), initializer="zeros", name="image_count", dtype="float32")

@@ -24,9 +24,9 @@ import math
 import keras
 import numpy as np
 
-from sprint19_unet.errors import bad_input, check_finite
+from sprint19_unet.errors import bad_input, check_finite, check_int
 from sprint19_unet.input_spec import InputSpec, downsampling_factor
-from sprint19_unet.metrics import isbi_pixel_error, kaggle_tgs_score
+from sprint19_unet.metrics import check_threshold, isbi_pixel_error, kaggle_tgs_score
 from sprint19_unet.prepare import crop_to_size, mirror_pad, pad_to_size
 from sprint19_unet.sanity import check_predictions
 
@@ -138,7 +138,8 @@ def predict_probabilities(
         float32 (N, H, W, classes).
 
     Raises:
-        Sprint19Error: for images of the wrong rank or channel count, or a bad scale.
+        Sprint19Error: for images of the wrong rank or channel count, a bad scale, or a
+            ``batch_size`` that is not an integer ≥ 1.
 
     Example:
         >>> from sprint19_unet.model import build_unet
@@ -146,6 +147,7 @@ def predict_probabilities(
         >>> predict_probabilities(model, np.zeros((1, 30, 50, 1)), tta=True).shape
         (1, 30, 50, 1)
     """
+    batch_size = check_int("batch_size", batch_size, 1, "Use e.g. --batch-size 16.")
     images = _check_images(images)
     channels = model.input_shape[-1]
     if images.shape[-1] != channels:
@@ -216,6 +218,7 @@ def predict_masks(
         >>> int(predict_masks(model, np.zeros((1, 64, 64, 1))).max()) < 3
         True
     """
+    check_threshold(threshold, allow_none=False)  # before the prediction work: NaN would give empty masks
     probabilities = predict_probabilities(model, images, batch_size, tta, verbose, scale)
     if probabilities.shape[-1] == 1:
         check_predictions(probabilities, threshold)

@@ -344,3 +344,95 @@ def test_nan_loss_stops_cleanly_and_keeps_the_last_good_checkpoint(tmp_path):
     assert state["epoch"] == 1
     model = keras.models.load_model(run_dir / "model.keras")
     assert all(np.isfinite(w).all() for w in model.get_weights())
+
+
+# === A run directory: only our own files are ever deleted (issue 14, findings 1 and 2) ===
+
+
+def test_repair_removes_only_our_own_temporary_files(tmp_path):
+    from sprint19_unet.checkpoints import RunDirectory
+
+    run = RunDirectory(tmp_path / "run")
+    (run.resume_dir).mkdir(parents=True)
+    mine = [run.path / ".model.ab12cd_3.keras", run.path / ".history.x1y2z3w4.csv", run.resume_dir / ".epoch_0003.abcdefgh.keras",
+            run.resume_dir / ".state.abcdefgh.json"]
+    theirs = [run.path / ".gitignore", run.path / ".env", run.path / ".model.keras.bak", run.resume_dir / ".notes"]
+    for path in mine + theirs:
+        path.write_text("x")
+    run.repair(None)
+    assert [path.exists() for path in mine] == [False] * len(mine)
+    assert [path.exists() for path in theirs] == [True] * len(theirs)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"checkpoint": "../../victim.keras"}, "inside resume/.*received checkpoint '../../victim.keras'"),
+        ({"checkpoint": "/etc/victim.keras"}, "checkpoint '/etc/victim.keras'"),
+        ({"epoch": None}, "completed epochs.*received epoch None"),
+        ({"epoch": "3"}, "epoch '3'"),
+    ],
+)
+def test_a_tampered_resume_state_is_refused_and_deletes_nothing(tmp_path, change, message):
+    import json
+
+    from sprint19_unet.checkpoints import STATE_VERSION, RunDirectory
+
+    victim = tmp_path / "victim.keras"
+    victim.write_text("not ours")
+    run = RunDirectory(tmp_path / "runs" / "run")
+    run.resume_dir.mkdir(parents=True)
+    state = {"epoch": 3, "checkpoint": "epoch_0003.keras", "version": STATE_VERSION, **change}
+    state = {key: value for key, value in state.items() if value is not None}
+    run.state_path.write_text(json.dumps(state))
+    with pytest.raises(Sprint19Error, match=message):
+        run.load_state()
+    assert victim.read_text() == "not ours"
+
+
+# === Values that passed validation and then hung, overflowed or silently did nothing (issue 14) ===
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("learning_rate", float("inf"), "learning_rate.*positive finite"),
+        ("learning_rate", float("nan"), "learning_rate.*positive finite"),
+        ("seed", 2**32, "seed.*4294967295"),
+        ("monitor", "val_tgs_scor", "monitor.*val_tgs_score"),
+        ("depth", 64, r"depth.*\[1, 10\]"),
+        ("input_size", 65536, r"input_size.*\[8, 4096\]"),
+    ],
+)
+def test_config_values_out_of_range_are_refused_at_once(field, value, message):
+    import time
+
+    start = time.perf_counter()
+    with pytest.raises(Sprint19Error, match=message):
+        s19.TrainConfig(**{field: value})
+    assert time.perf_counter() - start < 5  # depth 64 used to hang in nearest_valid_input_sizes
+
+
+def test_tgs_score_is_no_monitor_for_several_classes():
+    with pytest.raises(Sprint19Error, match="monitor.*only for num_classes=1"):
+        s19.TrainConfig(num_classes=3, loss="sparse_cce", monitor="val_tgs_score")
+
+
+@pytest.mark.parametrize("threshold", [float("nan"), 1.0, -0.1, "0.5"])
+def test_predict_refuses_a_threshold_outside_0_1(threshold):
+    from sprint19_unet.model import build_unet
+    from sprint19_unet.predict import predict_masks
+
+    model = build_unet((32, 32, 1), base_filters=2, depth=1)
+    with pytest.raises(Sprint19Error, match=r"threshold.*\[0, 1\)"):
+        predict_masks(model, np.zeros((1, 32, 32, 1), "float32"), threshold=threshold)
+
+
+@pytest.mark.parametrize("batch_size", [0, -1, 2.5, True])
+def test_predict_refuses_a_batch_size_that_is_not_a_positive_integer(batch_size):
+    from sprint19_unet.model import build_unet
+    from sprint19_unet.predict import predict_probabilities
+
+    model = build_unet((32, 32, 1), base_filters=2, depth=1)
+    with pytest.raises(Sprint19Error, match="batch_size"):
+        predict_probabilities(model, np.zeros((1, 32, 32, 1), "float32"), batch_size=batch_size)

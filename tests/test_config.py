@@ -21,7 +21,7 @@ def test_json_round_trip(tmp_path):
     ({"epochs": 3.0}, r"field 'epochs': expected int; received 3\.0 \(float\)"),
     ({"augment": 1}, r"field 'augment': expected bool; received 1 \(int\)"),
     ({"foreground": "dark"}, r"field 'foreground': expected int or null"),
-    ({"learning_rate": 0}, r"config field 'learning_rate': expected a positive number; received 0"),
+    ({"learning_rate": 0}, r"config field 'learning_rate': expected a positive finite number; received 0"),
     ({"val_fraction": 1.0}, r"config field 'val_fraction': expected a fraction in \(0, 1\)"),
     ({"padding": "full"}, r"config field 'padding': expected 'same' or 'valid'"),
     ({"loss": "hinge"}, r"config field 'loss': expected one of bce, dice, bce_dice"),

@@ -9,8 +9,23 @@ Two equivalent views of what ``keras.layers.Conv2DTranspose`` computes:
    ``stride − 1`` zeros between the input pixels, pad ``kernel − 1`` zeros around
    them, and run an ordinary convolution with the kernel flipped.
 
-Output side length: ``(n − 1)·stride + kernel`` for ``"valid"`` and
-``n·stride`` for ``"same"`` (:func:`conv2d_transpose_output_size`).
+Output side length, exactly as Keras makes it (:func:`conv2d_transpose_output_size`):
+``n·s + max(k − s, 0)`` for ``"valid"`` and ``n·s`` for ``"same"`` (input side
+``n``, kernel ``k``, stride ``s``). When the kernel is at least as large as the
+stride, the ``"valid"`` size is the familiar ``(n − 1)·s + k``: the last stamp
+ends there. When the kernel is *smaller* than the stride, the stamps leave
+``s − k`` empty pixels after each copy, and Keras keeps them after the last copy
+too, so the output is ``n·s`` wide and its last ``s − k`` rows and columns hold
+only the bias. Example: ``x = [[1, 2]]``, a 1×1 kernel of value 3, stride 2 →
+``[[3, 0, 6, 0], [0, 0, 0, 0]]`` (2×4), not ``[[3, 0, 6]]``.
+
+PyTorch's ``nn.ConvTranspose2d(padding=0)`` stops at ``(n − 1)·s + k`` whatever
+the kernel (here ``[[3, 0, 6]]``); its ``output_padding`` argument adds rows and
+columns at the end, so ``output_padding = max(s − k, 0)`` gives the Keras size
+and values. Conversely ``keras.layers.Conv2DTranspose(..., output_padding=0)``
+gives PyTorch's size. For the U-Net's up-convolution (``k = s = 2``) both
+conventions give ``2·n``. The same sizes and values come out of Keras on the
+TensorFlow, JAX and PyTorch backends (checked in tests/test_transposed.py).
 
 Kernels use the Keras layout ``(kernel_h, kernel_w, out_channels, in_channels)``,
 images the channels-last layout ``(height, width, channels)`` or with a batch
@@ -42,23 +57,28 @@ def _pair(value, name: str) -> tuple[int, int]:
 
 
 def conv2d_transpose_output_size(input_size: int, kernel_size: int, stride: int, padding: str = "valid") -> int:
-    """Side length produced by a transposed convolution.
+    """Side length produced by ``keras.layers.Conv2DTranspose`` (no ``output_padding``).
 
     Args:
         input_size: input height or width ``n``.
         kernel_size: kernel height or width ``k``.
         stride: stride ``s``.
-        padding: ``"valid"`` → ``(n − 1)·s + k``; ``"same"`` → ``n·s``.
+        padding: ``"valid"`` → ``n·s + max(k − s, 0)``, which is ``(n − 1)·s + k``
+            when ``k ≥ s`` and ``n·s`` when ``k < s``; ``"same"`` → ``n·s``.
 
     Returns:
-        The output side length.
+        The output side length. (PyTorch's ``ConvTranspose2d`` with ``padding=0``
+        gives ``(n − 1)·s + k`` plus its ``output_padding``; the two agree when
+        ``k ≥ s`` or when ``output_padding = s − k``.)
 
     Example:
         >>> conv2d_transpose_output_size(28, 2, 2), conv2d_transpose_output_size(3, 3, 2)
         (56, 7)
+        >>> conv2d_transpose_output_size(2, 1, 2)   # kernel smaller than the stride: n·s, not (n − 1)·s + k = 3
+        4
     """
     if padding == "valid":
-        return (input_size - 1) * stride + kernel_size
+        return input_size * stride + max(kernel_size - stride, 0)
     if padding == "same":
         return input_size * stride
     raise bad_input("padding", repr(padding), "'valid' or 'same'", "Pass padding='valid' or padding='same'.")
@@ -86,22 +106,16 @@ def _prepare(x, kernel, strides, padding):
     return x, kernel, _pair(strides, "strides"), batched
 
 
-def _same_crop(full: np.ndarray, input_hw, kernel_hw, strides) -> np.ndarray:
-    """Cut the full ('valid') result down to ``n·stride`` the way Keras does.
+def _same_crop(full: np.ndarray, kernel_hw, strides) -> np.ndarray:
+    """Cut the ``"valid"`` result (``n·s + max(k − s, 0)``) down to ``n·s`` the way Keras does.
 
     Keras takes ``max(k − s, 0)`` pixels off in total, the smaller half at the
-    start; when ``k < s`` the result is shorter than ``n·s`` and zeros are added
-    at the end.
+    start. When ``k ≤ s`` nothing is cut: ``"same"`` and ``"valid"`` agree.
     """
     out = full
-    for axis, (n, k, s) in enumerate(zip(input_hw, kernel_hw, strides), start=1):
-        target = n * s
-        start = max(k - s, 0) // 2
-        out = np.take(out, np.arange(start, min(start + target, out.shape[axis])), axis=axis)
-        if out.shape[axis] < target:
-            pad = [(0, 0)] * out.ndim
-            pad[axis] = (0, target - out.shape[axis])
-            out = np.pad(out, pad)
+    for axis, (k, s) in enumerate(zip(kernel_hw, strides), start=1):
+        cut = max(k - s, 0)
+        out = np.take(out, np.arange(cut // 2, out.shape[axis] - (cut - cut // 2)), axis=axis)
     return out
 
 
@@ -116,22 +130,32 @@ def conv2d_transpose(x, kernel, strides=2, padding: str = "valid", bias=None) ->
         bias: optional ``(out_channels,)`` added to every pixel.
 
     Returns:
-        float64 array ``(out_h, out_w, out_channels)`` (with the batch axis if ``x`` had one).
+        float64 array ``(out_h, out_w, out_channels)`` (with the batch axis if ``x`` had one),
+        sized and valued like ``keras.layers.Conv2DTranspose`` (see
+        :func:`conv2d_transpose_output_size`): with a kernel smaller than the stride the
+        last ``stride − kernel`` rows and columns receive no stamp and hold only the bias.
 
     Example:
         >>> conv2d_transpose(np.ones((3, 3, 1)), np.ones((3, 3, 1, 1)), strides=2).shape
         (7, 7, 1)
+        >>> conv2d_transpose(np.array([[1.0, 2.0]])[:, :, None], np.full((1, 1, 1, 1), 3.0), strides=2)[:, :, 0]
+        array([[3., 0., 6., 0.],
+               [0., 0., 0., 0.]])
     """
     x, kernel, (sh, sw), batched = _prepare(x, kernel, strides, padding)
     batch, height, width, _ = x.shape
     kh, kw, out_channels, _ = kernel.shape
-    full = np.zeros((batch, (height - 1) * sh + kh, (width - 1) * sw + kw, out_channels))
+    # Keras's "valid" size: room for the last stamp ((n − 1)·s + k), and when the
+    # kernel is smaller than the stride, the s − k empty pixels after it as well.
+    out_h = conv2d_transpose_output_size(height, kh, sh, "valid")
+    out_w = conv2d_transpose_output_size(width, kw, sw, "valid")
+    full = np.zeros((batch, out_h, out_w, out_channels))
     for i in range(height):
         for j in range(width):
             # (batch, in) · (kh, kw, out, in) → (batch, kh, kw, out): a scaled copy of the kernel
             stamp = np.einsum("bc,hwoc->bhwo", x[:, i, j, :], kernel)
             full[:, i * sh : i * sh + kh, j * sw : j * sw + kw, :] += stamp
-    out = _same_crop(full, (height, width), (kh, kw), (sh, sw)) if padding == "same" else full
+    out = _same_crop(full, (kh, kw), (sh, sw)) if padding == "same" else full
     if bias is not None:
         out = out + np.asarray(bias, dtype=np.float64)
     return out if batched else out[0]
@@ -143,7 +167,10 @@ def conv2d_transpose_by_zero_insertion(x, kernel, strides=2, padding: str = "val
     Steps: insert ``stride − 1`` zeros between neighbouring input pixels, pad
     ``kernel − 1`` zeros on every border, then slide the kernel — flipped in
     height and width, with its channel axes swapped — over the result
-    (stride 1, no padding).
+    (stride 1, no padding). When the kernel is smaller than the stride, Keras's
+    output is ``stride − kernel`` pixels longer than that (see
+    :func:`conv2d_transpose_output_size`): we pad that many more zeros at the end,
+    after the last input pixel, so the output there is only the bias.
 
     Args:
         x: input, ``(height, width, in_channels)`` or ``(batch, height, width, in_channels)``.
@@ -166,8 +193,10 @@ def conv2d_transpose_by_zero_insertion(x, kernel, strides=2, padding: str = "val
     # 1. zero insertion: stride − 1 zeros between pixels
     dilated = np.zeros((batch, (height - 1) * sh + 1, (width - 1) * sw + 1, in_channels))
     dilated[:, ::sh, ::sw, :] = x
-    # 2. kernel − 1 zeros around the border
-    padded = np.pad(dilated, ((0, 0), (kh - 1, kh - 1), (kw - 1, kw - 1), (0, 0)))
+    # 2. kernel − 1 zeros around the border; when kernel < stride, Keras keeps the
+    #    stride − kernel positions after the last pixel too: that many more zeros at the end
+    extra_h, extra_w = max(sh - kh, 0), max(sw - kw, 0)
+    padded = np.pad(dilated, ((0, 0), (kh - 1, kh - 1 + extra_h), (kw - 1, kw - 1 + extra_w), (0, 0)))
     # 3. ordinary (cross-)correlation with the flipped kernel, in → out channels
     flipped = kernel[::-1, ::-1, :, :]
     out_h, out_w = padded.shape[1] - kh + 1, padded.shape[2] - kw + 1
@@ -176,7 +205,7 @@ def conv2d_transpose_by_zero_insertion(x, kernel, strides=2, padding: str = "val
         for b in range(kw):
             window = padded[:, a : a + out_h, b : b + out_w, :]
             full += np.einsum("bhwc,oc->bhwo", window, flipped[a, b])
-    out = _same_crop(full, (height, width), (kh, kw), (sh, sw)) if padding == "same" else full
+    out = _same_crop(full, (kh, kw), (sh, sw)) if padding == "same" else full
     if bias is not None:
         out = out + np.asarray(bias, dtype=np.float64)
     return out if batched else out[0]

@@ -1,4 +1,10 @@
-"""The NumPy transposed convolution (both views) equals keras.layers.Conv2DTranspose."""
+"""The NumPy transposed convolution (both views) equals keras.layers.Conv2DTranspose.
+
+These tests also run under KERAS_BACKEND=jax and torch: Keras gives the same
+sizes and values on every backend, including the kernel-smaller-than-stride
+case where Keras (n·s wide) differs from PyTorch's own ConvTranspose2d
+((n − 1)·s + k wide unless output_padding is set).
+"""
 
 import keras
 import numpy as np
@@ -24,6 +30,88 @@ CASES = [
     (4, 3, "valid", 1, 3),
     ((3, 2), (2, 1), "same", 2, 2),
 ]
+
+
+def keras_conv2d_transpose(x, kernel, strides, padding, bias=None, output_padding=None):
+    """Run keras.layers.Conv2DTranspose with the given weights; return a NumPy array."""
+    kh, kw, cout, _ = kernel.shape
+    layer = keras.layers.Conv2DTranspose(
+        cout, (kh, kw), strides=strides, padding=padding, output_padding=output_padding, use_bias=bias is not None
+    )
+    layer.build(x.shape)
+    layer.set_weights([kernel] if bias is None else [kernel, bias])
+    return keras.ops.convert_to_numpy(layer(x)), layer
+
+
+# Every relation of kernel to stride (smaller, equal, larger, multiple, not a multiple),
+# both paddings, strides 1 to 4, square and not, 1 to 3 channels in and out.
+GRID = [
+    # (kernel, strides, padding, in_channels, out_channels)
+    (kernel, stride, padding, 2, 3)
+    for kernel in (1, 2, 3, 4, 5)
+    for stride in (1, 2, 3, 4)
+    for padding in ("valid", "same")
+] + [
+    ((1, 3), (2, 2), "valid", 3, 2),  # kernel < stride in height only
+    ((3, 1), (2, 3), "valid", 1, 2),  # < in width, > in height
+    ((2, 5), (3, 2), "valid", 2, 1),
+    ((2, 5), (3, 2), "same", 2, 1),
+    ((1, 2), (4, 3), "same", 3, 3),
+]
+
+
+def _case_id(case):
+    kernel, strides, padding, cin, cout = case
+    return f"k{kernel}-s{strides}-{padding}-{cin}to{cout}".replace(" ", "")
+
+
+@pytest.mark.parametrize(("kernel_size", "strides", "padding", "cin", "cout"), GRID, ids=[_case_id(c) for c in GRID])
+def test_grid_of_kernels_strides_and_paddings_equals_keras(kernel_size, strides, padding, cin, cout):
+    rng = np.random.default_rng(1)
+    kh, kw = (kernel_size, kernel_size) if isinstance(kernel_size, int) else kernel_size
+    sh, sw = (strides, strides) if isinstance(strides, int) else strides
+    x = rng.normal(size=(2, 3, 4, cin)).astype("float32")
+    kernel = rng.normal(size=(kh, kw, cout, cin)).astype("float32")
+    bias = rng.normal(size=(cout,)).astype("float32")
+    expected, layer = keras_conv2d_transpose(x, kernel, strides, padding, bias)
+    size = (conv2d_transpose_output_size(3, kh, sh, padding), conv2d_transpose_output_size(4, kw, sw, padding))
+    assert expected.shape == (2, *size, cout)
+    assert tuple(layer.compute_output_shape(x.shape)) == (2, *size, cout)
+    for view in (conv2d_transpose, conv2d_transpose_by_zero_insertion):
+        ours = view(x, kernel, strides, padding, bias)
+        assert ours.shape == expected.shape, view.__name__
+        np.testing.assert_allclose(ours, expected, atol=1e-5, err_msg=view.__name__)
+
+
+def test_kernel_smaller_than_stride_keeps_bias_only_pixels_at_the_end():
+    # x = [[1, 2]], a 1x1 kernel of 3, stride 2: Keras is 2x4, not PyTorch's 1x3 [[3, 0, 6]].
+    x = np.array([[1.0, 2.0]])[:, :, None]
+    kernel = np.full((1, 1, 1, 1), 3.0)
+    expected = np.array([[3.0, 0.0, 6.0, 0.0], [0.0, 0.0, 0.0, 0.0]])
+    for view in (conv2d_transpose, conv2d_transpose_by_zero_insertion):
+        for padding in ("valid", "same"):  # k <= s: nothing to crop, the two paddings agree
+            np.testing.assert_array_equal(view(x, kernel, 2, padding)[:, :, 0], expected)
+        np.testing.assert_array_equal(view(x, kernel, 2, "valid", bias=[0.5])[:, :, 0], expected + 0.5)
+    keras_output, _ = keras_conv2d_transpose(x[None].astype("float32"), kernel.astype("float32"), 2, "valid")
+    np.testing.assert_array_equal(keras_output[0, :, :, 0], expected)
+
+
+@pytest.mark.parametrize(("kernel_size", "stride"), [(1, 2), (2, 3), (1, 4), (3, 4)])
+def test_pytorch_size_is_our_output_cut_to_last_stamp(kernel_size, stride):
+    # PyTorch's ConvTranspose2d(padding=0) ends at the last stamp, (n - 1)*s + k, which is what
+    # Keras gives with output_padding=0; Keras's default adds max(s - k, 0) bias-only pixels.
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=(1, 3, 2, 2)).astype("float32")
+    kernel = rng.normal(size=(kernel_size, kernel_size, 2, 2)).astype("float32")
+    bias = rng.normal(size=(2,)).astype("float32")
+    ours = conv2d_transpose(x, kernel, stride, "valid", bias)
+    last_h, last_w = (3 - 1) * stride + kernel_size, (2 - 1) * stride + kernel_size
+    assert ours.shape[1:3] == (3 * stride, 2 * stride)
+    np.testing.assert_allclose(ours[:, last_h:], np.broadcast_to(bias, ours[:, last_h:].shape), atol=1e-6)
+    np.testing.assert_allclose(ours[:, :, last_w:], np.broadcast_to(bias, ours[:, :, last_w:].shape), atol=1e-6)
+    pytorch_like, _ = keras_conv2d_transpose(x, kernel, stride, "valid", bias, output_padding=0)
+    assert pytorch_like.shape[1:3] == (last_h, last_w)
+    np.testing.assert_allclose(ours[:, :last_h, :last_w], pytorch_like, atol=1e-5)
 
 
 @pytest.mark.parametrize(("kernel_size", "strides", "padding", "cin", "cout"), CASES)
@@ -72,7 +160,11 @@ def test_unbatched_input_gives_unbatched_output():
     assert conv2d_transpose(np.ones((1, 3, 3, 2)), np.ones((2, 2, 5, 2))).shape == (1, 6, 6, 5)
 
 
-@pytest.mark.parametrize(("n", "k", "s", "padding", "expected"), [(28, 2, 2, "valid", 56), (3, 3, 2, "valid", 7), (3, 3, 2, "same", 6), (5, 4, 3, "valid", 16)])
+@pytest.mark.parametrize(("n", "k", "s", "padding", "expected"), [
+    (28, 2, 2, "valid", 56), (3, 3, 2, "valid", 7), (3, 3, 2, "same", 6), (5, 4, 3, "valid", 16),
+    # kernel smaller than the stride: Keras gives n*s, not (n - 1)*s + k
+    (2, 1, 2, "valid", 4), (1, 1, 2, "valid", 2), (3, 2, 3, "valid", 9), (4, 1, 3, "same", 12),
+])
 def test_output_size_formula(n, k, s, padding, expected):
     assert conv2d_transpose_output_size(n, k, s, padding) == expected
     assert conv2d_transpose(np.ones((n, n, 1)), np.ones((k, k, 1, 1)), s, padding).shape[0] == expected

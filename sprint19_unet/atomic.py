@@ -1,4 +1,4 @@
-"""Write files so that a crash never leaves a torn one.
+"""Write files so that a crash never leaves a torn one, and read our JSON files back safely.
 
 Everything is written to a temporary file in the destination's folder and then
 moved into place with ``os.replace``, which is atomic on one file system: a
@@ -14,7 +14,12 @@ Example:
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import errno
+import glob
+import json
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -111,12 +116,64 @@ def write_text_atomically(path: str | os.PathLike, text: str) -> Path:
     return write_bytes_atomically(path, text.encode("utf-8"))
 
 
+_AT_FDCWD, _RENAME_EXCHANGE = -100, 2
+
+
+def _exchange(first: Path, second: Path) -> bool:
+    """Swap two folders in one atomic step (Linux ``renameat2(RENAME_EXCHANGE)``).
+
+    Returns:
+        True when swapped; False where the system or file system cannot do it.
+    """
+    try:
+        renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
+    except (OSError, AttributeError):  # not Linux, or a C library without renameat2
+        return False
+    renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    if renameat2(_AT_FDCWD, os.fsencode(first), _AT_FDCWD, os.fsencode(second), _RENAME_EXCHANGE) == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in (errno.EINVAL, errno.ENOSYS, errno.ENOTSUP, errno.EOPNOTSUPP):
+        return False
+    raise OSError(code, os.strerror(code), str(second))
+
+
+def _leftovers(path: Path) -> tuple[list[Path], list[Path]]:
+    """The hidden folders an interrupted :func:`atomic_directory` of ``path`` left beside it.
+
+    Returns:
+        ``(temporaries, old_copies)``: ``.<name>.XXXXXXXX`` (new output being written, or
+        the old one after a swap) and ``.<name>.old.XXXXXXXX`` (the old output, moved aside).
+    """
+    name = re.escape(path.name)
+    temporary, old = re.compile(rf"\.{name}\.[A-Za-z0-9_]{{8}}"), re.compile(rf"\.{name}\.old\.[A-Za-z0-9_]{{8}}")
+    siblings = [entry for entry in path.parent.glob(f".{glob.escape(path.name)}.*") if entry.is_dir() and not entry.is_symlink()]
+    return ([entry for entry in siblings if temporary.fullmatch(entry.name)],
+            [entry for entry in siblings if old.fullmatch(entry.name)])
+
+
+def _recover(path: Path) -> None:
+    """Undo what a kill in the middle of :func:`atomic_directory` left: restore the old output, drop the rest."""
+    temporaries, old_copies = _leftovers(path)
+    if not path.exists():
+        for old in sorted(old_copies, key=lambda entry: entry.stat().st_mtime, reverse=True):
+            if (old / path.name).is_dir():  # killed between moving the old output aside and the new one in
+                os.replace(old / path.name, path)
+                break
+    for leftover in temporaries + old_copies:
+        shutil.rmtree(leftover, ignore_errors=True)
+
+
 @contextlib.contextmanager
 def atomic_directory(path: str | os.PathLike) -> Iterator[Path]:
     """Yield a temporary folder beside ``path``; on success it replaces ``path`` whole.
 
-    A crash while writing leaves ``path`` as it was (old files complete, no
-    mixture of old and new). Re-running over an existing output is safe.
+    The old and the new folder are swapped in one atomic step where the system
+    can (Linux), so a kill at any moment leaves ``path`` complete: the old files
+    or the new ones, never a mixture and never nothing. Elsewhere the old folder is
+    moved aside first; the next call restores it if a kill came in between. Hidden
+    leftovers of an interrupted call (``.<name>.XXXXXXXX``, ``.<name>.old.XXXXXXXX``)
+    are removed by the next call.
 
     Args:
         path: the final folder.
@@ -141,23 +198,66 @@ def atomic_directory(path: str | os.PathLike) -> Iterator[Path]:
         raise bad_input(f"output folder '{path}'", "a file", "a folder or a new path", "Choose another output path.")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
+        _recover(path)
         temporary = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}."))
     except OSError as error:
         raise _unwritable(path, error) from None
     try:
         yield temporary
-        old = None
-        if path.exists():
+        if not path.exists():
+            os.replace(temporary, path)
+        elif not _exchange(temporary, path):  # temporary now holds the old output when swapped
             old = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.old."))
             os.replace(path, old / path.name)
-        os.replace(temporary, path)
-        if old is not None:
+            os.replace(temporary, path)
             shutil.rmtree(old, ignore_errors=True)
     except OSError as error:
         raise _unwritable(path, error) from None
     finally:
         if temporary.exists():
             shutil.rmtree(temporary, ignore_errors=True)
+
+
+def read_json(path: str | os.PathLike, subject: str, expected: str, fix: str):
+    """Read a JSON file a user may have written or edited; every failure is one clear error.
+
+    A UTF-8 byte-order mark (as Windows editors save it) is accepted. Missing files,
+    folders, undecodable bytes, invalid JSON and absurdly deep nesting (which makes
+    Python's parser raise ``RecursionError``) are all refused with ``subject`` named.
+
+    Args:
+        subject: what the file is, for the message (e.g. ``"config file 'run/config.json'"``).
+        expected: what a good file holds (e.g. ``"a JSON object of field: value"``).
+        fix: one sentence telling the user what to do.
+
+    Returns:
+        The decoded JSON value.
+
+    Raises:
+        Sprint19Error: naming ``subject``.
+
+    Example:
+        >>> import pathlib, tempfile
+        >>> path = pathlib.Path(tempfile.mkdtemp()) / "a.json"
+        >>> _ = path.write_bytes(b'\\xef\\xbb\\xbf{"epochs": 3}')
+        >>> read_json(path, "config file", "a JSON object", "Fix it.")
+        {'epochs': 3}
+    """
+    path = Path(path)
+    if not path.is_file():
+        received = "a folder" if path.is_dir() else "a path that does not exist" if not path.exists() else "not a regular file"
+        raise bad_input(subject, received, "a JSON file", "Check the path.")
+    try:
+        return json.loads(path.read_text(encoding="utf-8-sig"))
+    except UnicodeDecodeError as error:
+        raise bad_input(subject, f"bytes that are not UTF-8 text ({error.reason} at byte {error.start})", expected,
+                        f"Save the file as UTF-8. {fix}") from None
+    except json.JSONDecodeError as error:
+        raise bad_input(subject, f"invalid JSON ({error})", expected, fix) from None
+    except RecursionError:
+        raise bad_input(subject, "JSON nested too deeply to read", expected, fix) from None
+    except OSError as error:
+        raise bad_input(subject, f"an unreadable file ({error.strerror or error})", expected, fix) from None
 
 
 def ensure_writable(folder: str | os.PathLike) -> Path:

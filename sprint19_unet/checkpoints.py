@@ -26,6 +26,7 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
@@ -33,11 +34,13 @@ import math
 import os
 import re
 import shutil
+import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import keras
 
-from sprint19_unet.atomic import atomic_path, write_text_atomically
+from sprint19_unet.atomic import atomic_path, read_json, write_text_atomically
 from sprint19_unet.errors import bad_input
 
 STATE_VERSION = 1
@@ -112,7 +115,7 @@ class RunDirectory:
         write_text_atomically(
             self.state_path, json.dumps({**state, "checkpoint": name, "version": STATE_VERSION}, indent=1)
         )
-        if previous and previous.get("checkpoint") != name:
+        if previous and previous["checkpoint"] != name:
             (self.resume_dir / previous["checkpoint"]).unlink(missing_ok=True)
         return name
 
@@ -131,16 +134,21 @@ class RunDirectory:
     def repair(self, state: dict | None) -> None:
         """Make the run directory consistent after a kill.
 
-        Removes temporary files left by an interrupted atomic write, and
-        restores ``model.keras`` from the resume checkpoint when the state says
-        the last completed epoch was the best one (the kill may have come
-        between writing the state and writing the best model).
+        Removes temporary files left by an interrupted atomic write, rewrites
+        ``history.csv`` from the state (a kill between the history and the state
+        leaves the history one epoch ahead, a user may have edited it), and restores
+        ``model.keras`` from the resume checkpoint when the state says the last
+        completed epoch was the best one (the kill may have come between writing
+        the state and writing the best model).
 
         Args:
             state: the loaded resume state, or None when no epoch completed.
         """
         self.remove_temporary_files()
-        if state is not None and state.get("best_epoch") == state["epoch"]:
+        if state is None:
+            return
+        self.save_history(state["history"])  # a kill between history and state leaves it one epoch ahead
+        if state.get("best_epoch") == state["epoch"]:
             self.copy_to_best_model(state["checkpoint"])
 
     def copy_to_best_model(self, checkpoint: str) -> None:
@@ -152,6 +160,36 @@ class RunDirectory:
         with atomic_path(self.best_model_path) as temporary:
             shutil.copyfile(self.resume_dir / checkpoint, temporary)
 
+    @contextlib.contextmanager
+    def undo_if_no_epoch_completes(self) -> Iterator[None]:
+        """Leave the folder as it was found when a new run fails before its first epoch is saved.
+
+        On any exception (bad settings found late, a full disk, Ctrl-C, NaN in epoch 1)
+        while no resume state exists, the run's own files and folders that were not
+        there before (``config.json``, ``model.keras``, ``history.csv``, ``resume/``,
+        ``tensorboard/``) are removed, and the run folder itself when it was created
+        and is empty again. Nothing else is touched. Once an epoch is saved, a failure
+        keeps the run as it is: it can be resumed, so nothing is lost.
+
+        Returns:
+            A context manager around starting and fitting the model.
+        """
+        created = not self.path.exists()
+        ours = (self.config_path, self.best_model_path, self.history_path, self.resume_dir, self.path / "tensorboard")
+        new = [path for path in ours if not path.exists()]
+        try:
+            yield
+        except BaseException:
+            if not self.state_path.exists():
+                for path in new:
+                    if path.is_dir() and not path.is_symlink():
+                        shutil.rmtree(path, ignore_errors=True)
+                    elif path.exists() or path.is_symlink():
+                        path.unlink(missing_ok=True)
+                if created and self.path.is_dir() and not any(self.path.iterdir()):
+                    self.path.rmdir()
+            raise
+
     # === Reading ===
 
     def load_state(self) -> dict | None:
@@ -162,35 +200,66 @@ class RunDirectory:
         """
         if not self.state_path.exists():
             return None
-        try:
-            state = json.loads(self.state_path.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError) as error:
-            raise bad_input(
-                f"resume state '{self.state_path}'", f"an unreadable file ({error})", "the JSON this package writes",
-                "Delete the run directory's resume/ folder to start over.",
-            ) from None
+        fix = "The state was edited or damaged; delete the resume/ folder to start over."
+        state = read_json(self.state_path, f"resume state '{self.state_path}'", "the JSON this package writes", fix)
         if not isinstance(state, dict) or state.get("version") != STATE_VERSION:
             raise bad_input(
-                f"resume state '{self.state_path}'", "a file of another format", f"version {STATE_VERSION}",
-                "Delete the resume/ folder to start over.",
+                f"resume state '{self.state_path}'", "a file of another format", f"version {STATE_VERSION}", fix,
             )
-        checkpoint, epoch = state.get("checkpoint"), state.get("epoch")
+        checkpoint, epoch, history = state.get("checkpoint"), state.get("epoch"), state.get("history")
         if not isinstance(checkpoint, str) or not CHECKPOINT_NAME.fullmatch(checkpoint):
             raise bad_input(
                 f"resume state '{self.state_path}'", f"checkpoint {checkpoint!r}",
-                "the name of a checkpoint inside resume/, such as 'epoch_0003.keras'",
-                "The state was edited or damaged; delete the resume/ folder to start over.",
+                "the name of a checkpoint inside resume/, such as 'epoch_0003.keras'", fix,
             )
         if isinstance(epoch, bool) or not isinstance(epoch, int) or epoch < 1:
             raise bad_input(
-                f"resume state '{self.state_path}'", f"epoch {epoch!r}", "the number of completed epochs (≥ 1)",
-                "The state was edited or damaged; delete the resume/ folder to start over.",
+                f"resume state '{self.state_path}'", f"epoch {epoch!r}", "the number of completed epochs (≥ 1)", fix,
+            )
+        if not isinstance(history, list) or [row.get("epoch") if isinstance(row, dict) else row
+                                             for row in history] != list(range(1, epoch + 1)):
+            raise bad_input(
+                f"resume state '{self.state_path}'", "a history that does not list epochs 1 to 'epoch'",
+                f"one history row per completed epoch (1 … {epoch})", fix,
             )
         return state
 
+    def check_resumable(self, state: dict) -> None:
+        """Check, before anything is touched, that the checkpoint a resume state names can be loaded.
+
+        Args:
+            state: a state from :meth:`load_state`.
+
+        Raises:
+            Sprint19Error: when the checkpoint is missing or is not a complete ``.keras`` archive
+                (e.g. a copy cut short).
+        """
+        path = self.resume_dir / state["checkpoint"]
+        fix = (f"Delete the resume/ folder to start over (the best model so far, '{self.best_model_path.name}', "
+               "stays usable for predict), or restore the file from a backup.")
+        if not path.is_file():
+            raise bad_input(f"resume checkpoint '{path}'", "a missing file", "the checkpoint that resume/state.json names", fix)
+        if not zipfile.is_zipfile(path):
+            raise bad_input(
+                f"resume checkpoint '{path}'", "a damaged file (not a complete .keras archive; truncated?)",
+                "the checkpoint that resume/state.json names", fix,
+            )
+
     def load_resume_model(self, state: dict) -> keras.Model:
-        """Load the checkpoint named by a resume state (compiled, with optimizer state)."""
-        return keras.models.load_model(self.resume_dir / state["checkpoint"])
+        """Load the checkpoint named by a resume state (compiled, with optimizer state).
+
+        Raises:
+            Sprint19Error: when the checkpoint cannot be loaded.
+        """
+        self.check_resumable(state)
+        path = self.resume_dir / state["checkpoint"]
+        try:
+            return keras.models.load_model(path)
+        except Exception as error:  # Keras raises many types for a damaged archive
+            raise bad_input(
+                f"resume checkpoint '{path}'", f"a file Keras cannot load ({type(error).__name__}: {str(error)[:200]})",
+                "the complete checkpoint this package wrote", "Delete the resume/ folder to start over.",
+            ) from None
 
 
 def _finite(logs: dict) -> bool:

@@ -345,7 +345,12 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.run(args)
     except Sprint19Error as error:
-        print(f"sprint19-unet: error: {error}", file=sys.stderr)
+        # One line whatever the message holds: a path with a newline, tab, escape
+        # sequence or undecodable byte is shown escaped as in repr() (\n, \t, \x1b, \udcff).
+        message = "".join(
+            char if char.isprintable() else char.encode("unicode_escape").decode("ascii") for char in str(error)
+        )
+        print(f"sprint19-unet: error: {message}", file=sys.stderr)
         return EXIT_USER_ERROR
     except KeyboardInterrupt:
         print("sprint19-unet: interrupted", file=sys.stderr)

@@ -20,7 +20,7 @@ import types
 import typing
 from pathlib import Path
 
-from sprint19_unet.atomic import write_text_atomically
+from sprint19_unet.atomic import read_json, write_text_atomically
 from sprint19_unet.errors import Sprint19Error, bad_input
 from sprint19_unet.losses import LOSSES
 from sprint19_unet.input_spec import MAX_SCALE
@@ -264,15 +264,7 @@ class TrainConfig:
         Raises:
             Sprint19Error: for a missing file, invalid JSON, or a bad field.
         """
-        path = Path(path)
-        try:
-            values = json.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise bad_input(f"config file '{path}'", "a path that does not exist", "a JSON file", "Check the path.") from None
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-            raise bad_input(
-                f"config file '{path}'", f"unreadable JSON ({error})", "a JSON object of field: value", "Fix or delete the file."
-            ) from None
+        values = read_json(path, f"config file '{path}'", "a JSON object of field: value", "Fix or delete the file.")
         return cls.from_dict(values, source=f"config file '{path}'")
 
     def save(self, path: str | os.PathLike) -> Path:

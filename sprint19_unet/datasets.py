@@ -45,7 +45,7 @@ from sprint19_unet.data import (
     load_tiff_stacks,
 )
 from sprint19_unet.errors import bad_input
-from sprint19_unet.images import SUPPORTED_EXTENSIONS
+from sprint19_unet.images import SUPPORTED_EXTENSIONS, special_file_kind
 
 GENERATED = ("synthetic", "shapes")
 SPLITS = TGS_SPLITS  # every layout has the two splits of the Kaggle data: train (labelled) and test
@@ -83,10 +83,17 @@ def _check_split(split) -> str:
 
 
 def _not_a_layout(root: Path) -> Exception:
+    if not root.exists():
+        received = "a path that does not exist"
+    elif special := special_file_kind(root.stat().st_mode):  # a FIFO or device: found by stat, never opened
+        received = f"{special}, not a folder or a regular file"
+    elif not root.is_dir():
+        received = f"a file that is not a TIFF stack (extension {root.suffix or '(none)'!r})"
+    else:
+        received = "a folder without train.csv, train/images/, test/images/, images/ or a TIFF stack"
     return bad_input(
         f"data '{root}'",
-        "a path that does not exist" if not root.exists() else
-        "a folder without train.csv, train/images/, test/images/, images/ or a TIFF stack",
+        received,
         "'synthetic', 'shapes', a Kaggle TGS folder, a folder with train/images (+ train/masks), "
         "one with images/ (+ masks/), or ISBI TIFF stacks",
         "See data/README.md for the layouts; `python -m sprint19_unet data sample --out DIR` writes an example.",

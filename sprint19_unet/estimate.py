@@ -22,6 +22,7 @@ from sprint19_unet.datasets import load_dataset
 from sprint19_unet.errors import bad_input
 from sprint19_unet.evaluate import isbi_report, segmentation_report
 from sprint19_unet.images import write_png
+from sprint19_unet.input_spec import check_segmentation_model
 from sprint19_unet.predict import predict_masks
 from sprint19_unet.submission import write_submission
 
@@ -37,7 +38,7 @@ def load_model(path: str | os.PathLike) -> keras.Model:
 
     Raises:
         Sprint19Error: for a missing file, a file that is not a Keras model, or
-            one that cannot be loaded.
+            one that cannot be loaded, or one that is not a segmentation model.
 
     Example:
         >>> load_model("runs/unet/model.keras")  # doctest: +SKIP
@@ -49,12 +50,13 @@ def load_model(path: str | os.PathLike) -> keras.Model:
     if path.suffix != ".keras" or not zipfile.is_zipfile(path):
         raise bad_input(f"model '{path}'", "a file that is not a .keras archive", "a .keras model file", fix)
     try:
-        return keras.models.load_model(path, safe_mode=True)
+        model = keras.models.load_model(path, safe_mode=True)
     except Exception as error:  # Keras raises many types for a damaged or foreign archive
         raise bad_input(
             f"model '{path}'", f"a file Keras cannot load ({type(error).__name__}: {str(error)[:200]})",
             "a .keras model saved by this package", fix,
         ) from None
+    return check_segmentation_model(model, f"model '{path}'")
 
 
 def trained_scale(model_path: str | os.PathLike) -> float:

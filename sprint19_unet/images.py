@@ -15,9 +15,11 @@ Everything a data loader needs below the folder level lives here:
 * :func:`read_tiff_stack` reads multi-page TIFFs such as the original ISBI
   ``train-volume.tif``.
 
-A zero-byte, truncated or corrupt file, or a text file with an image extension,
-gives one :class:`~sprint19_unet.errors.Sprint19Error` naming the file, never a raw
-Pillow traceback. Conversions are logged with ``logging`` (level INFO).
+A zero-byte, truncated or corrupt file, a text file with an image extension, a
+damaged TIFF page chain, an image over Pillow's decompression-bomb limit, or a
+path that is not a regular file (a folder, FIFO or device, never opened) gives one
+:class:`~sprint19_unet.errors.Sprint19Error` naming the file, never a raw Pillow
+traceback. Conversions are logged with ``logging`` (level INFO).
 
 NumPy and Pillow only: no Keras, so this module imports fast.
 
@@ -36,6 +38,8 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import re
+import stat
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -43,7 +47,7 @@ import numpy as np
 from PIL import Image
 
 from sprint19_unet import atomic
-from sprint19_unet.errors import bad_input
+from sprint19_unet.errors import Sprint19Error, bad_input
 
 logger = logging.getLogger(__name__)
 
@@ -62,17 +66,71 @@ _CORRUPT_FIX = "The file is damaged or not really an image: re-download it or re
 
 # === Paths and opening ===
 
+_TIFF_MAGIC = (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+")  # classic and BigTIFF headers
+
+_SPECIAL_FILES = (
+    (stat.S_ISFIFO, "a FIFO (named pipe)"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
+
+def special_file_kind(mode: int) -> str | None:
+    """Name what a path is when it is neither a regular file nor a folder.
+
+    Reading a FIFO blocks until someone writes to it and a device never ends, so
+    the loaders check ``os.stat`` first and refuse these without opening them.
+
+    Args:
+        mode: ``os.stat(path).st_mode``.
+
+    Returns:
+        ``"a FIFO (named pipe)"``, ``"a character device"``, ``"a block device"``,
+        ``"a socket"`` or ``"a special file"``; ``None`` for a regular file or a folder.
+
+    Example:
+        >>> special_file_kind(os.stat("/dev/null").st_mode)
+        'a character device'
+    """
+    if stat.S_ISREG(mode) or stat.S_ISDIR(mode):
+        return None
+    for test, kind in _SPECIAL_FILES:
+        if test(mode):
+            return kind
+    return "a special file"
+
 
 def _check_file(path: str | os.PathLike, kind: str, extensions=SUPPORTED_EXTENSIONS) -> Path:
-    """Check that ``path`` is an existing, non-empty file with a supported extension."""
+    """Check that ``path`` is an existing, non-empty regular file with a supported extension.
+
+    Only ``stat`` is used: a FIFO or device is refused before anything opens it.
+    """
     path = Path(path)
     subject = f"{kind} '{path}'"
-    if not path.exists():
+    try:
+        status = path.stat()
+    except (FileNotFoundError, NotADirectoryError):
         raise bad_input(
             subject, "a path that does not exist", "an existing image file", "Check the path and its spelling."
-        )
-    if not path.is_file():
+        ) from None
+    except OSError as error:
+        raise bad_input(
+            subject,
+            f"a path that cannot be examined ({error.strerror or error})",
+            "a readable image file",
+            "Check the path and the permissions of the folders on it.",
+        ) from error
+    if stat.S_ISDIR(status.st_mode):
         raise bad_input(subject, "a folder", "an image file", "Pass the path of one file, not of a folder.")
+    special = special_file_kind(status.st_mode)
+    if special is not None:
+        raise bad_input(
+            subject,
+            f"{special}, not a regular file",
+            "an image file saved on disk",
+            "Save the image to a regular file first and pass that file's path.",
+        )
     if path.suffix.lower() not in extensions:
         raise bad_input(
             subject,
@@ -82,27 +140,86 @@ def _check_file(path: str | os.PathLike, kind: str, extensions=SUPPORTED_EXTENSI
             if extensions == SUPPORTED_EXTENSIONS
             else "Pass a multi-page TIFF; read single images with read_image.",
         )
-    if path.stat().st_size == 0:
+    if status.st_size == 0:
         raise bad_input(subject, "a zero-byte file", "an image file with content", _CORRUPT_FIX)
     return path
 
 
+def _is_tiff(path: Path) -> bool:
+    """Whether the file starts with a TIFF header (whatever its extension says)."""
+    try:
+        with open(path, "rb") as file:
+            return file.read(4) in _TIFF_MAGIC
+    except OSError:
+        return False
+
+
+def _too_large(subject: str, error: Exception) -> Sprint19Error:
+    """The error for an image Pillow refuses as a possible decompression bomb."""
+    numbers = re.findall(r"\((\d+) pixels\).*?limit of (\d+) pixels", str(error))
+    if numbers:
+        pixels, limit = (int(number) for number in numbers[0])
+        received = (
+            f"an image too large to decode safely ({pixels:,} pixels, "
+            f"over Pillow's decompression-bomb limit of {limit:,} pixels)"
+        )
+    else:
+        received = f"an image too large to decode safely ({error})"
+    return bad_input(
+        subject,
+        received,
+        "an image within Pillow's decompression-bomb limit",
+        "Tile it into smaller images or resize it; if you trust the file, raise PIL.Image.MAX_IMAGE_PIXELS "
+        "(or set it to None) before loading it.",
+    )
+
+
+def _decode_error(path: Path, subject: str, error: Exception, *, opened: bool = True) -> Sprint19Error:
+    """Turn an exception Pillow (or the OS) raised while decoding ``path`` into one Sprint19Error.
+
+    Pillow signals a bad file with many exception types (``OSError``, ``SyntaxError``,
+    ``TypeError``, ``ValueError``, ``struct.error``, ...), so every one is translated:
+    "too large" for the decompression-bomb refusal, "damaged TIFF" for a file with a
+    TIFF header, else "cannot read" (``opened=False``) or "truncated or corrupt".
+    """
+    if isinstance(error, (Image.DecompressionBombError, Image.DecompressionBombWarning)):
+        return _too_large(subject, error)
+    detail = str(error) or type(error).__name__
+    if _is_tiff(path):
+        named = "" if path.suffix.lower() in TIFF_EXTENSIONS else f" with the extension {path.suffix or '(none)'!r}"
+        return bad_input(
+            subject,
+            f"a damaged TIFF file{named} ({detail})",
+            "a complete TIFF file whose page list ends cleanly",
+            "The TIFF is damaged (e.g. a page offset points past its end): re-export it from the program that "
+            "made it (e.g. Fiji: File > Save As > Tiff), or re-download it.",
+        )
+    if not opened:
+        return bad_input(subject, f"a file Pillow cannot read ({detail})", "a valid image file", _CORRUPT_FIX)
+    return bad_input(subject, f"a truncated or corrupt image ({detail})", "a complete image file", _CORRUPT_FIX)
+
+
 @contextlib.contextmanager
 def _opened(path: Path, kind: str) -> Iterator[Image.Image]:
-    """Open and fully decode an image; turn any Pillow failure into a Sprint19Error."""
+    """Open and decode an image; inside the ``with``, any Pillow failure is a Sprint19Error.
+
+    Pillow decodes lazily: ``open`` reads the header, ``load`` the pixels,
+    ``n_frames`` and ``seek`` walk a TIFF's page chain, ``convert`` and
+    ``np.array`` may decode again. The caller's ``with`` body is therefore part of
+    the same guarded region: whatever Pillow or the OS raises there becomes one
+    Sprint19Error naming the file (Sprint19Errors raised by the body pass through).
+    """
     subject = f"{kind} '{path}'"
+    opened = False
     try:
-        image = Image.open(path)
-    except Exception as error:  # Pillow raises many types for bad files
-        raise bad_input(subject, f"a file Pillow cannot read ({error})", "a valid image file", _CORRUPT_FIX) from error
-    with image:
-        try:
+        with Image.open(path) as image:
+            opened = True
             image.load()
-        except Exception as error:
-            raise bad_input(
-                subject, f"a truncated or corrupt image ({error})", "a complete image file", _CORRUPT_FIX
-            ) from error
-        yield image
+            yield image
+    except Sprint19Error:
+        raise
+    except Exception as error:  # Pillow raises many types for bad files
+        raise _decode_error(path, subject, error, opened=opened) from error
 
 
 def _check_single_frame(image: Image.Image, subject: str) -> None:
@@ -623,11 +740,11 @@ def read_tiff_stack(path: str | os.PathLike) -> np.ndarray:
             try:
                 image.seek(index)
                 image.load()
-            except Exception as error:
-                raise bad_input(
-                    subject, f"a truncated or corrupt page {index} ({error})", "a complete TIFF file", _CORRUPT_FIX
-                ) from error
-            page = _pixels(image, f"{subject}, page {index}")
+                page = _pixels(image, f"{subject}, page {index}")
+            except Sprint19Error:
+                raise
+            except Exception as error:  # name the page; _opened guards the rest (n_frames)
+                raise _decode_error(path, f"{subject}, page {index}", error) from error
             if page.ndim != 2:
                 raise bad_input(
                     subject,

@@ -119,6 +119,7 @@ class InputSpec:
             >>> InputSpec.for_model(build_unet((64, 64, 1), base_filters=2, depth=2))
             InputSpec(input_size=64, output_size=64, pool_factor=4, scale=1.0)
         """
+        check_segmentation_model(model)
         in_h, in_w = model.input_shape[1:3]
         out_h, out_w = model.output_shape[1:3]
         if (in_h, in_w, out_h, out_w) == (None,) * 4:
@@ -279,6 +280,40 @@ class InputSpec:
         """(N, …) padded images → (N · len(corners), input, input, C), image by image."""
         stacked = np.stack([self.cut(padded, top, left) for top, left in corners], axis=1)
         return stacked.reshape((-1,) + stacked.shape[2:])
+
+
+def check_segmentation_model(model, subject: str = "model") -> keras.Model:
+    """Check that a model maps one image batch to one per-pixel prediction, as a U-Net does.
+
+    Args:
+        model: what was passed or loaded as the model.
+        subject: how to name it in the message (e.g. ``"model 'runs/unet/model.keras'"``).
+
+    Returns:
+        The model.
+
+    Raises:
+        Sprint19Error: for something that is not a Keras model, a model with several inputs
+            or outputs, or one whose input or output is not ``(batch, height, width, channels)``
+            (e.g. a classifier ending in ``Dense``).
+
+    Example:
+        >>> from sprint19_unet.model import build_unet
+        >>> check_segmentation_model(build_unet((32, 32, 1), base_filters=2, depth=1)).name
+        'unet'
+    """
+    fix = "Pass a segmentation model such as the model.keras that `python -m sprint19_unet train` wrote."
+    if not isinstance(model, keras.Model):
+        raise bad_input(subject, f"a {type(model).__name__}", "a Keras model", fix)
+    inputs, outputs = model.inputs or [], model.outputs or []
+    if len(inputs) != 1 or len(outputs) != 1:
+        raise bad_input(subject, f"a model with {len(inputs)} inputs and {len(outputs)} outputs",
+                        "one image input and one per-pixel output", fix)
+    in_shape, out_shape = tuple(inputs[0].shape), tuple(outputs[0].shape)
+    if len(in_shape) != 4 or len(out_shape) != 4:
+        raise bad_input(subject, f"input shape {in_shape} and output shape {out_shape}",
+                        "(batch, height, width, channels) for both, as a segmentation model has", fix)
+    return model
 
 
 def downsampling_factor(model: keras.Model) -> int:

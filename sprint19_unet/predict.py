@@ -25,7 +25,7 @@ import keras
 import numpy as np
 
 from sprint19_unet.errors import bad_input, check_finite, check_int
-from sprint19_unet.input_spec import InputSpec, downsampling_factor
+from sprint19_unet.input_spec import InputSpec, check_segmentation_model, downsampling_factor
 from sprint19_unet.metrics import check_threshold, isbi_pixel_error, kaggle_tgs_score
 from sprint19_unet.prepare import crop_to_size, mirror_pad, pad_to_size
 from sprint19_unet.sanity import check_predictions
@@ -82,6 +82,7 @@ def predict_overlap_tile(
         >>> predict_overlap_tile(model, np.zeros((1, 40, 30, 1), "float32")).shape
         (1, 40, 30, 1)
     """
+    check_segmentation_model(model)
     images = _check_images(images)
     in_h, in_w = model.input_shape[1:3]
     out_h, out_w = model.output_shape[1:3]
@@ -148,6 +149,7 @@ def predict_probabilities(
         (1, 30, 50, 1)
     """
     batch_size = check_int("batch_size", batch_size, 1, "Use e.g. --batch-size 16.")
+    spec = InputSpec.for_model(model, scale)  # refuses what is not a segmentation model
     images = _check_images(images)
     channels = model.input_shape[-1]
     if images.shape[-1] != channels:
@@ -156,7 +158,6 @@ def predict_probabilities(
             "Load the images with the same channel count (grayscale: channels=1).",
         )
     size = images.shape[1:3]
-    spec = InputSpec.for_model(model, scale)
 
     def predict(x):
         if spec.fits_one_tile(*x.shape[1:3]):  # mirror out to one tile, crop back

@@ -13,6 +13,7 @@ Example:
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import sys
 
@@ -263,6 +264,24 @@ def _resume_config(run: RunDirectory, config: TrainConfig) -> TrainConfig:
     return saved.replace(**{name: getattr(config, name) for name in RESUMABLE_CHANGES})
 
 
+def _start_or_resume(run: RunDirectory, config: TrainConfig, state: dict | None, train_batches):
+    """A new compiled model (and the run's config.json), or the resume checkpoint's; and the epoch to start at."""
+    if state is None:
+        held = train_batches.images  # what the tiles are cut from: the training images, mirrored
+        input_stats = (float(held.mean()), max(float(held.std()), 1e-6))
+        model = build_and_compile(config, held.shape[-1], input_stats, steps_per_epoch=len(train_batches))
+        run.path.mkdir(parents=True, exist_ok=True)
+        config.save(run.config_path)
+        return model, 0
+    model = run.load_resume_model(state)
+    model.run_eagerly = run_eagerly(config, len(train_batches))  # not part of a saved model
+    if config.lr_schedule == "constant":  # a resume may lower the learning rate, e.g. after NaN
+        model.optimizer.learning_rate.assign(config.learning_rate)
+    config.save(run.config_path)
+    logger.info("resuming %s after epoch %d", run.path, state["epoch"])
+    return model, state["epoch"]
+
+
 def _verbosity(verbose) -> int:
     if verbose == "auto":
         return 1 if sys.stdout.isatty() else 2
@@ -303,6 +322,9 @@ def train(config: TrainConfig, data: SegmentationData | None = None, callbacks=(
 
 
 def _train_in_scope(config: TrainConfig, data, callbacks, resume: bool, verbose, replicas: int = 1):
+    if config.tensorboard and importlib.util.find_spec("tensorboard") is None:
+        raise bad_input("tensorboard", "True on a machine without TensorBoard", "TensorBoard installed",
+                        "Run `pip install tensorboard`, or train with tensorboard=false.")
     run = RunDirectory(config.output_dir)
     state = run.load_state()
     if state is not None and not resume:
@@ -314,8 +336,8 @@ def _train_in_scope(config: TrainConfig, data, callbacks, resume: bool, verbose,
         )
     if state is not None:
         config = _resume_config(run, config)
-    run.repair(state)
-    ensure_writable(run.path)  # before the long work, not after it
+        run.check_resumable(state)
+    ensure_writable(run.path)  # before the long work, not after it; nothing is written until the data passed
 
     keras.utils.set_random_seed(config.seed)
     data = data if data is not None else load_dataset(
@@ -376,49 +398,35 @@ def _train_in_scope(config: TrainConfig, data, callbacks, resume: bool, verbose,
         best_epoch=(state or {}).get("best_epoch"), resumable=resumable,
     )
 
-    if state is None:
-        held = train_batches.images  # what the tiles are cut from: the training images, mirrored
-        input_stats = (float(held.mean()), max(float(held.std()), 1e-6))
-        model = build_and_compile(config, held.shape[-1], input_stats, steps_per_epoch=len(train_batches))
-        run.path.mkdir(parents=True, exist_ok=True)
-        config.save(run.config_path)
-        initial_epoch = 0
-    else:
-        model = run.load_resume_model(state)
-        model.run_eagerly = run_eagerly(config, len(train_batches))  # not part of a saved model
-        if config.lr_schedule == "constant":  # a resume may lower the learning rate, e.g. after NaN
-            model.optimizer.learning_rate.assign(config.learning_rate)
-        config.save(run.config_path)
-        initial_epoch = state["epoch"]
-        logger.info("resuming %s after epoch %d", run.path, initial_epoch)
-
-    finished = state is not None and (state.get("stopped_early") or initial_epoch >= config.epochs)
-    if not finished:
-        train_batches.set_epoch(initial_epoch)
-        all_callbacks = [keras.callbacks.TerminateOnNaN(), *resumable.values(), *callbacks]
-        if config.tensorboard:
-            all_callbacks.append(keras.callbacks.TensorBoard(str(run.path / "tensorboard")))
-        all_callbacks.append(checkpoint)  # last: records the counters the others just updated
-        model.fit(
-            train_batches,
-            validation_data=validation,
-            epochs=config.epochs,
-            initial_epoch=initial_epoch,
-            callbacks=all_callbacks,
-            verbose=_verbosity(verbose),
-            shuffle=False,  # SegmentationBatches shuffles reproducibly itself
-        )
-
-    if checkpoint.non_finite_epoch is not None:
-        kept = checkpoint.history[-1]["epoch"] if checkpoint.history else None
-        raise bad_input(
-            "loss",
-            f"NaN or Inf in epoch {checkpoint.non_finite_epoch}, so training stopped",
-            "finite values",
-            (f"The last good checkpoint (epoch {kept}) is kept in '{run.path}'; resume it with a lower "
-             "learning rate (--resume --learning-rate ...)." if kept else
-             "Nothing was saved; lower the learning rate or check the data for NaN values."),
-        )
+    run.repair(state)
+    with run.undo_if_no_epoch_completes():
+        model, initial_epoch = _start_or_resume(run, config, state, train_batches)
+        finished = state is not None and (state.get("stopped_early") or initial_epoch >= config.epochs)
+        if not finished:
+            train_batches.set_epoch(initial_epoch)
+            all_callbacks = [keras.callbacks.TerminateOnNaN(), *resumable.values(), *callbacks]
+            if config.tensorboard:
+                all_callbacks.append(keras.callbacks.TensorBoard(str(run.path / "tensorboard")))
+            all_callbacks.append(checkpoint)  # last: records the counters the others just updated
+            model.fit(
+                train_batches,
+                validation_data=validation,
+                epochs=config.epochs,
+                initial_epoch=initial_epoch,
+                callbacks=all_callbacks,
+                verbose=_verbosity(verbose),
+                shuffle=False,  # SegmentationBatches shuffles reproducibly itself
+            )
+        if checkpoint.non_finite_epoch is not None:
+            kept = checkpoint.history[-1]["epoch"] if checkpoint.history else None
+            raise bad_input(
+                "loss",
+                f"NaN or Inf in epoch {checkpoint.non_finite_epoch}, so training stopped",
+                "finite values",
+                (f"The last good checkpoint (epoch {kept}) is kept in '{run.path}'; resume it with a lower "
+                 "learning rate (--resume --learning-rate ...)." if kept else
+                 "Nothing was saved; lower the learning rate or check the data for NaN values."),
+            )
     if run.best_model_path.exists():
         model = keras.models.load_model(run.best_model_path)
     keys = sorted({key for row in checkpoint.history for key in row})

@@ -436,3 +436,215 @@ def test_predict_refuses_a_batch_size_that_is_not_a_positive_integer(batch_size)
     model = build_unet((32, 32, 1), base_filters=2, depth=1)
     with pytest.raises(Sprint19Error, match="batch_size"):
         predict_probabilities(model, np.zeros((1, 32, 32, 1), "float32"), batch_size=batch_size)
+
+
+# === A damaged or half-written run: refused before anything is touched, repaired on resume (issue 14) ===
+
+
+TINY_RUN = dict(num_samples=24, batch_size=8, epochs=2, base_filters=2, depth=2, augment=False)
+
+
+@pytest.fixture(scope="module")
+def finished_run(tmp_path_factory) -> Path:
+    """A completed two-epoch run; tests copy it before changing it."""
+    run_dir = tmp_path_factory.mktemp("finished") / "run"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", AllBlackWarning)
+        s19.train(s19.TrainConfig(**TINY_RUN, output_dir=str(run_dir)), verbose=0)
+    return run_dir
+
+
+def _copy_run(finished_run: Path, tmp_path: Path) -> Path:
+    return Path(shutil.copytree(finished_run, tmp_path / "run"))
+
+
+def _snapshot(folder: Path) -> dict:
+    return {path.relative_to(folder): path.read_bytes() for path in sorted(folder.rglob("*")) if path.is_file()}
+
+
+def test_resume_repairs_a_history_left_one_epoch_behind(finished_run, tmp_path):
+    # finding 3: a kill after the last epoch's state but before its history.csv left the history
+    # behind for good, and --resume reported success without repairing it
+    run_dir = _copy_run(finished_run, tmp_path)
+    lines = (run_dir / "history.csv").read_text().splitlines()
+    (run_dir / "history.csv").write_text("\n".join(lines[:2]) + "\n")  # header and epoch 1 only
+    _, history = s19.train(s19.TrainConfig(**TINY_RUN, output_dir=str(run_dir)), resume=True, verbose=0)
+    assert history["epoch"] == [1, 2]
+    assert (run_dir / "history.csv").read_text().splitlines() == lines
+
+
+def _truncate_checkpoint(run_dir: Path) -> None:
+    checkpoint = next((run_dir / "resume").glob("epoch_*.keras"))
+    checkpoint.write_bytes(checkpoint.read_bytes()[:1000])
+
+
+def _drop_epoch(run_dir: Path) -> None:
+    import json
+
+    state = json.loads((run_dir / "resume" / "state.json").read_text())
+    del state["epoch"]
+    (run_dir / "resume" / "state.json").write_text(json.dumps(state))
+
+
+DAMAGED_RUNS = {
+    "truncated checkpoint": (_truncate_checkpoint, r"resume checkpoint '.*epoch_0002\.keras': expected the checkpoint .*; received a damaged file"),
+    "deleted checkpoint": (lambda run_dir: next((run_dir / "resume").glob("epoch_*.keras")).unlink(),
+                           r"resume checkpoint '.*epoch_0002\.keras': expected the checkpoint .*; received a missing file"),
+    "state without epoch": (_drop_epoch, r"resume state '.*state\.json': expected the number of completed epochs .*received epoch None"),
+    "state with deep JSON": (lambda run_dir: (run_dir / "resume" / "state.json").write_text("[" * 100_000),
+                             r"resume state '.*state\.json': expected the JSON this package writes; received JSON nested too deeply"),
+}
+
+
+@pytest.mark.parametrize("case", DAMAGED_RUNS)
+def test_a_damaged_resume_point_is_refused_before_anything_is_touched(case, finished_run, tmp_path):
+    # finding 14: Keras's misleading "File not found", a KeyError, "expected a writable folder"
+    damage, pattern = DAMAGED_RUNS[case]
+    run_dir = _copy_run(finished_run, tmp_path)
+    damage(run_dir)
+    (run_dir / "history.csv").write_text("epoch\n1\n")  # a resume would rewrite it: it must not get that far
+    before = _snapshot(run_dir)
+    with pytest.raises(Sprint19Error, match=pattern):
+        s19.train(s19.TrainConfig(**{**TINY_RUN, "epochs": 3}, output_dir=str(run_dir)), resume=True, verbose=0)
+    if case == "truncated checkpoint":
+        _assert_one_line_error(run_cli("train", "--config", run_dir / "config.json", "--output-dir", run_dir,
+                                       "--epochs", 3, "--resume"), pattern)
+    assert _snapshot(run_dir) == before
+
+
+@pytest.mark.parametrize("existing", [False, True])
+def test_a_run_that_fails_before_its_first_epoch_leaves_the_folder_as_found(existing, tmp_path):
+    # finding 19: a failed run left config.json (and resume/) behind as if it were a run
+    run_dir = tmp_path / "run"
+    if existing:
+        run_dir.mkdir()
+        (run_dir / "notes.txt").write_text("mine")
+    config = s19.TrainConfig(**TINY_RUN, output_dir=str(run_dir))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", AllBlackWarning)
+        with pytest.raises(Sprint19Error, match=r"NaN or Inf in epoch 1.*Nothing was saved"):
+            s19.train(config, callbacks=[_PoisonWeightsAtEpoch(0)], verbose=0)
+    if existing:
+        assert _snapshot(run_dir) == {Path("notes.txt"): b"mine"}
+        assert [path.name for path in run_dir.iterdir()] == ["notes.txt"]
+    else:
+        assert not run_dir.exists()
+
+
+def test_a_config_file_nested_too_deeply_or_with_a_bom(tmp_path):
+    # finding 11 (RecursionError) and finding 9's "accept a BOM everywhere a user saves JSON"
+    deep = tmp_path / "deep.json"
+    deep.write_text('{"epochs": ' + "[" * 100_000)
+    with pytest.raises(Sprint19Error, match=r"config file '.*deep\.json': expected a JSON object of field: value; received JSON nested too deeply"):
+        s19.TrainConfig.from_json(deep)
+    _assert_one_line_error(run_cli("train", "--config", deep, "--output-dir", tmp_path / "run"), "nested too deeply")
+    assert not (tmp_path / "run").exists()
+    bom = tmp_path / "bom.json"
+    bom.write_bytes(b'\xef\xbb\xbf{"epochs": 3}')
+    assert s19.TrainConfig.from_json(bom).epochs == 3
+    latin = tmp_path / "latin.json"
+    latin.write_bytes(b'{"output_dir": "caf\xe9"}')
+    with pytest.raises(Sprint19Error, match=r"config file '.*latin\.json'.*received bytes that are not UTF-8.*Save the file as UTF-8"):
+        s19.TrainConfig.from_json(latin)
+
+
+def test_tensorboard_without_tensorboard_installed_is_refused_before_training(tmp_path):
+    import importlib.util
+
+    if importlib.util.find_spec("tensorboard") is not None:
+        pytest.skip("TensorBoard is installed here; the refusal is for machines without it")
+    run_dir = tmp_path / "run"
+    with pytest.raises(Sprint19Error, match=r"tensorboard: expected TensorBoard installed.*pip install tensorboard"):
+        s19.train(s19.TrainConfig(**TINY_RUN, tensorboard=True, output_dir=str(run_dir)), verbose=0)
+    assert not run_dir.exists()
+
+
+def _classifier(path: Path) -> Path:
+    inputs = keras.Input((16, 16, 1))
+    keras.Model(inputs, keras.layers.Dense(3)(keras.layers.Flatten()(inputs))).save(path)
+    return path
+
+
+def _two_inputs(path: Path) -> Path:
+    first, second = keras.Input((16, 16, 1)), keras.Input((16, 16, 1))
+    keras.Model([first, second], keras.layers.Conv2D(1, 1)(keras.layers.Add()([first, second]))).save(path)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("make", "pattern"),
+    [
+        (_classifier, r"model '.*classifier\.keras': expected \(batch, height, width, channels\) for both.*received input shape \(None, 16, 16, 1\) and output shape \(None, 3\)"),
+        (_two_inputs, r"model '.*two_inputs\.keras': expected one image input and one per-pixel output; received a model with 2 inputs and 1 outputs"),
+    ],
+)
+def test_a_keras_model_that_is_not_a_segmentation_model(make, pattern, sample, tmp_path):
+    # finding 13: "ValueError: not enough values to unpack" and a garbled message for two inputs
+    path = make(tmp_path / f"{make.__name__.strip('_')}.keras")
+    with pytest.raises(Sprint19Error, match=pattern):
+        s19.predict_to_files(path, sample / "test", tmp_path / "masks")
+    model = keras.models.load_model(path)
+    with pytest.raises(Sprint19Error, match=r"^model: expected .*" + pattern.split("expected ")[1].split(";")[0]):
+        s19.predict_masks(model, np.zeros((1, 16, 16, 1), "float32"))
+    _assert_one_line_error(run_cli("predict", "--model", path, "--data", sample / "test", "--out", tmp_path / "masks"), pattern)
+    assert not (tmp_path / "masks").exists()
+
+
+# === Mask folders: a kill while replacing an old output never leaves it missing (issue 14, finding 4) ===
+
+
+def _write_folder(path: Path, text: str) -> None:
+    from sprint19_unet.atomic import atomic_directory
+
+    with atomic_directory(path) as folder:
+        (folder / "a.txt").write_text(text)
+
+
+def test_replacing_an_output_folder_swaps_it_in_one_step(tmp_path):
+    from sprint19_unet.atomic import _exchange
+
+    out = tmp_path / "masks"
+    _write_folder(out, "old")
+    _write_folder(out, "new")
+    assert (out / "a.txt").read_text() == "new"
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["masks"]
+    if sys.platform.startswith("linux"):  # where the swap is one system call, no kill can fall between two renames
+        first, second = tmp_path / "x", tmp_path / "y"
+        first.mkdir(), second.mkdir()
+        (first / "1").touch()
+        assert _exchange(first, second)
+        assert [p.name for p in second.iterdir()] == ["1"] and not any(first.iterdir())
+
+
+KILL_BETWEEN_RENAMES = """
+import os, sys
+import sprint19_unet.atomic as atomic
+from pathlib import Path
+
+atomic._exchange = lambda first, second: False  # the two-rename route of systems without an atomic swap
+calls = []
+rename = os.replace
+def replace_then_die(source, target):
+    rename(source, target)
+    calls.append(source)
+    if len(calls) == 1:
+        os._exit(9)  # killed after the old output moved aside, before the new one moved in
+os.replace = replace_then_die
+with atomic.atomic_directory(Path(sys.argv[1])) as folder:
+    (folder / "a.txt").write_text("new")
+"""
+
+
+def test_a_kill_between_the_two_renames_is_recovered_by_the_next_write(tmp_path):
+    out = tmp_path / "masks"
+    _write_folder(out, "old")
+    killed = subprocess.run([sys.executable, "-c", KILL_BETWEEN_RENAMES, str(out)], capture_output=True, text=True)
+    assert killed.returncode == 9, killed.stderr
+    assert not out.exists()  # the moment the kill left behind: the old masks only in a hidden .masks.old.*
+    from sprint19_unet.atomic import atomic_directory
+
+    with pytest.raises(RuntimeError):  # the next write (here one that fails) first restores the old output
+        with atomic_directory(out):
+            raise RuntimeError("prediction failed")
+    assert (out / "a.txt").read_text() == "old"
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["masks"]  # no hidden leftovers

@@ -17,11 +17,17 @@ from sprint19_unet.errors import Sprint19Error
 EXIT_USER_ERROR = 2
 
 
+def _one_line(text) -> str:
+    """``text`` on one line whatever it holds: a path with a newline, tab, escape sequence or
+    undecodable byte is shown escaped as in ``repr()`` (``\\n``, ``\\t``, ``\\x1b``, ``\\udcff``)."""
+    return "".join(char if char.isprintable() else char.encode("unicode_escape").decode("ascii") for char in str(text))
+
+
 def _one_line_warnings() -> None:
     """Print the package's warnings as one line each, like its errors (no source line)."""
 
     def show(message, category, filename, lineno, file=None, line=None):
-        print(f"sprint19-unet: warning: {message}", file=file or sys.stderr)
+        print(f"sprint19-unet: warning: {_one_line(message)}", file=file or sys.stderr)
 
     warnings.showwarning = show
     logging.basicConfig(level=logging.WARNING, format="sprint19-unet: %(levelname)s: %(message)s")
@@ -345,12 +351,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.run(args)
     except Sprint19Error as error:
-        # One line whatever the message holds: a path with a newline, tab, escape
-        # sequence or undecodable byte is shown escaped as in repr() (\n, \t, \x1b, \udcff).
-        message = "".join(
-            char if char.isprintable() else char.encode("unicode_escape").decode("ascii") for char in str(error)
-        )
-        print(f"sprint19-unet: error: {message}", file=sys.stderr)
+        print(f"sprint19-unet: error: {_one_line(error)}", file=sys.stderr)
         return EXIT_USER_ERROR
     except KeyboardInterrupt:
         print("sprint19-unet: interrupted", file=sys.stderr)

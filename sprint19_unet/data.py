@@ -37,12 +37,15 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import dataclasses
 import io
 import logging
+import math
 import os
 import shutil
+import stat
 import warnings
 from pathlib import Path
 
@@ -252,74 +255,115 @@ def _warn_if_all_empty(masks: np.ndarray | None, source: str) -> None:
 # === CSV files ===
 
 
-def _read_csv(path: Path, columns: tuple[str, ...], fix: str) -> dict[str, dict[str, str]]:
-    """Read a CSV with an ``id`` column into {id: row}; check columns and duplicates."""
-    subject = f"CSV file '{path}'"
-    if path.is_dir():
-        raise bad_input(subject, "a folder", "a CSV file", fix)
+@contextlib.contextmanager
+def open_csv(path: str | os.PathLike, subject: str, fix: str):
+    """Open a CSV file for the ``csv`` module, as every reader of the package does.
+
+    UTF-8 with or without a byte-order mark (Excel and Notepad save one) is read.
+    A missing path, a folder, a FIFO or a device is refused before it is opened
+    (reading a FIFO would block); bytes that are not UTF-8 and malformed CSV (e.g.
+    a field over the ``csv`` module's 131,072-character limit), raised while the
+    block reads, become a :class:`~sprint19_unet.errors.Sprint19Error` naming ``subject``.
+
+    Args:
+        path: the CSV file.
+        subject: how the error names the file, e.g. ``"submission 'sub.csv'"``.
+        fix: one sentence telling the user what to do.
+
+    Returns:
+        A context manager yielding the open text file.
+
+    Example:
+        >>> import pathlib, tempfile
+        >>> path = pathlib.Path(tempfile.mkdtemp()) / "a.csv"
+        >>> _ = path.write_bytes(b"\\xef\\xbb\\xbfid,z\\n")
+        >>> with open_csv(path, "CSV file 'a.csv'", "Fix it.") as file:
+        ...     next(csv.reader(file))
+        ['id', 'z']
+    """
+    try:
+        mode = os.stat(path).st_mode
+    except OSError as error:
+        missing = isinstance(error, FileNotFoundError)
+        raise bad_input(subject, "a path that does not exist" if missing else f"an unreadable path ({error.strerror})",
+                        "a CSV file", fix) from None
+    if not stat.S_ISREG(mode):
+        kind = "a folder" if stat.S_ISDIR(mode) else f"{image_io.special_file_kind(mode)}, not a regular file"
+        raise bad_input(subject, kind, "a CSV file", fix)
     try:
         with open(path, newline="", encoding="utf-8-sig") as file:
-            reader = csv.DictReader(file)
-            header = reader.fieldnames or []
-            missing = [column for column in columns if column not in header]
-            if missing:
-                raise bad_input(
-                    subject,
-                    f"columns {header}" if header else "no header line",
-                    "a header with the columns " + ",".join(columns),
-                    f"Use the Kaggle file as downloaded; the header must read {','.join(columns)}.",
-                )
-            extra = [column for column in header if column not in columns]
-            if extra:
-                warnings.warn(
-                    f"{subject}: extra columns {extra} are ignored (expected {','.join(columns)}).",
-                    UserWarning,
-                    stacklevel=3,
-                )
-            rows: dict[str, dict[str, str]] = {}
-            for row in reader:
-                line = reader.line_num
-                if None in row or any(row[column] is None for column in columns):
-                    raise bad_input(
-                        f"{subject}, line {line}",
-                        f"{len([v for v in row.values() if v is not None])} fields",
-                        f"{len(header)} fields ({','.join(header)})",
-                        "Fix that line (a missing or extra comma).",
-                    )
-                key = row["id"].strip()
-                if not key:
-                    raise bad_input(
-                        f"{subject}, line {line}", "an empty id", "an image id", "Fill in or delete that line."
-                    )
-                if key in rows:
-                    raise bad_input(
-                        subject,
-                        f"the id {key!r} twice (again on line {line})",
-                        "each id once",
-                        "Remove the duplicate lines.",
-                    )
-                rows[key] = row
+            yield file
+    except OSError as error:
+        raise bad_input(subject, f"an unreadable file ({error.strerror or error})", "a CSV file", fix) from error
     except UnicodeDecodeError as error:
         raise bad_input(subject, f"bytes that are not UTF-8 text ({error})", "a UTF-8 CSV file", fix) from error
     except csv.Error as error:
         raise bad_input(subject, f"malformed CSV ({error})", "a valid CSV file", fix) from error
+
+
+def _read_csv(path: Path, columns: tuple[str, ...], fix: str) -> dict[str, dict[str, str]]:
+    """Read a CSV with an ``id`` column into {id: row}; check columns and duplicates."""
+    subject = f"CSV file '{path}'"
+    with open_csv(path, subject, fix) as file:
+        reader = csv.DictReader(file)
+        header = reader.fieldnames or []
+        missing = [column for column in columns if column not in header]
+        if missing:
+            raise bad_input(
+                subject,
+                f"columns {header}" if header else "no header line",
+                "a header with the columns " + ",".join(columns),
+                f"Use the Kaggle file as downloaded; the header must read {','.join(columns)}.",
+            )
+        extra = [column for column in header if column not in columns]
+        if extra:
+            warnings.warn(
+                f"{subject}: extra columns {extra} are ignored (expected {','.join(columns)}).",
+                UserWarning,
+                stacklevel=3,
+            )
+        rows: dict[str, dict[str, str]] = {}
+        for row in reader:
+            line = reader.line_num
+            if None in row or any(row[column] is None for column in columns):
+                raise bad_input(
+                    f"{subject}, line {line}",
+                    f"{len([v for v in row.values() if v is not None])} fields",
+                    f"{len(header)} fields ({','.join(header)})",
+                    "Fix that line (a missing or extra comma).",
+                )
+            key = row["id"].strip()
+            if not key:
+                raise bad_input(
+                    f"{subject}, line {line}", "an empty id", "an image id", "Fill in or delete that line."
+                )
+            if key in rows:
+                raise bad_input(
+                    subject,
+                    f"the id {key!r} twice (again on line {line})",
+                    "each id once",
+                    "Remove the duplicate lines.",
+                )
+            rows[key] = row
     return rows
 
 
 def _read_depths(path: Path) -> dict[str, float]:
-    """Read Kaggle depths.csv into {id: z}."""
+    """Read Kaggle depths.csv into {id: z}; every z must be a finite number."""
     rows = _read_csv(path, DEPTHS_CSV_COLUMNS, "Re-download depths.csv from the competition page.")
     depths = {}
     for key, row in rows.items():
         try:
             depths[key] = float(row["z"])
         except ValueError:
+            depths[key] = math.nan
+        if not math.isfinite(depths[key]):  # float() also reads 'nan', 'inf' and '1e999' (inf)
             raise bad_input(
-                f"CSV file '{path}', id {key!r}",
+                f"CSV file '{path}', row of id {key!r}",
                 f"the depth {row['z']!r}",
-                "a number in the z column",
+                "a finite number in the z column",
                 "Fix that line or re-download depths.csv.",
-            ) from None
+            )
     return depths
 
 

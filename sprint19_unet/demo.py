@@ -28,6 +28,7 @@ Example:
 from __future__ import annotations
 
 import math
+import re
 import shutil
 import time
 from pathlib import Path
@@ -119,6 +120,34 @@ def _plan_demo(
     return plan, warm_up
 
 
+# What a previous demo left in its output folder, and may therefore be replaced: the run's own files,
+# and the per-epoch figures of FigureFiles. A folder holding anything else is not ours to delete.
+_DEMO_LEFTOVERS = {
+    "run": re.compile(r"config\.json|model\.keras|history\.csv|resume|tensorboard|\.(model|config|history)\.\w{8}\.\w+"),
+    "epochs": re.compile(r"epoch_\d{2,}\.png|\.epoch_\d{2,}\.\w{8}\.png"),
+}
+
+
+def _remove_previous_demo(out_dir: Path) -> None:
+    """Delete ``out_dir/run`` and ``out_dir/epochs`` of a previous demo; refuse folders that hold anything else."""
+    for name, ours in _DEMO_LEFTOVERS.items():
+        folder = out_dir / name
+        if not folder.exists():
+            continue
+        if not folder.is_dir():
+            received = "a file"
+        else:
+            foreign = sorted(entry.name for entry in folder.iterdir() if not ours.fullmatch(entry.name))
+            received = f"a folder that also holds {foreign[:3]}" if foreign else None
+        if received:
+            raise bad_input(
+                f"demo output '{folder}'", received,
+                "nothing, or what a previous demo wrote there (it is replaced)",
+                "Choose another --out folder for the demo.",
+            )
+        shutil.rmtree(folder)
+
+
 def run_demo(
     out_dir="demo_output",
     seed: int = 0,
@@ -157,11 +186,11 @@ def run_demo(
     started = time.perf_counter() if started is None else started
     deadline = started + _check_seconds(seconds)
     log = log or (lambda line: None)
+    if epochs is not None and (isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1):
+        raise bad_input("epochs", repr(epochs), "an integer ≥ 1 (or None to plan by time)", "Use e.g. --epochs 6.")
     out_dir = Path(out_dir)
-    for old in (out_dir / "run", out_dir / "epochs"):
-        if old.exists():
-            shutil.rmtree(old)
     config = DEMO_CONFIG.replace(seed=seed, output_dir=str(out_dir / "run"))
+    _remove_previous_demo(out_dir)  # only after every argument passed
 
     data = load_dataset(config.data, num_samples=config.num_samples, seed=config.seed)
     images, masks = data.images, data.masks
@@ -172,8 +201,6 @@ def run_demo(
     if epochs is None:
         plan, warm_up = _plan_demo(config, len(train_index), len(val_index), deadline, log)
     else:
-        if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
-            raise bad_input("epochs", repr(epochs), "an integer ≥ 1 (or None to plan by time)", "Use e.g. --epochs 6.")
         plan = TrainingPlan(len(train_index), epochs, math.nan, math.nan)
     config = config.replace(epochs=plan.epochs, tiles_per_epoch=plan.samples_per_epoch)
 

@@ -24,7 +24,7 @@ from sprint19_unet.evaluate import isbi_report, segmentation_report
 from sprint19_unet.images import write_png
 from sprint19_unet.input_spec import check_segmentation_model
 from sprint19_unet.predict import predict_masks
-from sprint19_unet.submission import write_submission
+from sprint19_unet.submission import check_text_ids, write_submission
 
 
 def load_model(path: str | os.PathLike) -> keras.Model:
@@ -106,6 +106,8 @@ def predict_to_files(
     ensure_writable(out.parent if out.suffix.lower() == ".csv" else out)
     model = load_model(model_path)
     data = load_dataset(data_path, "test")
+    if out.suffix.lower() == ".csv":  # before the long prediction, not after it
+        check_text_ids(data.ids, f"images in '{data_path}'")
     masks = predict_masks(
         model, data.images, threshold=threshold, batch_size=batch_size, tta=tta, verbose=verbose,
         scale=trained_scale(model_path),

@@ -29,13 +29,18 @@ Example:
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 
-from sprint19_unet.errors import bad_input
+from sprint19_unet.errors import Sprint19Error, bad_input
 
 # How much of a long RLE string an error message quotes.
 _QUOTE_CHARS = 60
+# One RLE value: ASCII digits, with an optional minus so that negative starts and
+# lengths get their own message below. int() alone also takes '+1', '1_0' and
+# other scripts' digits such as '١'.
+_INTEGER_TOKEN = re.compile(r"-?[0-9]+")
 
 
 # === Encoding ===
@@ -148,20 +153,40 @@ def _quote(rle: str) -> str:
     return repr(text)
 
 
-def _parse_pairs(rle: str, name: str) -> tuple[np.ndarray, np.ndarray]:
-    """Split an RLE string into (starts, lengths) integer arrays, checking tokens."""
-    tokens = rle.split()
+def _out_of_range(name: str, run: int, what: str, shape) -> Sprint19Error:
+    """The error for run number ``run`` (``what`` describes it) not fitting an image of ``shape``."""
+    return bad_input(
+        name,
+        f"run #{run} {what}, out of range for shape {tuple(shape)} (pixels 1..{shape[0] * shape[1]})",
+        "every run inside the image",
+        "Check that shape is the image size the RLE was made for (TGS: (101, 101)).",
+    )
+
+
+def _parse_pairs(rle: str, shape: tuple[int, int], name: str) -> tuple[np.ndarray, np.ndarray]:
+    """Split an RLE string into (starts, lengths) integer arrays, checking tokens.
+
+    Every value is checked against the image size before it becomes an int64, so a
+    huge number (or start + length) cannot overflow.
+    """
+    num_pixels = shape[0] * shape[1]
     values = []
-    for position, token in enumerate(tokens, start=1):
-        try:
-            values.append(int(token))
-        except ValueError:
+    for position, token in enumerate(rle.split(), start=1):
+        if not _INTEGER_TOKEN.fullmatch(token):
             raise bad_input(
                 name,
                 f"the non-numeric token {token!r} (value #{position}) in {_quote(rle)}",
-                "whole numbers only: 'start length start length ...'",
-                "Check the CSV for stray characters or a shifted column.",
-            ) from None
+                "whole numbers only, written with the digits 0-9: 'start length start length ...'",
+                "Check the CSV for stray characters (signs, '_', other scripts' digits) or a shifted column.",
+            )
+        # Count the digits first: int() of a very long token is slow or refused.
+        short = len(token.lstrip("-").lstrip("0")) <= len(str(num_pixels))
+        value = int(token) if short else None
+        if value is None or abs(value) > num_pixels:
+            shown = token if len(token) <= 20 else token[:20] + "..."
+            field = "start" if position % 2 else "length"
+            raise _out_of_range(name, (position + 1) // 2, f"with {field} {shown}", shape)
+        values.append(value)
     if len(values) % 2:
         raise bad_input(
             name,
@@ -197,13 +222,7 @@ def _check_runs(starts: np.ndarray, lengths: np.ndarray, num_pixels: int, shape,
     bad = np.flatnonzero(ends > num_pixels)
     if bad.size:
         i = bad[0]
-        raise bad_input(
-            name,
-            f"run #{i + 1} covering pixels {starts[i]}..{ends[i]}, out of range for shape "
-            f"{tuple(shape)} (pixels 1..{num_pixels})",
-            "every run inside the image",
-            "Check that shape is the image size the RLE was made for (TGS: (101, 101)).",
-        )
+        raise _out_of_range(name, i + 1, f"covering pixels {starts[i]}..{ends[i]}", shape)
     bad = np.flatnonzero(starts[1:] < starts[:-1])
     if bad.size:
         i = bad[0] + 1
@@ -239,7 +258,8 @@ def decode_rle(rle: object, shape: tuple[int, int], *, name: str = "rle") -> np.
 
     Raises:
         Sprint19Error: for a bad shape, a non-string value, an odd number of values,
-            a non-numeric token, a length <= 0, a start < 1, a run beyond the image,
+            a token that is not written with the digits 0-9 (``+1``, ``1_0``, ``١``),
+            a length <= 0, a start < 1, a number or run beyond the image,
             unsorted starts or overlapping runs — each with its own message.
 
     Example:
@@ -259,7 +279,7 @@ def decode_rle(rle: object, shape: tuple[int, int], *, name: str = "rle") -> np.
             "a string of 'start length' pairs, or '' / None / NaN for an empty mask",
             "Read the rle_mask column as text.",
         )
-    starts, lengths = _parse_pairs(rle, name)
+    starts, lengths = _parse_pairs(rle, (height, width), name)
     _check_runs(starts, lengths, num_pixels, (height, width), rle, name)
     # +1 where a run starts, -1 just after it ends; the running sum marks the runs.
     change = np.zeros(num_pixels + 1, dtype=np.int32)

@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from sprint19_unet.atomic import write_text_atomically
+from sprint19_unet.data import open_csv
 from sprint19_unet.errors import bad_input
 from sprint19_unet.rle import decode_rle, encode_rle
 
@@ -29,6 +30,31 @@ HEADER = ["id", "rle_mask"]
 def _show(ids) -> str:
     ids = sorted(ids)
     return ", ".join(ids[:5]) + (f" … ({len(ids)} in all)" if len(ids) > 5 else "")
+
+
+def check_text_ids(ids, subject: str) -> None:
+    """Refuse ids that cannot be written as UTF-8 text (from file names in another encoding).
+
+    Args:
+        ids: the image ids (file names without suffix).
+        subject: how the error names them, e.g. ``"ids"``.
+
+    Raises:
+        Sprint19Error: for the first id that is not UTF-8 text, with how to rename it.
+
+    Example:
+        >>> check_text_ids(["000e218f21"], "ids")
+    """
+    for item in ids:
+        try:
+            item.encode("utf-8")
+        except UnicodeEncodeError:
+            raise bad_input(
+                subject,
+                f"the id {item!r}, from an image file name that is not UTF-8 text",
+                "ids that are UTF-8 text (Kaggle's ids are ASCII, e.g. '000e218f21')",
+                "Rename that image file to an ASCII name and run again.",
+            ) from None
 
 
 def write_submission(ids, masks, path: str | os.PathLike, expected_ids=None) -> Path:
@@ -45,8 +71,9 @@ def write_submission(ids, masks, path: str | os.PathLike, expected_ids=None) -> 
         The path written.
 
     Raises:
-        Sprint19Error: for mismatched counts, repeated ids, ids that differ
-            from ``expected_ids``, or masks that are not binary.
+        Sprint19Error: for mismatched counts, repeated ids, ids that are not
+            UTF-8 text, ids that differ from ``expected_ids``, or masks that are
+            not binary; nothing is written then.
 
     Example:
         >>> import tempfile, pathlib
@@ -65,6 +92,7 @@ def write_submission(ids, masks, path: str | os.PathLike, expected_ids=None) -> 
     repeated = {item for item, count in collections.Counter(ids).items() if count > 1}
     if repeated:
         raise bad_input("ids", f"repeated ids {_show(repeated)}", "each id once", "Remove the duplicates.")
+    check_text_ids(ids, "ids")
     if expected_ids is not None:
         expected = {str(item) for item in expected_ids}
         missing, extra = expected - set(ids), set(ids) - expected
@@ -94,7 +122,8 @@ def read_submission(path: str | os.PathLike, shape=(101, 101)):
         ``(ids, masks)``: a list of str and uint8 (N, H, W, 1).
 
     Raises:
-        Sprint19Error: for a missing file, a wrong header or malformed RLE.
+        Sprint19Error: for a missing file, bytes that are not UTF-8, malformed
+            CSV, a wrong header or malformed RLE. A UTF-8 byte-order mark is fine.
 
     Example:
         >>> import tempfile, pathlib
@@ -103,15 +132,11 @@ def read_submission(path: str | os.PathLike, shape=(101, 101)):
         [[[1, 1], [1, 1]]]
     """
     path = Path(path)
-    if not path.is_file():
-        raise bad_input(f"submission '{path}'", "a path that is not a file", "a CSV file", "Check the path.")
-    with open(path, newline="", encoding="utf-8") as file:
+    fix = "Write it with sprint19_unet.write_submission or python -m sprint19_unet predict --out submission.csv."
+    with open_csv(path, f"submission '{path}'", fix) as file:
         rows = list(csv.reader(file))
     if not rows or rows[0] != HEADER:
-        raise bad_input(
-            f"submission '{path}'", f"header {rows[0] if rows else 'none'}", "the header id,rle_mask",
-            "Write it with sprint19_unet.write_submission.",
-        )
+        raise bad_input(f"submission '{path}'", f"header {rows[0] if rows else 'none'}", "the header id,rle_mask", fix)
     ids, masks = [], []
     for number, row in enumerate(rows[1:], start=2):
         if len(row) != 2:
@@ -133,8 +158,9 @@ def check_submission(path: str | os.PathLike, expected_ids, shape=(101, 101)) ->
         ``{"rows": ..., "empty_masks": ..., "mean_coverage": ...}``.
 
     Raises:
-        Sprint19Error: for a wrong header, malformed RLE, repeated ids, or ids
-            that differ from ``expected_ids`` (naming a few of each).
+        Sprint19Error: for an unreadable file, a wrong header, malformed RLE,
+            repeated ids, test ids that are not UTF-8 text, or ids that differ
+            from ``expected_ids`` (naming a few of each).
 
     Example:
         >>> import tempfile, pathlib
@@ -147,6 +173,7 @@ def check_submission(path: str | os.PathLike, expected_ids, shape=(101, 101)) ->
     if repeated:
         raise bad_input(f"submission '{path}'", f"repeated ids {_show(repeated)}", "each id once", "Remove the duplicates.")
     expected = {str(item) for item in expected_ids}
+    check_text_ids(sorted(expected), "test ids")
     missing, extra = expected - set(ids), set(ids) - expected
     if missing or extra:
         raise bad_input(

@@ -19,3 +19,12 @@ def isbi_root() -> Path:
     if not root.is_dir():
         pytest.skip(f"ISBI 2012 data not found at {root} (a user's clone has no ../shared); skipping")
     return root
+
+
+# Hypothesis profiles for the fuzz tests (tests/test_fuzz_inputs.py): "ci" keeps the suite
+# quick and deterministic; `pytest --hypothesis-profile=long` runs a deeper search locally.
+from hypothesis import settings  # noqa: E402
+
+settings.register_profile("ci", max_examples=100, deadline=None, derandomize=True, print_blob=True)
+settings.register_profile("long", max_examples=3000, deadline=None)
+settings.load_profile("ci")

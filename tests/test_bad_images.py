@@ -22,6 +22,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+import sprint19_unet as s19
 from sprint19_unet.datasets import describe_dataset, find_layout
 from sprint19_unet.errors import Sprint19Error
 from sprint19_unet.images import read_image, read_mask, read_tiff_stack
@@ -208,3 +209,17 @@ def test_cli_error_with_newline_in_path_is_one_line(tmp_path):
     assert line.endswith("writes an example."), line  # the whole message, not its first piece
     assert "\x1b" not in result.stderr and "\r" not in result.stderr
     assert not any(other.startswith("name") for other in result.stderr.splitlines()), result.stderr[-1500:]
+
+
+@pytest.mark.parametrize("name", ["train.csv", "depths.csv"])
+def test_a_fifo_as_a_csv_file_is_refused_without_opening_it(tmp_path, name):
+    if not hasattr(os, "mkfifo"):
+        pytest.skip("no named pipes on this platform")
+    root = s19.write_salt_sample(tmp_path / "tgs", n=2, test_n=1, seed=0)
+    (root / name).unlink()
+    os.mkfifo(root / name)
+    with pytest.raises(Sprint19Error, match=rf"CSV file '.*{name}': expected a CSV file; received a FIFO \(named pipe\), not a regular file"):
+        _without_hanging(s19.load_tgs, root)
+    with pytest.raises(Sprint19Error, match=r"submission '.*pipe\.csv'.*FIFO"):
+        os.mkfifo(tmp_path / "pipe.csv")
+        _without_hanging(s19.read_submission, tmp_path / "pipe.csv")

@@ -648,3 +648,21 @@ def test_a_kill_between_the_two_renames_is_recovered_by_the_next_write(tmp_path)
             raise RuntimeError("prediction failed")
     assert (out / "a.txt").read_text() == "old"
     assert sorted(path.name for path in tmp_path.iterdir()) == ["masks"]  # no hidden leftovers
+
+
+# === The demo replaces only what a previous demo wrote, and only once its arguments passed ===
+
+
+def test_the_demo_never_deletes_what_it_did_not_write(tmp_path):
+    from sprint19_unet.demo import run_demo
+
+    previous = tmp_path / "run" / "model.keras"
+    previous.parent.mkdir()
+    previous.write_text("a previous demo's model")
+    with pytest.raises(Sprint19Error, match=r"epochs: expected an integer ≥ 1"):
+        run_demo(tmp_path, epochs=0, show=False)
+    assert previous.read_text() == "a previous demo's model"  # was deleted before epochs was checked
+    (tmp_path / "run" / "thesis.tex").write_text("mine")
+    with pytest.raises(Sprint19Error, match=r"demo output '.*run': expected nothing, or what a previous demo wrote there .*received a folder that also holds \['thesis\.tex'\]\. Choose another --out"):
+        run_demo(tmp_path, epochs=1, show=False)
+    assert (tmp_path / "run" / "thesis.tex").read_text() == "mine" and previous.exists()

@@ -32,22 +32,41 @@ def _command(run_dir, resume=False):
     ]
 
 
-def _wait_and_kill(process, run_dir, mode, delay):
-    """Kill when a checkpoint write starts (mode 'write') or after a random delay into training."""
-    deadline = time.time() + 240
-    started = None
+def _modified_since(path, moment) -> bool:
+    try:
+        return path.stat().st_mtime >= moment
+    except FileNotFoundError:
+        return False
+
+
+def _wait_and_kill(process, run_dir, mode, rng):
+    """kill -9 the run at a moment of its own work, never during its start-up.
+
+    'write': while this process writes a checkpoint (a temporary ``.epoch_*.keras`` it made),
+    once a state exists. 'epoch': a random fraction of an epoch into the third epoch this
+    process runs (the epoch's length measured between its first two saved states).
+    """
+    launched = time.time()
+    resume_dir, state = run_dir / "resume", run_dir / "resume" / "state.json"
+    saves, kill_at = [], None
+    deadline = launched + 240
     while time.time() < deadline and process.poll() is None:
-        resume_dir = run_dir / "resume"
-        writing = resume_dir.is_dir() and any(p.name.startswith(".") for p in resume_dir.iterdir())
-        if mode == "write" and writing and (resume_dir / "state.json").exists():
-            break  # a later epoch's temporary checkpoint exists: that write is in progress
-        if mode == "epoch" and (run_dir / "resume" / "state.json").exists():
-            started = started or time.time()
-            if time.time() - started > delay:
+        if mode == "write":
+            temporaries = resume_dir.glob(".epoch_*.keras") if resume_dir.is_dir() else ()
+            if state.exists() and any(_modified_since(path, launched) for path in temporaries):
                 break
-        time.sleep(0.005)
+        elif _modified_since(state, launched):
+            saved = state.stat().st_mtime
+            if not saves or saved != saves[-1]:
+                saves.append(saved)
+            if len(saves) == 2 and kill_at is None:
+                kill_at = time.time() + rng.uniform(0.05, 0.95) * (saves[1] - saves[0])
+            if kill_at is not None and time.time() >= kill_at:
+                break
+        time.sleep(0.003)
     process.send_signal(signal.SIGKILL)
     process.wait()
+    assert process.returncode == -signal.SIGKILL, f"the run ended by itself (exit code {process.returncode}) before the kill"
 
 
 def _check_consistent(run_dir):
@@ -70,16 +89,16 @@ def test_kill_at_random_moments_then_resume(tmp_path, mode):
         process = subprocess.Popen(
             _command(run_dir, resume=run_dir.exists()), env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )
-        _wait_and_kill(process, run_dir, mode, delay=rng.uniform(0.2, 2.5))
-        if not (run_dir / "resume" / "state.json").exists():
-            continue  # killed before the first epoch completed: nothing to check yet
+        _wait_and_kill(process, run_dir, mode, rng)
         killed_after.append(_check_consistent(run_dir)["epoch"])
     result = subprocess.run(_command(run_dir, resume=True), env=ENV, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-2000:]
     final = json.loads((run_dir / "resume" / "state.json").read_text())
     assert [row["epoch"] for row in final["history"]] == list(range(1, EPOCHS + 1))
+    with open(run_dir / "history.csv", newline="") as file:  # the history caught up with the state
+        assert [int(row["epoch"]) for row in csv.DictReader(file)] == list(range(1, EPOCHS + 1))
     assert not [p for p in run_dir.rglob(".*") if p.is_file()], "temporary files left behind"
-    assert killed_after, "no kill landed after an epoch; the test did not exercise resume"
+    assert killed_after[0] <= killed_after[1] < EPOCHS, killed_after  # both kills landed while training, not after it
 
 
 def test_resumed_model_is_as_good_as_an_uninterrupted_one(tmp_path):
@@ -87,7 +106,7 @@ def test_resumed_model_is_as_good_as_an_uninterrupted_one(tmp_path):
     assert straight.returncode == 0, straight.stderr[-2000:]
     run_dir = tmp_path / "killed"
     process = subprocess.Popen(_command(run_dir), env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    _wait_and_kill(process, run_dir, "epoch", delay=1.0)
+    _wait_and_kill(process, run_dir, "epoch", random.Random(0))
     resumed = subprocess.run(_command(run_dir, resume=True), env=ENV, capture_output=True, text=True, timeout=300)
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     best = [json.loads((d / "resume" / "state.json").read_text())["best"] for d in (tmp_path / "straight", run_dir)]

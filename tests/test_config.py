@@ -38,7 +38,7 @@ def test_bad_fields_are_named(values, match):
 def test_bad_json_file(tmp_path):
     path = tmp_path / "config.json"
     path.write_text("{epochs: 3}")
-    with pytest.raises(Sprint19Error, match=r"config file '.*config\.json': expected a JSON object.*unreadable JSON"):
+    with pytest.raises(Sprint19Error, match=r"config file '.*config\.json': expected a JSON object.*invalid JSON"):
         TrainConfig.from_json(path)
     with pytest.raises(Sprint19Error, match=r"expected a JSON file; received a path that does not exist"):
         TrainConfig.from_json(tmp_path / "missing.json")

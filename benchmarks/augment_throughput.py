@@ -34,8 +34,8 @@ import scipy  # noqa: E402
 from scipy import ndimage  # noqa: E402
 
 import sprint19_unet  # noqa: E402
-from sprint19_unet.augment import TRANSFORMS, AugmentConfig  # noqa: E402
-from sprint19_unet.batches import SegmentationBatches  # noqa: E402
+from sprint19_unet.data.augment import TRANSFORMS, AugmentConfig  # noqa: E402
+from sprint19_unet.training.batches import SegmentationBatches  # noqa: E402
 
 # Each timed repeat runs whole batches for at least this long, so fast rows are not noise.
 MIN_REPEAT_SECONDS = 0.2

@@ -82,8 +82,8 @@ def keras_worker(args) -> dict:
         tf.config.threading.set_intra_op_parallelism_threads(args.intra)
         tf.config.threading.set_inter_op_parallelism_threads(args.inter)
     sys.path.insert(0, str(PROJECT_ROOT))
-    from sprint19_unet.config import TrainConfig
-    from sprint19_unet.training import build_and_compile
+    from sprint19_unet.training.config import TrainConfig
+    from sprint19_unet.training.fit import build_and_compile
 
     config = TrainConfig(input_size=args.size, base_filters=BASE, depth=DEPTH, batch_norm=False, loss="bce_dice",
                          batch_size=BATCH)

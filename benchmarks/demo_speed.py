@@ -63,11 +63,11 @@ def machine() -> str:
 def recipes(seeds, only) -> int:
     import keras
 
-    from sprint19_unet.datasets import load_dataset
-    from sprint19_unet.demo import DEMO_CONFIG, demo_compute
-    from sprint19_unet.evaluate import segmentation_report
-    from sprint19_unet.predict import predict_probabilities
-    from sprint19_unet.training import split_indices, train
+    from sprint19_unet.data.datasets import load_dataset
+    from sprint19_unet.teaching.demo import DEMO_CONFIG, demo_compute
+    from sprint19_unet.estimation.scoring import segmentation_report
+    from sprint19_unet.estimation.predict import predict_probabilities
+    from sprint19_unet.training.fit import split_indices, train
 
     print(f"# demo recipes — {datetime.date.today()} — {machine()}, Keras {keras.__version__} ({keras.backend.backend()})")
     print("| recipe | compute | train s (mean) | IoU mean | IoU min | TGS metric mean | IoU ≥ 0.85 every seed at ≤ 1/8 |")

@@ -4,7 +4,7 @@ One run on one machine measures, for each implementation and setting:
 
 * training images/s and ms/step (``train_on_batch``: forward, loss, backward, update);
 * inference images/s (``predict_on_batch``);
-* achieved TFLOP/s from the analytic count of :mod:`sprint19_unet.flops` (the real
+* achieved TFLOP/s from the analytic count of :mod:`sprint19_unet.unet.flops` (the real
   multiply-adds of the convolutions, 2 FLOPs each; a training step = 3 × forward),
   and the fraction of a given peak (``--peak-tflops``, default 790: H100 bf16 dense);
 * ours / peer: our images/s over the best PyTorch images/s for the same network and
@@ -76,7 +76,7 @@ SMALL_CASES = {
 
 def forward_flops(case) -> int:
     sys.path.insert(0, str(PROJECT_ROOT))
-    from sprint19_unet.flops import unet_forward_flops
+    from sprint19_unet.unet.flops import unet_forward_flops
 
     size, base, padding, classes, _, _ = case
     return unet_forward_flops(size, base_filters=base, padding=padding, num_classes=classes)
@@ -142,8 +142,8 @@ def keras_worker(args) -> None:
     import numpy as np
 
     sys.path.insert(0, str(PROJECT_ROOT))
-    from sprint19_unet.losses import get_loss
-    from sprint19_unet.model import build_unet
+    from sprint19_unet.training.losses import get_loss
+    from sprint19_unet.unet.model import build_unet
 
     backend = keras.backend.backend()
     device = keras_device()
@@ -303,12 +303,12 @@ def pipeline_worker(args) -> None:
     import numpy as np
 
     sys.path.insert(0, str(PROJECT_ROOT))
-    from sprint19_unet.augment import AugmentConfig
-    from sprint19_unet.batches import SegmentationBatches
-    from sprint19_unet.config import TrainConfig
-    from sprint19_unet.prepare import pad_to_size
-    from sprint19_unet.synthetic import make_salt_dataset
-    from sprint19_unet.training import build_and_compile
+    from sprint19_unet.data.augment import AugmentConfig
+    from sprint19_unet.training.batches import SegmentationBatches
+    from sprint19_unet.training.config import TrainConfig
+    from sprint19_unet.data.prepare import pad_to_size
+    from sprint19_unet.data.synthetic import make_salt_dataset
+    from sprint19_unet.training.fit import build_and_compile
 
     config = TrainConfig()  # base 16, BatchNorm, 128×128, batch 16: what users train
     images, masks, _ = make_salt_dataset(args.pipeline_images, seed=0)

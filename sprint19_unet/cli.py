@@ -53,7 +53,7 @@ def _add_summary(subparsers) -> None:
 
 
 def _run_summary(args) -> int:
-    from sprint19_unet.model import build_unet, count_conv_layers, paper_unet
+    from sprint19_unet.unet.model import build_unet, count_conv_layers, paper_unet
 
     if args.paper:
         model = paper_unet()
@@ -98,7 +98,7 @@ def _add_demo(subparsers) -> None:
 
 
 def _run_demo(args) -> int:
-    from sprint19_unet.demo import run_demo
+    from sprint19_unet.teaching.demo import run_demo
 
     result = run_demo(out_dir=args.out, seed=args.seed, seconds=args.seconds, epochs=args.epochs,
                       show=False if args.no_show else None, log=print, started=_STARTED)
@@ -160,7 +160,7 @@ def _add_train(subparsers) -> None:
 
 
 def _config_from_args(args):
-    from sprint19_unet.config import TrainConfig
+    from sprint19_unet.training.config import TrainConfig
 
     config = TrainConfig.from_json(args.config) if args.config else TrainConfig()
     skip = {"config", "resume", "run"}
@@ -169,7 +169,7 @@ def _config_from_args(args):
 
 
 def _run_train(args) -> int:
-    from sprint19_unet.training import train
+    from sprint19_unet.training.fit import train
 
     config = _config_from_args(args)
     _, history = train(config, resume=args.resume)
@@ -202,7 +202,7 @@ def _add_predict(subparsers) -> None:
 
 
 def _run_predict(args) -> int:
-    from sprint19_unet.estimate import predict_to_files
+    from sprint19_unet.estimation.files import predict_to_files
 
     written = predict_to_files(args.model, args.data, args.out, threshold=args.threshold, tta=args.tta,
                                batch_size=args.batch_size, verbose=1 if sys.stdout.isatty() else 0)
@@ -228,7 +228,7 @@ def _add_evaluate(subparsers) -> None:
 
 
 def _run_evaluate(args) -> int:
-    from sprint19_unet.estimate import evaluate_model
+    from sprint19_unet.estimation.files import evaluate_model
 
     report = evaluate_model(
         args.model, args.data, threshold=args.threshold, tta=args.tta, foreground=args.foreground, isbi=args.isbi
@@ -250,8 +250,8 @@ def _add_check_submission(subparsers) -> None:
 
 
 def _run_check_submission(args) -> int:
-    from sprint19_unet.data import load_tgs
-    from sprint19_unet.submission import check_submission
+    from sprint19_unet.data.formats import load_tgs
+    from sprint19_unet.estimation.submission import check_submission
 
     test = load_tgs(args.data, split="test")
     summary = check_submission(args.submission, test.ids, shape=test.images.shape[1:3])
@@ -291,7 +291,7 @@ def _add_data(subparsers) -> None:
 
 
 def _run_data_sample(args) -> int:
-    from sprint19_unet.synthetic import write_salt_sample
+    from sprint19_unet.data.synthetic import write_salt_sample
 
     root = write_salt_sample(args.out, n=args.n, test_n=args.test_n, seed=args.seed)
     print(f"wrote {args.n} training and {args.test_n} test images in Kaggle TGS layout to {root}")
@@ -299,7 +299,7 @@ def _run_data_sample(args) -> int:
 
 
 def _run_data_describe(args) -> int:
-    from sprint19_unet.datasets import describe_dataset, format_description
+    from sprint19_unet.data.datasets import describe_dataset, format_description
 
     print(format_description(describe_dataset(args.path, foreground=args.foreground)))
     return 0

@@ -108,3 +108,27 @@ def check_finite(name: str, values, fix: str):
         "finite values",
         fix,
     )
+
+
+def check_threshold(threshold, allow_none: bool):
+    """Check a probability threshold: a number in [0, 1) (or None where soft scores are allowed).
+
+    Args:
+        threshold: what was passed.
+        allow_none: whether None (no thresholding) is accepted.
+
+    Raises:
+        Sprint19Error: for NaN, a value outside [0, 1), a bool or a non-number.
+
+    Example:
+        >>> check_threshold(0.5, allow_none=False)
+    """
+    if threshold is None and allow_none:
+        return
+    if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or not 0.0 <= threshold < 1.0:
+        raise bad_input(
+            "threshold",
+            repr(threshold),
+            "a number in [0, 1)" + (" or None for soft (unthresholded) scores" if allow_none else ""),
+            "Use threshold=0.5 for sigmoid probabilities.",
+        )

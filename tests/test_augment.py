@@ -1,4 +1,4 @@
-"""Paired augmentation (sprint19_unet.augment): image and mask stay aligned, masks stay masks."""
+"""Paired augmentation (sprint19_unet.data.augment): image and mask stay aligned, masks stay masks."""
 
 import dataclasses
 
@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from scipy import ndimage
 
-from sprint19_unet import augment
-from sprint19_unet.augment import TRANSFORMS, AugmentConfig
+from sprint19_unet.data import augment
+from sprint19_unet.data.augment import TRANSFORMS, AugmentConfig
 from sprint19_unet.errors import Sprint19Error
 
 GEOMETRIC = ("horizontal_flip", "vertical_flip", "affine", "elastic")

@@ -1,6 +1,6 @@
 """Training uses whatever Keras backend is active; our code never imports TensorFlow for another one.
 
-Each check trains a tiny model with :func:`sprint19_unet.training.train` in a fresh
+Each check trains a tiny model with :func:`sprint19_unet.training.fit.train` in a fresh
 subprocess with ``KERAS_BACKEND`` set, and records every attempt to import
 TensorFlow together with the file that made it. Where TensorFlow is not
 installed (CI's ``.venv-backends``) training must succeed and ``"tensorflow"`` must
@@ -35,9 +35,9 @@ class RecordTensorflowImports(importlib.abc.MetaPathFinder):
 sys.meta_path.insert(0, RecordTensorflowImports())
 
 import keras
-from sprint19_unet.config import TrainConfig
-from sprint19_unet.sanity import AllBlackWarning
-from sprint19_unet.training import train
+from sprint19_unet.training.config import TrainConfig
+from sprint19_unet.training.sanity import AllBlackWarning
+from sprint19_unet.training.fit import train
 
 config = TrainConfig(num_samples=24, input_size=32, base_filters=4, depth=2, batch_size=8, epochs=1,
                      augment=True, output_dir=OUTPUT)

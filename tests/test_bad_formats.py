@@ -18,8 +18,8 @@ import pytest
 
 import sprint19_unet as s19
 from sprint19_unet import Sprint19Error
-from sprint19_unet.images import write_png
-from sprint19_unet.rle import decode_rle
+from sprint19_unet.data.images import write_png
+from sprint19_unet.data.rle import decode_rle
 
 ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
 NOT_UTF8_NAME = os.fsdecode(b"caf\xe9")  # 'caf\udce9': the bytes of a Latin-1 file name

@@ -23,9 +23,9 @@ import pytest
 from PIL import Image
 
 import sprint19_unet as s19
-from sprint19_unet.datasets import describe_dataset, find_layout
+from sprint19_unet.data.datasets import describe_dataset, find_layout
 from sprint19_unet.errors import Sprint19Error
-from sprint19_unet.images import read_image, read_mask, read_tiff_stack
+from sprint19_unet.data.images import read_image, read_mask, read_tiff_stack
 
 ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONWARNINGS": "default"}
 PIXELS = np.arange(64, dtype=np.uint8).reshape(8, 8) * 3

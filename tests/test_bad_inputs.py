@@ -23,7 +23,7 @@ from PIL import Image
 
 import sprint19_unet as s19
 from sprint19_unet import Sprint19Error
-from sprint19_unet.sanity import AllBlackWarning
+from sprint19_unet.training.sanity import AllBlackWarning
 
 ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONWARNINGS": "default"}
 
@@ -338,7 +338,7 @@ def test_nan_loss_stops_cleanly_and_keeps_the_last_good_checkpoint(tmp_path):
         warnings.simplefilter("ignore", AllBlackWarning)
         with pytest.raises(Sprint19Error, match=r"loss: expected finite values; received NaN or Inf in epoch 2, so training stopped\. The last good checkpoint \(epoch 1\) is kept"):
             s19.train(config, callbacks=[_PoisonWeightsAtEpoch(1)], verbose=0)
-    from sprint19_unet.checkpoints import RunDirectory
+    from sprint19_unet.training.checkpoints import RunDirectory
 
     state = RunDirectory(run_dir).load_state()
     assert state["epoch"] == 1
@@ -350,7 +350,7 @@ def test_nan_loss_stops_cleanly_and_keeps_the_last_good_checkpoint(tmp_path):
 
 
 def test_repair_removes_only_our_own_temporary_files(tmp_path):
-    from sprint19_unet.checkpoints import RunDirectory
+    from sprint19_unet.training.checkpoints import RunDirectory
 
     run = RunDirectory(tmp_path / "run")
     (run.resume_dir).mkdir(parents=True)
@@ -376,7 +376,7 @@ def test_repair_removes_only_our_own_temporary_files(tmp_path):
 def test_a_tampered_resume_state_is_refused_and_deletes_nothing(tmp_path, change, message):
     import json
 
-    from sprint19_unet.checkpoints import STATE_VERSION, RunDirectory
+    from sprint19_unet.training.checkpoints import STATE_VERSION, RunDirectory
 
     victim = tmp_path / "victim.keras"
     victim.write_text("not ours")
@@ -420,8 +420,8 @@ def test_tgs_score_is_no_monitor_for_several_classes():
 
 @pytest.mark.parametrize("threshold", [float("nan"), 1.0, -0.1, "0.5"])
 def test_predict_refuses_a_threshold_outside_0_1(threshold):
-    from sprint19_unet.model import build_unet
-    from sprint19_unet.predict import predict_masks
+    from sprint19_unet.unet.model import build_unet
+    from sprint19_unet.estimation.predict import predict_masks
 
     model = build_unet((32, 32, 1), base_filters=2, depth=1)
     with pytest.raises(Sprint19Error, match=r"threshold.*\[0, 1\)"):
@@ -430,8 +430,8 @@ def test_predict_refuses_a_threshold_outside_0_1(threshold):
 
 @pytest.mark.parametrize("batch_size", [0, -1, 2.5, True])
 def test_predict_refuses_a_batch_size_that_is_not_a_positive_integer(batch_size):
-    from sprint19_unet.model import build_unet
-    from sprint19_unet.predict import predict_probabilities
+    from sprint19_unet.unet.model import build_unet
+    from sprint19_unet.estimation.predict import predict_probabilities
 
     model = build_unet((32, 32, 1), base_filters=2, depth=1)
     with pytest.raises(Sprint19Error, match="batch_size"):
@@ -654,7 +654,7 @@ def test_a_kill_between_the_two_renames_is_recovered_by_the_next_write(tmp_path)
 
 
 def test_the_demo_never_deletes_what_it_did_not_write(tmp_path):
-    from sprint19_unet.demo import run_demo
+    from sprint19_unet.teaching.demo import run_demo
 
     previous = tmp_path / "run" / "model.keras"
     previous.parent.mkdir()

@@ -1,10 +1,10 @@
-"""Batches for model.fit (sprint19_unet.batches): shapes, coverage, order and determinism."""
+"""Batches for model.fit (sprint19_unet.training.batches): shapes, coverage, order and determinism."""
 
 import numpy as np
 import pytest
 
-from sprint19_unet.augment import AugmentConfig
-from sprint19_unet.batches import SegmentationBatches
+from sprint19_unet.data.augment import AugmentConfig
+from sprint19_unet.training.batches import SegmentationBatches
 from sprint19_unet.errors import Sprint19Error
 
 

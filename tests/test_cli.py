@@ -96,7 +96,7 @@ def test_evaluate_prints_the_metrics(workflow):
 
 
 def test_predict_writes_a_valid_submission_and_mask_folder(workflow):
-    from sprint19_unet.submission import read_submission
+    from sprint19_unet.estimation.submission import read_submission
 
     root, sample, _ = workflow
     csv_path = root / "submission.csv"

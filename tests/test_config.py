@@ -5,7 +5,7 @@ import json
 import pytest
 
 from sprint19_unet import Sprint19Error
-from sprint19_unet.config import TrainConfig
+from sprint19_unet.training.config import TrainConfig
 
 
 def test_json_round_trip(tmp_path):

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from sprint19_unet.data import (
+from sprint19_unet.data.formats import (
     SegmentationData,
     load_folder_pairs,
     load_tgs,
@@ -16,7 +16,7 @@ from sprint19_unet.data import (
     write_tgs_layout,
 )
 from sprint19_unet.errors import Sprint19Error
-from sprint19_unet.images import write_tiff_stack
+from sprint19_unet.data.images import write_tiff_stack
 
 SIZE = 101  # TGS Salt images are 101×101
 

@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from sprint19_unet.data import SegmentationData, write_tgs_layout
-from sprint19_unet.datasets import describe_dataset, find_layout, format_description, load_dataset
+from sprint19_unet.data.formats import SegmentationData, write_tgs_layout
+from sprint19_unet.data.datasets import describe_dataset, find_layout, format_description, load_dataset
 from sprint19_unet.errors import Sprint19Error
-from sprint19_unet.images import write_tiff_stack
+from sprint19_unet.data.images import write_tiff_stack
 
 
 def png(path, array):

@@ -2,9 +2,9 @@
 
 import pytest
 
-from sprint19_unet.demo import DEMO_CONFIG, REFERENCE_COMPUTE, demo_compute, run_demo
+from sprint19_unet.teaching.demo import DEMO_CONFIG, REFERENCE_COMPUTE, demo_compute, run_demo
 from sprint19_unet.errors import Sprint19Error
-from sprint19_unet.model import build_unet
+from sprint19_unet.unet.model import build_unet
 
 
 def test_the_recipe_costs_an_eighth_of_the_original_demo_at_six_epochs():
@@ -19,7 +19,7 @@ def test_the_demo_model_is_the_small_unet_of_the_docs():
     assert model.count_params() == 29_321
 
 
-@pytest.mark.filterwarnings("ignore::sprint19_unet.sanity.AllBlackWarning")  # one epoch or one step
+@pytest.mark.filterwarnings("ignore::sprint19_unet.training.sanity.AllBlackWarning")  # one epoch or one step
 def test_a_demo_told_a_tiny_budget_stops_at_it_and_still_reports(tmp_path):
     lines = []
     result = run_demo(tmp_path, seconds=0.5, show=False, log=lines.append)
@@ -33,7 +33,7 @@ def test_a_demo_told_a_tiny_budget_stops_at_it_and_still_reports(tmp_path):
     assert (tmp_path / "demo_predictions.png").stat().st_size > 1000
 
 
-@pytest.mark.filterwarnings("ignore::sprint19_unet.sanity.AllBlackWarning")  # one epoch or one step
+@pytest.mark.filterwarnings("ignore::sprint19_unet.training.sanity.AllBlackWarning")  # one epoch or one step
 def test_fixed_epochs_are_reproducible_with_a_window_or_with_files(tmp_path):
     with_window = run_demo(tmp_path / "a", epochs=1, show=True)  # headless here: the window draws off screen
     with_files = run_demo(tmp_path / "b", epochs=1, show=False)

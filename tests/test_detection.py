@@ -5,7 +5,7 @@ import pytest
 
 import sprint19_unet as s19
 from sprint19_unet import Sprint19Error
-from sprint19_unet.detection import (
+from sprint19_unet.teaching.detection import (
     boxes_iou,
     colour_class_map,
     over_segment,

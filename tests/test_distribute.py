@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 
 from sprint19_unet import Sprint19Error
-from sprint19_unet.distribute import check_global_batch_size, data_parallel, evenly_split_count
+from sprint19_unet.training.distribute import check_global_batch_size, data_parallel, evenly_split_count
 
 # 42 synthetic images → 32 training (4 batches of 8) and 10 validation images, so every
 # batch splits evenly between 2 devices and both runs see exactly the same data. scale 0.3
@@ -33,9 +33,9 @@ TINY_RUN = dict(
 TRAIN_BOTH_WAYS = """
 import json, sys, warnings
 import keras
-from sprint19_unet.config import TrainConfig
-from sprint19_unet.sanity import AllBlackWarning
-from sprint19_unet.training import train
+from sprint19_unet.training.config import TrainConfig
+from sprint19_unet.training.sanity import AllBlackWarning
+from sprint19_unet.training.fit import train
 
 result = {"backend": keras.backend.backend()}
 for distribute in (False, True):

@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 
 from sprint19_unet import Sprint19Error
-from sprint19_unet.config import TrainConfig
-from sprint19_unet.encoders import (
+from sprint19_unet.training.config import TrainConfig
+from sprint19_unet.unet.encoders import (
     ENCODER_NAMES,
     ENCODERS,
     IMAGENET_MEAN_RGB,
@@ -16,8 +16,8 @@ from sprint19_unet.encoders import (
     fine_tune_learning_rate,
     unfreeze_encoder,
 )
-from sprint19_unet.model import build_unet
-from sprint19_unet.training import build_and_compile
+from sprint19_unet.unet.model import build_unet
+from sprint19_unet.training.fit import build_and_compile
 
 # Feature maps copied to the expanding path (and the bottleneck) for a 128×128 input.
 EXPECTED_SKIPS = {

@@ -3,13 +3,13 @@
 import pytest
 
 from sprint19_unet import Sprint19Error
-from sprint19_unet.flops import (
+from sprint19_unet.unet.flops import (
     conv_multiply_adds,
     model_forward_flops,
     training_step_flops,
     unet_forward_flops,
 )
-from sprint19_unet.model import build_unet, paper_unet
+from sprint19_unet.unet.model import build_unet, paper_unet
 
 GFLOP = 1e9
 

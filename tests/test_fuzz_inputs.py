@@ -27,9 +27,9 @@ from PIL import Image
 
 import sprint19_unet as s19
 from sprint19_unet import Sprint19Error
-from sprint19_unet.images import read_image, read_mask, read_tiff_stack
-from sprint19_unet.rle import decode_rle
-from sprint19_unet.submission import check_submission, read_submission
+from sprint19_unet.data.images import read_image, read_mask, read_tiff_stack
+from sprint19_unet.data.rle import decode_rle
+from sprint19_unet.estimation.submission import check_submission, read_submission
 
 SECONDS_PER_CALL = 5
 # Function-scoped fixtures (tmp_path) are shared by all examples of one test; each example

@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from sprint19_unet import images as image_io
+from sprint19_unet.data import images as image_io
 from sprint19_unet.errors import Sprint19Error
-from sprint19_unet.images import (
+from sprint19_unet.data.images import (
     mask_from_values,
     read_image,
     read_mask,
@@ -45,7 +45,7 @@ def test_rgb_to_grayscale_by_luminance_is_logged(tmp_path, caplog):
     rgb[1, 0] = (0, 0, 255)
     rgb[1, 1] = (255, 255, 255)
     path = save(tmp_path / "rgb.png", rgb)
-    with caplog.at_level(logging.INFO, logger="sprint19_unet.images"):
+    with caplog.at_level(logging.INFO, logger="sprint19_unet.data.images"):
         gray = read_image(path)
     np.testing.assert_allclose(gray[..., 0], [[0.299, 0.587], [0.114, 1.0]], atol=1e-6)
     assert "converted RGB to grayscale" in caplog.text and "rgb.png" in caplog.text
@@ -61,7 +61,7 @@ def test_rgb_kept_with_three_channels_and_gray_repeated(tmp_path):
 
 def test_opaque_rgba_and_la_drop_alpha(tmp_path, caplog):
     rgba = np.dstack([RAMP, RAMP, RAMP, np.full_like(RAMP, 255)])
-    with caplog.at_level(logging.INFO, logger="sprint19_unet.images"):
+    with caplog.at_level(logging.INFO, logger="sprint19_unet.data.images"):
         image = read_image(save(tmp_path / "rgba.png", rgba))
     np.testing.assert_allclose(image[..., 0], RAMP / 255.0, atol=1e-6)
     assert "alpha" in caplog.text
@@ -91,7 +91,7 @@ def test_16_bit_is_scaled_by_65535(tmp_path, caplog, suffix):
     values = np.array([[0, 65535], [32768, 1000]], dtype=np.uint16)
     path = save(tmp_path / f"deep{suffix}", values)
     assert Image.open(path).mode.startswith("I;16")
-    with caplog.at_level(logging.INFO, logger="sprint19_unet.images"):
+    with caplog.at_level(logging.INFO, logger="sprint19_unet.data.images"):
         image = read_image(path)
     np.testing.assert_allclose(image[..., 0], values / 65535.0, atol=1e-7)
     assert "16-bit" in caplog.text

@@ -5,15 +5,15 @@ import json
 import numpy as np
 import pytest
 
-from sprint19_unet.batches import SegmentationBatches
-from sprint19_unet.config import TrainConfig
+from sprint19_unet.training.batches import SegmentationBatches
+from sprint19_unet.training.config import TrainConfig
 from sprint19_unet.errors import Sprint19Error
-from sprint19_unet.estimate import trained_scale
-from sprint19_unet.input_spec import InputSpec
-from sprint19_unet.model import build_unet
-from sprint19_unet.predict import predict_probabilities
-from sprint19_unet.prepare import resize_images
-from sprint19_unet.training import build_and_compile
+from sprint19_unet.estimation.files import trained_scale
+from sprint19_unet.data.input_spec import InputSpec
+from sprint19_unet.unet.model import build_unet
+from sprint19_unet.estimation.predict import predict_probabilities
+from sprint19_unet.data.prepare import resize_images
+from sprint19_unet.training.fit import build_and_compile
 
 
 def position_image(height, width):

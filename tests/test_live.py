@@ -2,8 +2,8 @@
 
 import numpy as np
 
-from sprint19_unet.live import LivePredictions
-from sprint19_unet.model import build_unet
+from sprint19_unet.teaching.live import LivePredictions
+from sprint19_unet.unet.model import build_unet
 
 
 def test_live_view_draws_one_figure_per_epoch():
@@ -27,13 +27,13 @@ def _figure():
 
 
 def test_no_window_without_a_screen():
-    from sprint19_unet.live import display_available
+    from sprint19_unet.teaching.live import display_available
 
     assert display_available() is False  # the tests run headless (MPLBACKEND=Agg)
 
 
 def test_figure_files_are_numbered_per_epoch(tmp_path):
-    from sprint19_unet.live import FigureFiles
+    from sprint19_unet.teaching.live import FigureFiles
 
     files = FigureFiles(tmp_path / "epochs")
     files(_figure())
@@ -45,7 +45,7 @@ def test_figure_files_are_numbered_per_epoch(tmp_path):
 def test_figure_window_redraws_one_figure_and_closes_the_ones_it_is_given():
     import matplotlib.pyplot as plt
 
-    from sprint19_unet.live import FigureWindow
+    from sprint19_unet.teaching.live import FigureWindow
 
     plt.close("all")
     window = FigureWindow()

@@ -9,9 +9,11 @@ import keras
 import numpy as np
 import pytest
 
-from sprint19_unet import losses, metrics
+from sprint19_unet.training import losses
+
+from sprint19_unet.training import metrics
 from sprint19_unet.errors import Sprint19Error
-from sprint19_unet.weight_map import stack_label_and_weight
+from sprint19_unet.data.weight_map import stack_label_and_weight
 
 to_numpy = keras.ops.convert_to_numpy
 EPS = 1e-7

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 from scipy import ndimage
 
-from sprint19_unet import metrics
+from sprint19_unet.estimation import scoring
+from sprint19_unet.training import metrics
 from sprint19_unet.errors import Sprint19Error
 
 to_numpy = keras.ops.convert_to_numpy
@@ -160,10 +161,10 @@ def test_kaggle_empty_cases():
     empty = np.zeros((1, 3, 3), dtype=bool)
     salt = empty.copy()
     salt[0, 1, 1] = True
-    assert metrics.kaggle_tgs_score(empty, empty) == 1.0
-    assert metrics.kaggle_tgs_score(empty, salt) == 0.0
-    assert metrics.kaggle_tgs_score(salt, empty) == 0.0
-    assert metrics.kaggle_tgs_score(salt, salt) == 1.0
+    assert scoring.kaggle_tgs_score(empty, empty) == 1.0
+    assert scoring.kaggle_tgs_score(empty, salt) == 0.0
+    assert scoring.kaggle_tgs_score(salt, empty) == 0.0
+    assert scoring.kaggle_tgs_score(salt, salt) == 1.0
 
 
 def overlap_pair(intersection, union, size=7):
@@ -177,9 +178,9 @@ def overlap_pair(intersection, union, size=7):
 @pytest.mark.parametrize("k", range(10, 20))
 def test_kaggle_iou_exactly_at_a_threshold_is_not_a_hit(k):
     truth, pred = overlap_pair(k, 20)  # IoU = k/20 exactly: hits t = 0.50 … (k−1)/20 only
-    assert metrics.kaggle_tgs_score(truth, pred) == pytest.approx((k - 10) / 10)
+    assert scoring.kaggle_tgs_score(truth, pred) == pytest.approx((k - 10) / 10)
     truth, pred = overlap_pair(2 * k + 1, 40)  # IoU just above k/20: t = k/20 is a hit too
-    assert metrics.kaggle_tgs_score(truth, pred) == pytest.approx((k - 9) / 10)
+    assert scoring.kaggle_tgs_score(truth, pred) == pytest.approx((k - 9) / 10)
 
 
 @pytest.mark.parametrize(
@@ -195,16 +196,16 @@ def test_kaggle_iou_exactly_at_a_threshold_is_not_a_hit(k):
 )
 def test_kaggle_partial_overlaps(intersection, union, expected):
     truth, pred = overlap_pair(intersection, union)
-    assert metrics.kaggle_tgs_image_scores(truth, pred).tolist() == [expected]
+    assert scoring.kaggle_tgs_image_scores(truth, pred).tolist() == [expected]
 
 
 def test_kaggle_score_is_mean_over_images_and_accepts_channel_axis_and_dtypes():
     t1, p1 = overlap_pair(3, 4)  # 0.5
     t2, p2 = overlap_pair(0, 0)  # empty/empty: 1
     truth, pred = np.concatenate([t1, t2]), np.concatenate([p1, p2])
-    assert metrics.kaggle_tgs_score(truth, pred) == pytest.approx(0.75)
-    assert metrics.kaggle_tgs_score(truth[..., None].astype(np.uint8), pred[..., None].astype(np.float32)) == 0.75
-    np.testing.assert_array_equal(metrics.kaggle_tgs_image_scores(truth.astype(int), pred), [0.5, 1.0])
+    assert scoring.kaggle_tgs_score(truth, pred) == pytest.approx(0.75)
+    assert scoring.kaggle_tgs_score(truth[..., None].astype(np.uint8), pred[..., None].astype(np.float32)) == 0.75
+    np.testing.assert_array_equal(scoring.kaggle_tgs_image_scores(truth.astype(int), pred), [0.5, 1.0])
 
 
 @pytest.mark.parametrize(
@@ -220,7 +221,7 @@ def test_kaggle_score_is_mean_over_images_and_accepts_channel_axis_and_dtypes():
 )
 def test_kaggle_rejects_bad_input_naming_the_argument(true_masks, pred_masks, argument):
     with pytest.raises(Sprint19Error, match=argument):
-        metrics.kaggle_tgs_score(true_masks, pred_masks)
+        scoring.kaggle_tgs_score(true_masks, pred_masks)
 
 
 # === Kaggle TGS: an independent slow reference ===
@@ -264,15 +265,15 @@ def test_kaggle_matches_slow_reference_on_random_masks():
     truth, pred = random_mask_pairs()
     expected = [slow_kaggle_image_score(t.tolist(), p.tolist()) for t, p in zip(truth, pred)]
     assert len(set(expected)) >= 5  # the random masks exercise many different scores
-    np.testing.assert_array_equal(metrics.kaggle_tgs_image_scores(truth, pred), [float(e) for e in expected])
-    assert metrics.kaggle_tgs_score(truth, pred) == pytest.approx(float(sum(expected) / len(expected)), abs=1e-12)
+    np.testing.assert_array_equal(scoring.kaggle_tgs_image_scores(truth, pred), [float(e) for e in expected])
+    assert scoring.kaggle_tgs_score(truth, pred) == pytest.approx(float(sum(expected) / len(expected)), abs=1e-12)
 
 
 def test_tgs_keras_metric_equals_kaggle_score():
     truth, pred = random_mask_pairs(count=48, seed=3)
     rng = np.random.default_rng(3)
     probabilities = np.where(pred, rng.uniform(0.51, 1.0, pred.shape), rng.uniform(0.0, 0.5, pred.shape))
-    expected = metrics.kaggle_tgs_score(truth, probabilities > 0.5)
+    expected = scoring.kaggle_tgs_score(truth, probabilities > 0.5)
 
     metric = metrics.TgsScore()
     for start in range(0, 48, 16):
@@ -280,7 +281,7 @@ def test_tgs_keras_metric_equals_kaggle_score():
     assert float(to_numpy(metric.result())) == pytest.approx(expected, abs=1e-6)
     np.testing.assert_allclose(
         to_numpy(metrics.tgs_image_score(truth, probabilities)),
-        metrics.kaggle_tgs_image_scores(truth, probabilities > 0.5),
+        scoring.kaggle_tgs_image_scores(truth, probabilities > 0.5),
         atol=1e-6,
     )
     metric.reset_state()
@@ -327,38 +328,38 @@ def test_metric_classes_round_trip_through_config(metric_class):
 def test_isbi_pixel_error():
     truth = masks_3x3("110", "100", "000")
     pred = masks_3x3("111", "000", "000")
-    assert metrics.isbi_pixel_error(truth, pred) == pytest.approx(2 / 9)
-    assert metrics.isbi_pixel_error(truth.astype(bool), truth) == 0.0
+    assert scoring.isbi_pixel_error(truth, pred) == pytest.approx(2 / 9)
+    assert scoring.isbi_pixel_error(truth.astype(bool), truth) == 0.0
     with pytest.raises(Sprint19Error, match="pred"):
-        metrics.isbi_pixel_error(truth, pred * 0.5)
+        scoring.isbi_pixel_error(truth, pred * 0.5)
     with pytest.raises(Sprint19Error, match="pred"):
-        metrics.isbi_pixel_error(truth, pred[:2])
+        scoring.isbi_pixel_error(truth, pred[:2])
 
 
 def test_isbi_rand_error_hand_worked():
     two_cells = np.array([[1, 1, 0, 1, 1]] * 3)  # two 6-pixel cells split by a membrane column (membrane = 0)
-    assert metrics.isbi_rand_error(two_cells, two_cells, membrane=0) == 0.0
+    assert scoring.isbi_rand_error(two_cells, two_cells, membrane=0) == 0.0
     # membrane missed: the 12 truth-cell pixels form one predicted cell. Squares of the counts:
     # joint 6² + 6² = 72, truth 72, prediction 12² = 144 → precision 1/2, recall 1, F = 2/3
     merged = np.ones_like(two_cells)
-    assert metrics.isbi_rand_error(two_cells, merged, membrane=0) == pytest.approx(1 / 3)
+    assert scoring.isbi_rand_error(two_cells, merged, membrane=0) == pytest.approx(1 / 3)
     # the same with membrane marked 1 (masks loaded with foreground=0)
-    assert metrics.isbi_rand_error(1 - two_cells, 1 - merged, membrane=1) == pytest.approx(1 / 3)
+    assert scoring.isbi_rand_error(1 - two_cells, 1 - merged, membrane=1) == pytest.approx(1 / 3)
     # a false membrane column splits one 2×3 cell: two predicted cells of 2 and two singletons
     # (predicted membrane inside a true cell): joint 4 + 4 + 1 + 1 = 10, prediction 10, truth 36
     # → precision 1, recall 10/36, F = 20/46
     one_cell = np.ones((2, 3), dtype=int)
     split = one_cell.copy()
     split[:, 1] = 0
-    assert metrics.isbi_rand_error(one_cell, split, membrane=0) == pytest.approx(1 - 20 / 46)
+    assert scoring.isbi_rand_error(one_cell, split, membrane=0) == pytest.approx(1 - 20 / 46)
 
 
 def test_isbi_rand_error_one_pixel_cells_are_scored_not_nan():
     # a truth made only of one-pixel cells: the pair formula without self-pairs divides by 0 here
     checker = (np.indices((4, 4)).sum(axis=0) % 2).astype(np.uint8)  # isolated cells, membrane = 0
-    assert metrics.isbi_rand_error(checker, checker, membrane=0) == 0.0
+    assert scoring.isbi_rand_error(checker, checker, membrane=0) == 0.0
     everything = np.ones_like(checker)  # all membrane predicted as cell: the 8 singletons merge
-    assert metrics.isbi_rand_error(checker, everything, membrane=0) == pytest.approx(1 - 2 * (8 / 64) / (1 + 8 / 64))
+    assert scoring.isbi_rand_error(checker, everything, membrane=0) == pytest.approx(1 - 2 * (8 / 64) / (1 + 8 / 64))
 
 
 def test_isbi_rand_error_pools_pair_counts_over_the_stack():
@@ -366,8 +367,8 @@ def test_isbi_rand_error_pools_pair_counts_over_the_stack():
     small = np.array([[1, 1, 0, 1, 1]] * 3)  # two small cells, predicted merged
     truth = np.stack([good, np.pad(small, ((0, 9), (0, 8)), constant_values=0)])
     pred = np.stack([good, np.pad(np.ones_like(small), ((0, 9), (0, 8)), constant_values=0)])
-    pooled = metrics.isbi_rand_error(truth, pred, membrane=0)
-    per_slice = [metrics.isbi_rand_error(t, p, membrane=0) for t, p in zip(truth, pred)]
+    pooled = scoring.isbi_rand_error(truth, pred, membrane=0)
+    per_slice = [scoring.isbi_rand_error(t, p, membrane=0) for t, p in zip(truth, pred)]
     # pooled: joint 2·72² + 72 = 10440, truth 10440, prediction 2·72² + 144 = 10512
     assert pooled == pytest.approx(1 - 2 * (10440 / 10512) / (1 + 10440 / 10512))
     assert per_slice == pytest.approx([0.0, 1 / 3]) and pooled < np.mean(per_slice) / 10
@@ -413,8 +414,8 @@ def test_isbi_rand_error_matches_a_pair_counting_reference(seed):
     flips = rng.random(truth.shape) < 0.12
     pred[flips] = 1 - pred[flips]
     expected = reference_rand_error(truth, pred)
-    assert metrics.isbi_rand_error(truth, pred, membrane=0) == pytest.approx(expected, abs=1e-12)
-    assert metrics.isbi_rand_error((1 - truth)[..., None], (1 - pred)[..., None], membrane=1) == pytest.approx(expected)
+    assert scoring.isbi_rand_error(truth, pred, membrane=0) == pytest.approx(expected, abs=1e-12)
+    assert scoring.isbi_rand_error((1 - truth)[..., None], (1 - pred)[..., None], membrane=1) == pytest.approx(expected)
 
 
 def test_isbi_rand_error_differs_from_skimage_where_the_conventions_differ():
@@ -423,7 +424,7 @@ def test_isbi_rand_error_differs_from_skimage_where_the_conventions_differ():
     one_cell = np.ones((2, 3), dtype=int)
     split = one_cell.copy()
     split[:, 1] = 0  # skimage counts the two predicted-membrane pixels as one segment (label 0) of their own
-    ours = metrics.isbi_rand_error(one_cell, split, membrane=0)
+    ours = scoring.isbi_rand_error(one_cell, split, membrane=0)
     theirs = adapted_rand_error(one_cell, ndimage.label(split)[0])[0]
     assert ours == pytest.approx(1 - 20 / 46) and theirs != pytest.approx(ours)
 
@@ -431,12 +432,12 @@ def test_isbi_rand_error_differs_from_skimage_where_the_conventions_differ():
 def test_isbi_rand_error_bad_input():
     truth = np.array([[1, 1, 0, 1, 1]] * 3)
     with pytest.raises(Sprint19Error, match="membrane"):
-        metrics.isbi_rand_error(truth, truth, membrane=255)
+        scoring.isbi_rand_error(truth, truth, membrane=255)
     with pytest.raises(Sprint19Error, match="no cell pixel"):
-        metrics.isbi_rand_error(np.zeros((4, 4)), np.zeros((4, 4)), membrane=0)
+        scoring.isbi_rand_error(np.zeros((4, 4)), np.zeros((4, 4)), membrane=0)
     with pytest.raises(Sprint19Error, match="pred"):
-        metrics.isbi_rand_error(truth, truth * 0.5, membrane=0)
+        scoring.isbi_rand_error(truth, truth * 0.5, membrane=0)
     with pytest.raises(Sprint19Error, match="shape"):
-        metrics.isbi_rand_error(truth, truth[:2], membrane=0)
+        scoring.isbi_rand_error(truth, truth[:2], membrane=0)
     with pytest.raises(Sprint19Error, match="true"):
-        metrics.isbi_rand_error(np.ones((2, 2, 2, 2, 2)), np.ones((2, 2, 2, 2, 2)), membrane=0)
+        scoring.isbi_rand_error(np.ones((2, 2, 2, 2, 2)), np.ones((2, 2, 2, 2, 2)), membrane=0)

@@ -6,7 +6,7 @@ import pytest
 
 import sprint19_unet as s19
 from sprint19_unet import Sprint19Error
-from sprint19_unet.model import build_unet, count_conv_layers, paper_unet
+from sprint19_unet.unet.model import build_unet, count_conv_layers, paper_unet
 
 
 @pytest.fixture(scope="module")

@@ -10,8 +10,8 @@ import numpy as np
 from PIL import Image
 
 from sprint19_unet.cli import main
-from sprint19_unet.images import read_mask
-from sprint19_unet.prepare import resize_images
+from sprint19_unet.data.images import read_mask
+from sprint19_unet.data.prepare import resize_images
 
 SIZE = 128  # images 4× the model's 32-pixel tile
 

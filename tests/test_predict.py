@@ -5,16 +5,16 @@ import numpy as np
 import pytest
 
 from sprint19_unet import Sprint19Error
-from sprint19_unet.evaluate import segmentation_report
-from sprint19_unet.model import build_unet
-from sprint19_unet.predict import (
+from sprint19_unet.estimation.scoring import segmentation_report
+from sprint19_unet.unet.model import build_unet
+from sprint19_unet.estimation.predict import (
     predict_masks,
     predict_overlap_tile,
     predict_probabilities,
     probabilities_to_masks,
     tune_threshold,
 )
-from sprint19_unet.submission import read_submission, write_submission
+from sprint19_unet.estimation.submission import read_submission, write_submission
 
 
 @pytest.fixture(scope="module")
@@ -68,7 +68,7 @@ def test_size_free_model_and_tta(rng):
     np.testing.assert_allclose(tta, (plain + flipped) / 2, atol=1e-6)
 
 
-@pytest.mark.filterwarnings("ignore::sprint19_unet.sanity.AllBlackWarning")  # an untrained model may predict all-empty
+@pytest.mark.filterwarnings("ignore::sprint19_unet.training.sanity.AllBlackWarning")  # an untrained model may predict all-empty
 def test_large_images_with_a_fixed_same_model_are_tiled(rng):
     model = build_unet((64, 64, 1), base_filters=4, depth=2)
     assert predict_masks(model, rng.random((1, 150, 90, 1), dtype="float32")).shape == (1, 150, 90, 1)
@@ -143,7 +143,7 @@ def test_submission_errors(tmp_path, ids, kwargs, match):
 
 
 def test_constant_predictions_warn():
-    from sprint19_unet.sanity import AllBlackWarning
+    from sprint19_unet.training.sanity import AllBlackWarning
 
     model = build_unet((32, 32, 1), base_filters=4, depth=2)
     for layer in model.layers:  # zero weights: the sigmoid outputs 0.5 everywhere

@@ -1,11 +1,11 @@
-"""Padding, cropping, resizing and the coverage-stratified split (sprint19_unet.prepare)."""
+"""Padding, cropping, resizing and the coverage-stratified split (sprint19_unet.data.prepare)."""
 
 import numpy as np
 import pytest
 
-from sprint19_unet import prepare
+from sprint19_unet.data import prepare
 from sprint19_unet.errors import Sprint19Error
-from sprint19_unet.sizes import is_valid_input_size, unet_output_size
+from sprint19_unet.unet.sizes import is_valid_input_size, unet_output_size
 
 
 def random_images(shape, seed=0):

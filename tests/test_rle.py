@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from sprint19_unet.errors import Sprint19Error
-from sprint19_unet.rle import decode_rle, encode_rle
+from sprint19_unet.data.rle import decode_rle, encode_rle
 
 # The 3×3 example of the module docstring. Pixel numbers run down the columns:
 #   1 4 7

@@ -3,8 +3,8 @@
 import pytest
 
 from sprint19_unet import Sprint19Error
-from sprint19_unet.model import build_unet
-from sprint19_unet.sizes import (
+from sprint19_unet.unet.model import build_unet
+from sprint19_unet.unet.sizes import (
     input_size_for_output,
     invalid_size_message,
     is_valid_input_size,

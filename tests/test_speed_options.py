@@ -9,11 +9,11 @@ import pytest
 
 from sprint19_unet import Sprint19Error
 from sprint19_unet.cli import _config_from_args, build_parser
-from sprint19_unet.config import TrainConfig
-from sprint19_unet.sanity import AllBlackWarning
-from sprint19_unet.training import build_and_compile, train
+from sprint19_unet.training.config import TrainConfig
+from sprint19_unet.training.sanity import AllBlackWarning
+from sprint19_unet.training.fit import build_and_compile, train
 
-train_module = importlib.import_module("sprint19_unet.training")  # the module (the package exports the function as `train`)
+train_module = importlib.import_module("sprint19_unet.training.fit")  # the module (the package exports the function as `train`)
 SMALL_MODEL = {"input_size": 32, "base_filters": 4, "depth": 2}
 
 
@@ -100,7 +100,7 @@ def test_workers_reach_the_input_pipeline_and_jit_reaches_compile(tmp_path, monk
 
 
 def test_auto_runs_eagerly_only_a_whole_run_of_at_most_twenty_steps():
-    from sprint19_unet.training import EAGER_STEPS, run_eagerly
+    from sprint19_unet.training.fit import EAGER_STEPS, run_eagerly
 
     assert EAGER_STEPS == 20
     assert run_eagerly(TrainConfig(epochs=2), steps_per_epoch=10) is True  # 20 steps: tracing costs more

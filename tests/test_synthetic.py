@@ -8,10 +8,10 @@ are checked directly on the arrays.
 import numpy as np
 import pytest
 
-from sprint19_unet import synthetic
+from sprint19_unet.data import synthetic
 from sprint19_unet.errors import Sprint19Error
-from sprint19_unet.data import load_tgs
-from sprint19_unet.synthetic import (
+from sprint19_unet.data.formats import load_tgs
+from sprint19_unet.data.synthetic import (
     make_salt_dataset,
     make_shapes_dataset,
     shapes_class_names,

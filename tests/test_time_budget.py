@@ -5,12 +5,12 @@ import time
 import numpy as np
 import pytest
 
-from sprint19_unet import time_budget
-from sprint19_unet.config import TrainConfig
+from sprint19_unet.training import time_budget
+from sprint19_unet.training.config import TrainConfig
 from sprint19_unet.errors import Sprint19Error
-from sprint19_unet.model import build_unet
-from sprint19_unet.time_budget import StopAtDeadline, TrainingPlan, measure_training_speed, plan_training
-from sprint19_unet.training import build_and_compile
+from sprint19_unet.unet.model import build_unet
+from sprint19_unet.training.time_budget import StopAtDeadline, TrainingPlan, measure_training_speed, plan_training
+from sprint19_unet.training.fit import build_and_compile
 
 
 @pytest.mark.parametrize("speed", [5.0, 20.0, 80.0, 200.0, 2000.0])

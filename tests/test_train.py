@@ -12,12 +12,16 @@ import keras
 import numpy as np
 import pytest
 
-from sprint19_unet import Sprint19Error, metrics, training
-from sprint19_unet.config import TrainConfig
-from sprint19_unet.sanity import AllBlackWarning, check_training_masks, overfit_one_batch, predict_nothing_score
-from sprint19_unet.datasets import load_dataset
-from sprint19_unet.training import split_data, train
-from sprint19_unet.weight_map import class_balance_weights
+from sprint19_unet import Sprint19Error
+
+from sprint19_unet.training import metrics
+
+from sprint19_unet.training import fit as training
+from sprint19_unet.training.config import TrainConfig
+from sprint19_unet.training.sanity import AllBlackWarning, check_training_masks, overfit_one_batch, predict_nothing_score
+from sprint19_unet.data.datasets import load_dataset
+from sprint19_unet.training.fit import split_data, train
+from sprint19_unet.data.weight_map import class_balance_weights
 
 TINY = {"num_samples": 40, "base_filters": 4, "depth": 2, "batch_size": 8, "augment": False}
 
@@ -135,7 +139,7 @@ def test_predict_nothing_baseline_is_the_empty_fraction():
 
 
 def test_overfit_one_batch_smoke_check():
-    from sprint19_unet.model import build_unet
+    from sprint19_unet.unet.model import build_unet
 
     keras.utils.set_random_seed(0)
     model = build_unet((32, 32, 1), base_filters=8, depth=2)
@@ -193,7 +197,7 @@ def test_a_trained_model_loads_in_a_fresh_process_after_importing_the_package(tm
 
 
 def test_unlabelled_data_is_refused_clearly(tmp_path):
-    from sprint19_unet.data import SegmentationData
+    from sprint19_unet.data.formats import SegmentationData
 
     images_only = SegmentationData(["a", "b"], np.zeros((2, 101, 101, 1), "float32"))
     with pytest.raises(Sprint19Error, match=r"data: expected labelled data; received images without masks"):

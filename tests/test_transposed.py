@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from sprint19_unet import Sprint19Error
-from sprint19_unet.transposed import (
+from sprint19_unet.unet.transposed import (
     conv2d_transpose,
     conv2d_transpose_by_zero_insertion,
     conv2d_transpose_output_size,

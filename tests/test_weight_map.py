@@ -6,7 +6,7 @@ import math
 import numpy as np
 import pytest
 
-from sprint19_unet import weight_map
+from sprint19_unet.data import weight_map
 from sprint19_unet.errors import Sprint19Error
 
 GAP_WEIGHT = 10.0 * math.exp(-((1 + 1) ** 2) / (2 * 5.0**2))  # d1 = d2 = 1 in a 1-pixel gap

@@ -20,12 +20,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import keras
-import matplotlib
-import matplotlib.pyplot as plt
 import numpy as np
 
 from sprint19_unet.atomic import atomic_path
-from sprint19_unet.plots import plot_predictions
+from sprint19_unet.teaching.plots import plot_predictions
 
 # Matplotlib backends that draw to files or to a notebook, never to a window on screen.
 FILE_BACKENDS = ("agg", "pdf", "pgf", "ps", "svg", "cairo", "template")
@@ -45,6 +43,8 @@ def display_available() -> bool:
         >>> display_available() in (True, False)
         True
     """
+    import matplotlib  # on first use: `import sprint19_unet` needs no matplotlib
+
     backend = matplotlib.get_backend().lower()
     return backend not in FILE_BACKENDS and "inline" not in backend and "nbagg" not in backend
 
@@ -71,6 +71,8 @@ class FigureWindow:
         self._image = None
 
     def __call__(self, figure) -> None:
+        import matplotlib.pyplot as plt
+
         figure.canvas.draw()
         pixels = np.asarray(figure.canvas.buffer_rgba())
         plt.close(figure)  # only our window shows, not the figure it was drawn on
@@ -91,6 +93,8 @@ class FigureWindow:
     def close(self) -> None:
         """Close the window (if it is still open)."""
         if self._figure is not None:
+            import matplotlib.pyplot as plt
+
             plt.close(self._figure)
 
 
@@ -164,4 +168,6 @@ class LivePredictions(keras.callbacks.Callback):
         figure.suptitle(f"epoch {epoch + 1}")
         figure.tight_layout(rect=(0, 0, 1, 0.93))  # keep the title clear of the column titles
         self._show(figure)
+        import matplotlib.pyplot as plt
+
         plt.close(figure)

@@ -21,14 +21,14 @@ short name:
 weights from an extra channel of ``y_true``: ``y_true[..., 0]`` is the label (0/1
 for a one-channel sigmoid output, the class index for a C-channel softmax output)
 and ``y_true[..., 1]`` is the weight (build it with
-:func:`sprint19_unet.weight_map.stack_label_and_weight`). Packing the weights
+:func:`sprint19_unet.data.weight_map.stack_label_and_weight`). Packing the weights
 into the targets keeps them aligned with the masks through augmentation,
 generators, ``tf.data`` and ``model.fit`` / ``evaluate`` on every backend, with no
 change to the training loop. Given plain labels instead (one channel, or no
 channel axis) it is the ordinary cross-entropy per pixel, so
 ``model.fit(x, masks, sample_weight=weights)`` with weights of shape
 ``(N, H, W)`` is an equivalent route. The binary metrics of
-:mod:`sprint19_unet.metrics` read the label channel of a packed ``y_true``; other
+:mod:`sprint19_unet.training.metrics` read the label channel of a packed ``y_true``; other
 metrics (e.g. ``keras.metrics.BinaryIoU``) need the ``sample_weight`` route.
 
 Example:
@@ -44,7 +44,7 @@ from __future__ import annotations
 import keras
 from keras import ops
 
-from sprint19_unet import metrics
+from sprint19_unet.training import metrics
 from sprint19_unet.errors import bad_input
 
 REGISTER = keras.saving.register_keras_serializable(package="sprint19_unet")
@@ -139,7 +139,7 @@ def dice_loss(y_true, y_pred, smooth=1.0, from_logits=False):
     """Soft Dice loss of each image: ``1 − soft Dice``.
 
     ``1 − (2·Σ y·p + smooth) / (Σ y + Σ p + smooth)`` over the pixels of one image,
-    built from :func:`sprint19_unet.metrics.dice_coefficient` with ``threshold=None``.
+    built from :func:`sprint19_unet.training.metrics.dice_coefficient` with ``threshold=None``.
     ``smooth`` keeps empty masks finite (empty truth, empty prediction → 0).
 
     Args:
@@ -578,7 +578,7 @@ class WeightedCrossentropy(_OptionsLoss):
     """The paper's weight-map cross-entropy, per pixel (see :func:`weighted_crossentropy`).
 
     ``y_true[..., 0]`` = label (0/1 for a sigmoid output, class index for softmax),
-    ``y_true[..., 1]`` = weight (Eq. 2, from :func:`sprint19_unet.weight_map.weight_maps`).
+    ``y_true[..., 1]`` = weight (Eq. 2, from :func:`sprint19_unet.data.weight_map.weight_maps`).
 
     Args:
         from_logits: ``y_pred`` holds logits.

@@ -10,14 +10,14 @@ So the same seed gives the same batches whichever worker computes them, in
 whatever order, with 1 worker or 8. The epoch advances in :meth:`on_epoch_end`,
 which Keras calls after every pass over the data.
 
-Given an :class:`~sprint19_unet.input_spec.InputSpec`, a sample is a **tile**: the
+Given an :class:`~sprint19_unet.data.input_spec.InputSpec`, a sample is a **tile**: the
 images stay in memory once, at their own size (mirror-padded by the spec), and every
 sample cuts one model-sized tile at a random place, chosen from
 ``(seed, epoch, batch index)`` too. An epoch is then ``samples_per_epoch`` tiles
 (by default enough to cover every image once), so 30 images of 512×512 and 4,000
 of 101×101 both train; an image that fits one tile is simply that tile.
 
-Only NumPy (and SciPy in :mod:`sprint19_unet.augment`) touch the data, so the
+Only NumPy (and SciPy in :mod:`sprint19_unet.data.augment`) touch the data, so the
 batches work with the TensorFlow, JAX and PyTorch backends.
 
 Example:
@@ -36,9 +36,9 @@ import math
 import keras
 import numpy as np
 
-from sprint19_unet.augment import AugmentConfig, augment_batch
+from sprint19_unet.data.augment import AugmentConfig, augment_batch
 from sprint19_unet.errors import bad_input, check_int
-from sprint19_unet.input_spec import InputSpec
+from sprint19_unet.data.input_spec import InputSpec
 
 # First word of the SeedSequence entropy, so the shuffling and the augmentation
 # draw from unrelated streams even for the same (seed, epoch).
@@ -83,12 +83,12 @@ class SegmentationBatches(keras.utils.PyDataset):
         masks: (samples, height, width) or (samples, height, width, channels),
             one per image, same height and width; binary or integer labels.
         batch_size: samples per batch.
-        spec: an :class:`~sprint19_unet.input_spec.InputSpec` to cut model-sized
+        spec: an :class:`~sprint19_unet.data.input_spec.InputSpec` to cut model-sized
             tiles from the images (masks cropped to the model's output), or None
             to use the arrays as they are (already model-sized).
         samples_per_epoch: tiles per epoch; None = ``spec.tiles_per_image`` ×
             images (each image once when it fits a tile, or without a spec).
-        augment: an :class:`~sprint19_unet.augment.AugmentConfig`, or None for
+        augment: an :class:`~sprint19_unet.data.augment.AugmentConfig`, or None for
             no augmentation (validation data).
         shuffle: draw a new sample order every epoch (from ``(seed, epoch)``).
         seed: non-negative integer; with the epoch and batch index it fixes
@@ -156,7 +156,7 @@ class SegmentationBatches(keras.utils.PyDataset):
                 f"masks of {self.masks.shape[1]}×{self.masks.shape[2]} for images of "
                 f"{self.images.shape[1]}×{self.images.shape[2]}",
                 "masks with the images' height and width",
-                "Pad or resize images and masks together (sprint19_unet.prepare).",
+                "Pad or resize images and masks together (sprint19_unet.data.prepare).",
             )
         if spec is not None and not isinstance(spec, InputSpec):
             raise bad_input(

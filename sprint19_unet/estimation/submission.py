@@ -20,9 +20,9 @@ from pathlib import Path
 import numpy as np
 
 from sprint19_unet.atomic import write_text_atomically
-from sprint19_unet.data import open_csv
+from sprint19_unet.data.formats import open_csv
 from sprint19_unet.errors import bad_input
-from sprint19_unet.rle import decode_rle, encode_rle
+from sprint19_unet.data.rle import decode_rle, encode_rle
 
 HEADER = ["id", "rle_mask"]
 

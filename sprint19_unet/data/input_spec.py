@@ -6,11 +6,11 @@ paper's 'valid' padding at depth 4). :class:`InputSpec` decides, once, how every
 image is brought to that tile, and training and prediction both ask it:
 
 * **An image that fits a tile** (TGS 101×101 on a 128 tile) is mirrored out to the
-  tile (:func:`sprint19_unet.prepare.mirror_pad`); the prediction is cropped back.
+  tile (:func:`sprint19_unet.data.prepare.mirror_pad`); the prediction is cropped back.
 * **A larger image** (ISBI 2012: 512×512) stays at its native resolution. Training
   cuts random tiles out of it (:meth:`InputSpec.random_corner`, :meth:`InputSpec.cut`);
   prediction stitches tiles with the paper's overlap-tile strategy
-  (:func:`sprint19_unet.predict.predict_overlap_tile`). Same scale both times.
+  (:func:`sprint19_unet.estimation.predict.predict_overlap_tile`). Same scale both times.
 * **'valid' padding**: a tile's input is its output window plus a mirrored margin
   of ``(input_size − output_size) / 2`` pixels on each side, so border pixels get
   context (the paper's Figure 2); masks are cropped to the output window.
@@ -35,8 +35,8 @@ import keras
 import numpy as np
 
 from sprint19_unet.errors import bad_input
-from sprint19_unet.prepare import crop_to_size, mirror_pad, resize_images, resize_masks
-from sprint19_unet.sizes import unet_output_size
+from sprint19_unet.data.prepare import crop_to_size, mirror_pad, resize_images, resize_masks
+from sprint19_unet.unet.sizes import unet_output_size
 
 # Largest resize factor accepted: beyond it an image is mostly interpolation.
 MAX_SCALE = 4.0
@@ -94,10 +94,10 @@ class InputSpec:
 
     @classmethod
     def from_config(cls, config) -> InputSpec:
-        """The spec of the model a :class:`~sprint19_unet.config.TrainConfig` builds.
+        """The spec of the model a :class:`~sprint19_unet.training.config.TrainConfig` builds.
 
         Example:
-            >>> from sprint19_unet.config import TrainConfig
+            >>> from sprint19_unet.training.config import TrainConfig
             >>> InputSpec.from_config(TrainConfig(input_size=300, padding="valid"))
             InputSpec(input_size=300, output_size=116, pool_factor=16, scale=1.0)
         """
@@ -115,7 +115,7 @@ class InputSpec:
             Sprint19Error: for a model with a fixed but not square input size.
 
         Example:
-            >>> from sprint19_unet.model import build_unet
+            >>> from sprint19_unet.unet.model import build_unet
             >>> InputSpec.for_model(build_unet((64, 64, 1), base_filters=2, depth=2))
             InputSpec(input_size=64, output_size=64, pool_factor=4, scale=1.0)
         """
@@ -199,7 +199,7 @@ class InputSpec:
 
         ``margin`` on each side, plus, for a side shorter than the output window,
         what brings it up to the window (split evenly, the odd pixel after, as
-        :func:`~sprint19_unet.prepare.pad_to_size`).
+        :func:`~sprint19_unet.data.prepare.pad_to_size`).
 
         Example:
             >>> InputSpec(128, 128).tile_padding(101, 512)
@@ -298,7 +298,7 @@ def check_segmentation_model(model, subject: str = "model") -> keras.Model:
             (e.g. a classifier ending in ``Dense``).
 
     Example:
-        >>> from sprint19_unet.model import build_unet
+        >>> from sprint19_unet.unet.model import build_unet
         >>> check_segmentation_model(build_unet((32, 32, 1), base_filters=2, depth=1)).name
         'unet'
     """
@@ -323,7 +323,7 @@ def downsampling_factor(model: keras.Model) -> int:
     pretrained encoders. Overlap-tile prediction shifts tiles by multiples of it.
 
     Example:
-        >>> from sprint19_unet.model import build_unet
+        >>> from sprint19_unet.unet.model import build_unet
         >>> downsampling_factor(build_unet((64, 64, 1), base_filters=2, depth=3))
         8
     """

@@ -6,7 +6,7 @@ Ronneberger et al. weight the cross-entropy of every pixel x by
 
 * ``w_c`` balances "the different frequency of pixels from a certain class in the
   training data set": :func:`class_balance_weights` over all training masks (what
-  :func:`sprint19_unet.training.train` does), or per image when asked for;
+  :func:`sprint19_unet.training.fit.train` does), or per image when asked for;
 * ``d1`` / ``d2`` are the distances to the nearest and the second-nearest object
   (cell), so the second term is large in the thin gaps that separate touching
   objects — the network is pushed to learn those borders;
@@ -293,7 +293,7 @@ def stack_label_and_weight(labels, weights) -> np.ndarray:
 
     ``y_true[..., 0]`` is the label (0/1 for a sigmoid output, the class index for a
     softmax output) and ``y_true[..., 1]`` the weight. This is the format
-    :class:`sprint19_unet.losses.WeightedCrossentropy` reads, so the weights travel
+    :class:`sprint19_unet.training.losses.WeightedCrossentropy` reads, so the weights travel
     with the masks through ``model.fit`` on every backend.
 
     Args:

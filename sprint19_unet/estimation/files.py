@@ -17,21 +17,21 @@ from pathlib import Path
 import keras
 
 from sprint19_unet.atomic import atomic_directory, ensure_writable
-from sprint19_unet.config import TrainConfig
-from sprint19_unet.datasets import load_dataset
+from sprint19_unet.training.config import TrainConfig
+from sprint19_unet.data.datasets import load_dataset
 from sprint19_unet.errors import bad_input
-from sprint19_unet.evaluate import isbi_report, segmentation_report
-from sprint19_unet.images import write_png
-from sprint19_unet.input_spec import check_segmentation_model
-from sprint19_unet.predict import predict_masks
-from sprint19_unet.submission import check_text_ids, write_submission
+from sprint19_unet.estimation.scoring import isbi_report, segmentation_report
+from sprint19_unet.data.images import write_png
+from sprint19_unet.data.input_spec import check_segmentation_model
+from sprint19_unet.estimation.predict import predict_masks
+from sprint19_unet.estimation.submission import check_text_ids, write_submission
 
 
 def load_model(path: str | os.PathLike) -> keras.Model:
     """Load a ``.keras`` model in Keras safe mode (no Lambda layers, no arbitrary code).
 
     Args:
-        path: a file written by ``model.save`` / :func:`sprint19_unet.training.train`.
+        path: a file written by ``model.save`` / :func:`sprint19_unet.training.fit.train`.
 
     Returns:
         The model, compiled if it was saved compiled.
@@ -87,7 +87,7 @@ def predict_to_files(
 
     Args:
         model_path: the ``.keras`` model.
-        data_path: images to predict, any layout :func:`~sprint19_unet.datasets.load_dataset`
+        data_path: images to predict, any layout :func:`~sprint19_unet.data.datasets.load_dataset`
             reads with ``split="test"`` (a Kaggle TGS folder's ``test/images``, a folder of images, …).
         out: ``*.csv`` → Kaggle submission (``id,rle_mask``); otherwise a folder
             of ``<id>.png`` masks (0/255), replaced whole and atomically.
@@ -124,14 +124,14 @@ def predict_to_files(
 def evaluate_model(
     model_path, data_path, threshold: float = 0.5, tta: bool = False, foreground=None, isbi: bool = False
 ) -> dict:
-    """Score a saved model on labelled data (see :func:`sprint19_unet.evaluate.segmentation_report`).
+    """Score a saved model on labelled data (see :func:`sprint19_unet.estimation.scoring.segmentation_report`).
 
     The images meet the model as in training: at the run's ``scale`` (from its
     ``config.json``), mirrored to one tile or stitched with overlap-tile.
 
     Args:
         model_path: the ``.keras`` model.
-        data_path: labelled data, any layout :func:`~sprint19_unet.datasets.load_dataset`
+        data_path: labelled data, any layout :func:`~sprint19_unet.data.datasets.load_dataset`
             reads with ``split="train"``.
         threshold: probability threshold.
         tta: horizontal-flip test-time augmentation.

@@ -1,7 +1,7 @@
 """Estimation: probabilities and masks for images of any size, TTA, overlap-tile, threshold.
 
 * :func:`predict_probabilities` brings images to the model as training did — the
-  same :class:`~sprint19_unet.input_spec.InputSpec`: an image that fits one tile is
+  same :class:`~sprint19_unet.data.input_spec.InputSpec`: an image that fits one tile is
   mirrored out to it and the prediction cropped back to the image's size; a larger
   image (or any image for a valid-padding model) goes through the paper's
   **overlap-tile** strategy (:func:`predict_overlap_tile`) at the same scale; with
@@ -11,7 +11,7 @@
   Kaggle TGS metric on validation data.
 
 Example:
-    >>> from sprint19_unet.model import build_unet
+    >>> from sprint19_unet.unet.model import build_unet
     >>> model = build_unet((128, 128, 1), base_filters=4, depth=2)
     >>> predict_masks(model, np.zeros((2, 101, 101, 1), "float32")).shape
     (2, 101, 101, 1)
@@ -24,11 +24,11 @@ import math
 import keras
 import numpy as np
 
-from sprint19_unet.errors import bad_input, check_finite, check_int
-from sprint19_unet.input_spec import InputSpec, check_segmentation_model, downsampling_factor
-from sprint19_unet.metrics import check_threshold, isbi_pixel_error, kaggle_tgs_score
-from sprint19_unet.prepare import crop_to_size, mirror_pad, pad_to_size
-from sprint19_unet.sanity import check_predictions
+from sprint19_unet.errors import bad_input, check_finite, check_int, check_threshold
+from sprint19_unet.data.input_spec import InputSpec, check_segmentation_model, downsampling_factor
+from sprint19_unet.estimation.scoring import isbi_pixel_error, kaggle_tgs_score
+from sprint19_unet.data.prepare import crop_to_size, mirror_pad, pad_to_size
+from sprint19_unet.training.sanity import check_predictions
 
 
 def _check_images(images) -> np.ndarray:
@@ -77,7 +77,7 @@ def predict_overlap_tile(
             small to give a centre of ``2**depth`` pixels.
 
     Example:
-        >>> from sprint19_unet.model import build_unet
+        >>> from sprint19_unet.unet.model import build_unet
         >>> model = build_unet((204, 204, 1), base_filters=2, padding="valid")   # output 20×20
         >>> predict_overlap_tile(model, np.zeros((1, 40, 30, 1), "float32")).shape
         (1, 40, 30, 1)
@@ -143,7 +143,7 @@ def predict_probabilities(
             ``batch_size`` that is not an integer ≥ 1.
 
     Example:
-        >>> from sprint19_unet.model import build_unet
+        >>> from sprint19_unet.unet.model import build_unet
         >>> model = build_unet((None, None, 1), base_filters=4, depth=2)
         >>> predict_probabilities(model, np.zeros((1, 30, 50, 1)), tta=True).shape
         (1, 30, 50, 1)
@@ -214,7 +214,7 @@ def predict_masks(
         uint8 (N, H, W, 1): 0/1 for binary models, class indices otherwise.
 
     Example:
-        >>> from sprint19_unet.model import build_unet
+        >>> from sprint19_unet.unet.model import build_unet
         >>> model = build_unet((64, 64, 1), num_classes=3, base_filters=4, depth=2)
         >>> int(predict_masks(model, np.zeros((1, 64, 64, 1))).max()) < 3
         True

@@ -1,6 +1,7 @@
-"""Segmentation metrics: pure functions first, Keras metrics built from them, NumPy scorers.
+"""Segmentation metrics during training: pure tensor functions, and Keras metrics built from them.
 
-The module reads in three parts:
+The module reads in two parts (the NumPy scores of finished predictions — the
+Kaggle TGS metric, the ISBI errors — are in :mod:`sprint19_unet.estimation.scoring`):
 
 1. **Pure functions on tensors** (``keras.ops`` only, so they run on the
    TensorFlow, JAX and PyTorch backends): :func:`iou_score`,
@@ -11,16 +12,12 @@ The module reads in three parts:
 2. **Keras metrics** that accumulate over an epoch: :class:`ThresholdedIoU`,
    :class:`Dice` and :class:`TgsScore` (the Kaggle TGS Salt metric, monitored
    during training).
-3. **NumPy evaluation functions** for finished predictions:
-   :func:`kaggle_tgs_score` / :func:`kaggle_tgs_image_scores` (exactly the
-   competition metric), :func:`isbi_pixel_error` and :func:`isbi_rand_error`
-   (the ISBI 2012 EM challenge's pixel and Rand errors, Table 1 of the paper).
 
 Conventions. Binary masks are ``(batch, height, width, 1)`` (or without the channel
 axis); ``y_true`` holds 0/1 and ``y_pred`` holds probabilities, turned into a mask
 with ``y_pred > threshold`` (strictly greater). For a one-channel ``y_pred``, a
 ``y_true`` with two channels is read as (label, weight) packed for
-:class:`~sprint19_unet.losses.WeightedCrossentropy`: the metrics use the label
+:class:`~sprint19_unet.training.losses.WeightedCrossentropy`: the metrics use the label
 channel and ignore the weights, so they can monitor a model trained with weight maps. An image where both the truth and
 the prediction are empty scores 1 (a perfect "no salt" answer). Counts are made
 in float32 / int32 whatever the model's compute dtype, so mixed precision does not
@@ -28,10 +25,10 @@ round pixel counts.
 
 Example:
     >>> import numpy as np
-    >>> truth = np.array([[[1, 1, 0], [1, 0, 0], [0, 0, 0]]])        # 3 pixels
-    >>> pred = np.array([[[1, 1, 0], [0, 0, 0], [0, 0, 0]]])         # 2 of them
-    >>> float(kaggle_tgs_score(truth, pred))                         # IoU = 2/3
-    0.4
+    >>> truth = np.array([[[1, 1, 0], [1, 0, 0], [0, 0, 0]]], "float32")   # 3 pixels
+    >>> pred = np.array([[[0.9, 0.8, 0], [0, 0, 0], [0, 0, 0]]], "float32")  # 2 of them
+    >>> [round(float(v), 4) for v in iou_score(truth, pred)]                 # IoU = 2/3
+    [0.6667]
 """
 
 from __future__ import annotations
@@ -39,9 +36,8 @@ from __future__ import annotations
 import keras
 import numpy as np
 from keras import ops
-from scipy import ndimage
 
-from sprint19_unet.errors import bad_input
+from sprint19_unet.errors import bad_input, check_threshold
 
 # The Kaggle TGS IoU thresholds t = k / 20 for k = 10 … 19, i.e. 0.50, 0.55, …, 0.95.
 # Comparisons use the integers k (hit when 20·intersection > k·union), so no
@@ -110,18 +106,6 @@ def _ratio_or_one(numerator, denominator):
     return ops.where(denominator > 0, numerator / safe, ops.ones_like(numerator))
 
 
-def check_threshold(threshold, allow_none: bool):
-    if threshold is None and allow_none:
-        return
-    if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or not 0.0 <= threshold < 1.0:
-        raise bad_input(
-            "threshold",
-            repr(threshold),
-            "a number in [0, 1)" + (" or None for soft (unthresholded) scores" if allow_none else ""),
-            "Use threshold=0.5 for sigmoid probabilities.",
-        )
-
-
 # === Pure functions: binary masks, one value per image ===
 
 
@@ -166,7 +150,7 @@ def dice_coefficient(y_true, y_pred, threshold=0.5, smooth=0.0):
 
     ``Dice = (2·|T ∩ P| + smooth) / (|T| + |P| + smooth)``; an image whose truth and
     prediction are both empty scores 1. With ``threshold=None`` the probabilities
-    are used as they are (the soft Dice that :func:`~sprint19_unet.losses.dice_loss`
+    are used as they are (the soft Dice that :func:`~sprint19_unet.training.losses.dice_loss`
     minimises).
 
     Args:
@@ -540,251 +524,3 @@ class TgsScore(_PerImageMean):
 
     def __init__(self, threshold=0.5, name="tgs_score", dtype=None):
         super().__init__(threshold=threshold, name=name, dtype=dtype)
-
-
-# === NumPy evaluation: Kaggle TGS Salt ===
-
-
-def _as_binary_masks(masks, name: str) -> np.ndarray:
-    """Validate 0/1 (or bool) masks and return them as a bool array."""
-    array = np.asarray(masks)
-    if array.dtype == bool:
-        return array
-    if not (np.issubdtype(array.dtype, np.integer) or np.issubdtype(array.dtype, np.floating)):
-        raise bad_input(
-            name,
-            f"an array of dtype {array.dtype}",
-            "a binary mask: bool or 0/1 numbers",
-            "Convert it with np.asarray(mask, dtype=bool).",
-        )
-    is_binary = (array == 0) | (array == 1)
-    if not np.all(is_binary):
-        bad_values = np.unique(array[~is_binary])[:5].tolist()
-        raise bad_input(
-            name,
-            f"values other than 0 and 1 (e.g. {bad_values}, dtype {array.dtype})",
-            "a binary mask: bool or 0/1 numbers",
-            "Threshold probabilities first (probabilities > 0.5); for 0/255 PNG masks use mask > 127.",
-        )
-    return array.astype(bool)
-
-
-def _as_mask_batch(masks, name: str) -> np.ndarray:
-    array = _as_binary_masks(masks, name)
-    if array.ndim == 4 and array.shape[-1] == 1:
-        array = array[..., 0]
-    if array.ndim != 3:
-        raise bad_input(
-            name,
-            f"shape {array.shape}",
-            "a batch of masks (N, H, W) or (N, H, W, 1)",
-            "Stack the masks with np.stack(masks); add a batch axis to one mask with mask[None].",
-        )
-    return array
-
-
-def kaggle_tgs_image_scores(true_masks, pred_masks) -> np.ndarray:
-    """The Kaggle TGS Salt score of every image (NumPy).
-
-    Per image: IoU of the whole mask (one object per image); for t in 0.50, 0.55,
-    …, 0.95 a hit when IoU > t (strictly); precision(t) = TP / (TP + FP + FN),
-    which with one object is 1 for a hit and 0 otherwise; the image score is the
-    mean over the 10 thresholds. Empty truth + empty prediction = 1; empty truth +
-    any predicted pixel = 0; non-empty truth + empty prediction = 0. Hits are
-    decided on integers (``20·intersection > k·union`` for k = 10 … 19), so an
-    IoU exactly on a threshold is never a hit.
-
-    Args:
-        true_masks: ground-truth masks ``(N, H, W)`` or ``(N, H, W, 1)``, bool or 0/1.
-        pred_masks: predicted masks of the same shape, bool or 0/1 (threshold
-            probabilities first).
-
-    Returns:
-        float64 array of shape ``(N,)`` with values in {0.0, 0.1, …, 1.0}.
-
-    Raises:
-        Sprint19Error: for non-binary values, a wrong rank or mismatched shapes.
-
-    Example:
-        >>> t = np.zeros((3, 2, 2), dtype=bool); t[1:, 0, :] = True
-        >>> p = t.copy(); p[0, 1, 1] = True; p[2, 1, 0] = True         # IoU 2/3 on the last
-        >>> kaggle_tgs_image_scores(t, p).tolist()
-        [0.0, 1.0, 0.4]
-    """
-    truth = _as_mask_batch(true_masks, "true_masks")
-    pred = _as_mask_batch(pred_masks, "pred_masks")
-    if truth.shape != pred.shape:
-        raise bad_input(
-            "pred_masks",
-            f"shape {pred.shape} (true_masks has {truth.shape})",
-            "the same shape as true_masks",
-            "Predict one mask per true mask, at the true masks' size (crop or resize back to 101×101 for TGS).",
-        )
-    intersection = np.sum(truth & pred, axis=(1, 2), dtype=np.int64)
-    union = np.sum(truth | pred, axis=(1, 2), dtype=np.int64)
-    numerators = np.array(TGS_THRESHOLD_NUMERATORS, dtype=np.int64)
-    hits = TGS_THRESHOLD_DENOMINATOR * intersection[:, None] > numerators[None, :] * union[:, None]
-    precision = hits.sum(axis=1) / len(numerators)
-    return np.where(union == 0, 1.0, precision)
-
-
-def kaggle_tgs_score(true_masks, pred_masks) -> float:
-    """The Kaggle TGS Salt Identification Challenge metric: mean of the per-image scores.
-
-    See :func:`kaggle_tgs_image_scores` for the per-image rule.
-
-    Args:
-        true_masks: ground-truth masks ``(N, H, W)`` or ``(N, H, W, 1)``, bool or 0/1.
-        pred_masks: predicted masks of the same shape, bool or 0/1.
-
-    Returns:
-        The score, a float in [0, 1].
-
-    Raises:
-        Sprint19Error: for non-binary values, mismatched shapes or an empty batch.
-
-    Example:
-        >>> empty = np.zeros((1, 101, 101), dtype=bool)
-        >>> kaggle_tgs_score(empty, empty)
-        1.0
-    """
-    scores = kaggle_tgs_image_scores(true_masks, pred_masks)
-    if scores.size == 0:
-        raise bad_input("true_masks", "0 images", "at least one mask", "Pass a non-empty batch (N, H, W).")
-    return float(np.mean(scores))
-
-
-# === NumPy evaluation: ISBI 2012 EM segmentation challenge ===
-#
-# Arganda-Carreras et al. 2015, "Crowdsourcing the creation of image segmentation
-# algorithms for connectomics", Frontiers in Neuroanatomy 9:142, and the challenge's
-# Fiji evaluation scripts (trainableSegmentation.metrics).
-
-
-def _membrane_stack(masks, name: str, membrane) -> np.ndarray:
-    """Binary masks (H, W), (N, H, W) or (N, H, W, 1) → bool (N, H, W), True = membrane."""
-    if membrane not in (0, 1) or isinstance(membrane, bool):
-        raise bad_input(
-            "membrane", repr(membrane), "0 or 1: the mask value that marks membrane",
-            "ISBI label files mark membrane 0 (cells 1/255): membrane=0; masks loaded with "
-            "foreground=0 (what the model predicts) mark it 1: membrane=1.",
-        )
-    array = _as_binary_masks(masks, name)
-    if array.ndim == 4 and array.shape[-1] == 1:
-        array = array[..., 0]
-    if array.ndim == 2:
-        array = array[None]
-    if array.ndim != 3 or array.size == 0:
-        raise bad_input(
-            name, f"shape {np.shape(masks)}", "(H, W), (N, H, W) or (N, H, W, 1)", "Pass one slice or a stack of slices."
-        )
-    return array if membrane == 1 else ~array
-
-
-def _same_shape(truth: np.ndarray, prediction: np.ndarray) -> None:
-    if truth.shape != prediction.shape:
-        raise bad_input(
-            "pred", f"shape {prediction.shape} (true has {truth.shape})", "the same shape as true",
-            "Predict one label per true pixel (predict_masks crops back to the images' size).",
-        )
-
-
-def isbi_pixel_error(true, pred) -> float:
-    """ISBI 2012 pixel error: the fraction of pixels whose binary label differs.
-
-    ``pixel error = 1 − pixel accuracy = mean(true != pred)`` over all pixels of all
-    slices (the paper's Table 1 reports 0.0611 for the u-net on the challenge's test
-    stack). The same whichever value marks membrane.
-
-    Args:
-        true: binary ground truth of any shape (bool or 0/1).
-        pred: binary prediction of the same shape (threshold probabilities first).
-
-    Returns:
-        The error, a float in [0, 1].
-
-    Raises:
-        Sprint19Error: for non-binary values or mismatched shapes.
-
-    Example:
-        >>> isbi_pixel_error(np.array([[1, 0], [0, 0]]), np.array([[1, 1], [0, 0]]))
-        0.25
-    """
-    truth = _as_binary_masks(true, "true")
-    prediction = _as_binary_masks(pred, "pred")
-    _same_shape(truth, prediction)
-    if truth.size == 0:
-        raise bad_input("true", "an empty array", "at least one pixel", "Pass one slice or a stack of slices.")
-    return float(np.mean(truth != prediction))
-
-
-def isbi_rand_error(true, pred, *, membrane: int) -> float:
-    """ISBI 2012 Rand error, as the challenge scores it: 1 − the foreground-restricted Rand F-score.
-
-    The definition of Arganda-Carreras et al. (2015), Frontiers in Neuroanatomy
-    9:142, and the challenge's Fiji scripts:
-
-    1. **Segments.** In every slice the non-membrane pixels split into 4-connected
-       components; each component is one segment (cell). Segments of different
-       slices are different segments.
-    2. **Foreground restriction.** Only pixels that are cell in the *truth* count.
-       A pixel the prediction calls membrane inside a true cell belongs to no
-       predicted cell: it is a **singleton**, a segment of its own.
-    3. **Pair counts, pooled over the stack.** With ``n_ij`` the number of counted
-       pixels in true segment i and predicted segment j (singletons included),
-       ``t_i = Σ_j n_ij`` and ``s_j = Σ_i n_ij``: Rand precision =
-       ``Σ n_ij² / Σ s_j²`` (pairs of pixels together in the prediction that are
-       also together in the truth), Rand recall = ``Σ n_ij² / Σ t_i²``. The sums
-       run over all slices at once, not slice by slice.
-    4. ``V_Rand`` = their harmonic mean (the F-score); the error is ``1 − V_Rand``.
-
-    The squares count ordered pairs including a pixel with itself, so a truth made
-    only of one-pixel cells is scored too (error 0 when predicted exactly).
-    The challenge thresholded submitted probability maps at 0.0, 0.1, …, 1.0 and
-    kept the best score; call this for each threshold to do the same.
-
-    Args:
-        true: ground truth ``(H, W)``, ``(N, H, W)`` or ``(N, H, W, 1)``, binary.
-        pred: binary prediction of the same shape.
-        membrane: the value that marks membrane in both: 0 in the ISBI label files
-            (cells are 255 → 1), 1 in masks loaded with ``foreground=0`` — what a
-            model trained on them predicts.
-
-    Returns:
-        The Rand error, a float in [0, 1] (0 = the same segmentation).
-
-    Raises:
-        Sprint19Error: for non-binary values, mismatched shapes, a bad ``membrane``,
-            or a truth with no cell pixel at all.
-
-    Example:
-        >>> cells = np.array([[1, 1, 0, 1, 1]] * 3)                  # two cells, membrane 0
-        >>> isbi_rand_error(cells, cells, membrane=0)
-        0.0
-        >>> merged = np.ones_like(cells)                              # membrane missed
-        >>> round(isbi_rand_error(cells, merged, membrane=0), 4)     # precision 1/2, recall 1
-        0.3333
-    """
-    truth = _membrane_stack(true, "true", membrane)
-    prediction = _membrane_stack(pred, "pred", membrane)
-    _same_shape(truth, prediction)
-    if truth.all():
-        raise bad_input(
-            "true", "a truth with no cell pixel (all membrane)", "at least one cell pixel",
-            f"Check the label polarity: membrane={membrane} says which value marks membrane.",
-        )
-    together = together_true = together_pred = 0.0
-    for true_slice, pred_slice in zip(truth, prediction):
-        true_cells, _ = ndimage.label(~true_slice)
-        pred_cells, _ = ndimage.label(~pred_slice)
-        counted = true_cells > 0
-        pairs = np.stack([true_cells[counted], pred_cells[counted]]).astype(np.int64)
-        in_pred_cell = pairs[1] > 0
-        # singletons: counted pixels predicted as membrane; each pairs only with itself
-        singletons = int(np.count_nonzero(~in_pred_cell))
-        joint = np.unique(pairs[:, in_pred_cell], axis=1, return_counts=True)[1]
-        together += float(np.sum(joint.astype(np.float64) ** 2)) + singletons
-        together_true += float(np.sum(np.bincount(pairs[0]).astype(np.float64) ** 2))
-        together_pred += float(np.sum(np.bincount(pairs[1][in_pred_cell]).astype(np.float64) ** 2)) + singletons
-    precision, recall = together / together_pred, together / together_true
-    return float(1.0 - 2.0 * precision * recall / (precision + recall))

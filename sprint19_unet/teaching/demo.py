@@ -7,10 +7,10 @@ TGS metric, and saves a figure of images, true masks and predictions.
 
 The budget holds on a fast workstation and on a laptop ten times slower alike:
 the demo measures how fast this machine trains the model
-(:func:`~sprint19_unet.time_budget.measure_training_speed`), plans images per epoch
-and epochs to fit (:func:`~sprint19_unet.time_budget.plan_training`; the cosine
+(:func:`~sprint19_unet.training.time_budget.measure_training_speed`), plans images per epoch
+and epochs to fit (:func:`~sprint19_unet.training.time_budget.plan_training`; the cosine
 learning-rate schedule spans exactly the planned steps) and stops at the deadline
-whatever happens (:class:`~sprint19_unet.time_budget.StopAtDeadline`). After each
+whatever happens (:class:`~sprint19_unet.training.time_budget.StopAtDeadline`). After each
 epoch a few validation images are redrawn with their predictions: in a window when
 there is a screen, else as PNGs in the output folder.
 
@@ -36,15 +36,15 @@ from pathlib import Path
 import numpy as np
 
 from sprint19_unet.atomic import atomic_path
-from sprint19_unet.config import TrainConfig
-from sprint19_unet.datasets import load_dataset
+from sprint19_unet.training.config import TrainConfig
+from sprint19_unet.data.datasets import load_dataset
 from sprint19_unet.errors import bad_input
-from sprint19_unet.evaluate import segmentation_report
-from sprint19_unet.live import FigureFiles, FigureWindow, LivePredictions, display_available
-from sprint19_unet.plots import plot_predictions
-from sprint19_unet.predict import predict_probabilities
-from sprint19_unet.time_budget import StopAtDeadline, TrainingPlan, measure_training_speed, plan_training
-from sprint19_unet.training import build_and_compile, split_data, split_indices, train
+from sprint19_unet.estimation.scoring import segmentation_report
+from sprint19_unet.teaching.live import FigureFiles, FigureWindow, LivePredictions, display_available
+from sprint19_unet.teaching.plots import plot_predictions
+from sprint19_unet.estimation.predict import predict_probabilities
+from sprint19_unet.training.time_budget import StopAtDeadline, TrainingPlan, measure_training_speed, plan_training
+from sprint19_unet.training.fit import build_and_compile, split_data, split_indices, train
 
 # The recipe: measured over seeds in benchmarks/demo_speed.py (numbers in benchmarks/RESULTS.md).
 DEMO_CONFIG = TrainConfig(
@@ -176,7 +176,7 @@ def run_demo(
         ``{"iou", "tgs_score", "threshold", "seconds", "figure", "epochs", "plan",
         "stopped", "compute"}``: pooled IoU and Kaggle score of the 120 held-out
         images at threshold 0.5, wall seconds since ``started``, the figure path,
-        epochs trained, the :class:`~sprint19_unet.time_budget.TrainingPlan`, why
+        epochs trained, the :class:`~sprint19_unet.training.time_budget.TrainingPlan`, why
         training stopped early (None, "between epochs" or "within an epoch") and
         the training compute relative to the original 12-epoch demo.
 

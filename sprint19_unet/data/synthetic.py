@@ -278,7 +278,7 @@ def write_salt_sample(
 
     Writes ``train/images/<id>.png``, ``train/masks/<id>.png`` (0/255),
     ``train.csv`` (``id,rle_mask``), ``test/images/<id>.png`` and ``depths.csv``
-    (``id,z``) through :func:`sprint19_unet.data.write_tgs_layout`. Training
+    (``id,z``) through :func:`sprint19_unet.data.formats.write_tgs_layout`. Training
     images are ``make_salt_dataset(n, size, seed, empty_fraction)``; test images
     come from an independent stream of the same seed. Ids are 10 hex digits like
     Kaggle's, fixed by seed, split and index.
@@ -303,7 +303,7 @@ def write_salt_sample(
         >>> sorted(p.name for p in root.iterdir())
         ['depths.csv', 'test', 'train', 'train.csv']
     """
-    from sprint19_unet import data  # the Kaggle layout writer (PNG, RLE, CSV) lives there
+    from sprint19_unet.data import formats  # the Kaggle layout writer (PNG, RLE, CSV) lives there
 
     n = check_int("n", n, 1, "Pass the number of training images, e.g. n=400.")
     test_n = check_int("test_n", test_n, 0, "Pass e.g. test_n=100, or 0 for no test images.")
@@ -316,7 +316,7 @@ def write_salt_sample(
             "test_images": test_images,
             "test_depths": test_depths,
         }
-    return data.write_tgs_layout(root, _kaggle_ids(seed, "train", n), images, masks, depths, **test)
+    return formats.write_tgs_layout(root, _kaggle_ids(seed, "train", n), images, masks, depths, **test)
 
 
 # === Multi-class scenes: the lecture's street example ===

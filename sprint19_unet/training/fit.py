@@ -1,8 +1,8 @@
 """Training: data → split → batches → U-Net → fit, with checkpoints that survive a kill.
 
-:func:`train` takes one :class:`~sprint19_unet.config.TrainConfig` and returns
+:func:`train` takes one :class:`~sprint19_unet.training.config.TrainConfig` and returns
 the best model and the per-epoch history. Everything it writes lives in
-``config.output_dir`` (see :mod:`sprint19_unet.checkpoints`); ``resume=True``
+``config.output_dir`` (see :mod:`sprint19_unet.training.checkpoints`); ``resume=True``
 continues an interrupted run from its last completed epoch with the same history.
 
 Example:
@@ -21,26 +21,26 @@ import keras
 import numpy as np
 
 from sprint19_unet.atomic import ensure_writable
-from sprint19_unet.augment import AugmentConfig
-from sprint19_unet.batches import SegmentationBatches
-from sprint19_unet.checkpoints import (
+from sprint19_unet.data.augment import AugmentConfig
+from sprint19_unet.training.batches import SegmentationBatches
+from sprint19_unet.training.checkpoints import (
     ResumableEarlyStopping,
     ResumableReduceLROnPlateau,
     RunCheckpoint,
     RunDirectory,
 )
-from sprint19_unet.config import TrainConfig
-from sprint19_unet.data import SegmentationData
-from sprint19_unet.datasets import load_dataset
-from sprint19_unet.distribute import check_global_batch_size, data_parallel, evenly_split_count
+from sprint19_unet.training.config import TrainConfig
+from sprint19_unet.data.formats import SegmentationData
+from sprint19_unet.data.datasets import load_dataset
+from sprint19_unet.training.distribute import check_global_batch_size, data_parallel, evenly_split_count
 from sprint19_unet.errors import bad_input, check_finite
-from sprint19_unet.input_spec import InputSpec
-from sprint19_unet.losses import get_loss
-from sprint19_unet.metrics import TgsScore, ThresholdedIoU
-from sprint19_unet.model import build_unet
-from sprint19_unet.prepare import stratified_split
-from sprint19_unet.sanity import check_training_masks, warn_if_no_better_than_empty
-from sprint19_unet.weight_map import class_balance_weights, weight_maps
+from sprint19_unet.data.input_spec import InputSpec
+from sprint19_unet.training.losses import get_loss
+from sprint19_unet.training.metrics import TgsScore, ThresholdedIoU
+from sprint19_unet.unet.model import build_unet
+from sprint19_unet.data.prepare import stratified_split
+from sprint19_unet.training.sanity import check_training_masks, warn_if_no_better_than_empty
+from sprint19_unet.data.weight_map import class_balance_weights, weight_maps
 
 logger = logging.getLogger(__name__)
 
@@ -93,9 +93,9 @@ def at_working_scale(data: SegmentationData, spec: InputSpec) -> SegmentationDat
 def split_data(config: TrainConfig, data: SegmentationData):
     """The train/validation split of ``train``, as model-ready tiles (for notebooks and checks).
 
-    Training itself streams random tiles (:class:`~sprint19_unet.batches.SegmentationBatches`);
+    Training itself streams random tiles (:class:`~sprint19_unet.training.batches.SegmentationBatches`);
     this cuts each image into the tiles that cover it once
-    (:meth:`~sprint19_unet.input_spec.InputSpec.grid_tiles`) — for images that fit one
+    (:meth:`~sprint19_unet.data.input_spec.InputSpec.grid_tiles`) — for images that fit one
     tile (TGS 101 → 128) that is one mirrored image per image, as the model sees it.
 
     Args:
@@ -134,11 +134,11 @@ class WeightMapBatches(SegmentationBatches):
     metrics stay unweighted.
 
     Args:
-        *args: as :class:`~sprint19_unet.batches.SegmentationBatches`.
+        *args: as :class:`~sprint19_unet.training.batches.SegmentationBatches`.
         class_weights: ``w_c``: a ``{class: weight}`` dict (balanced over the
             training set), ``"balanced"`` (per image) or None.
         border_class: the class whose pixels separate the objects.
-        **kwargs: as :class:`~sprint19_unet.batches.SegmentationBatches`.
+        **kwargs: as :class:`~sprint19_unet.training.batches.SegmentationBatches`.
     """
 
     def __init__(self, *args, class_weights=None, border_class: int = 0, **kwargs):
@@ -294,7 +294,7 @@ def train(config: TrainConfig, data: SegmentationData | None = None, callbacks=(
     Args:
         config: the run's settings.
         data: labelled data to train on; by default ``load_dataset(config.data, "train", …)``
-            (:func:`sprint19_unet.datasets.load_dataset`).
+            (:func:`sprint19_unet.data.datasets.load_dataset`).
         callbacks: extra Keras callbacks (e.g. the notebooks' live view).
         resume: continue the run in ``output_dir`` from its last completed epoch.
             Without it, an output directory that already holds a run is refused,
@@ -309,7 +309,7 @@ def train(config: TrainConfig, data: SegmentationData | None = None, callbacks=(
     Raises:
         Sprint19Error: for bad data, a bad config or an output directory in use; with
             ``config.distribute``, for a ``batch_size`` that does not split evenly between
-            the devices (see :mod:`sprint19_unet.distribute`).
+            the devices (see :mod:`sprint19_unet.training.distribute`).
 
     Example:
         >>> model, history = train(TrainConfig(num_samples=40, epochs=1, base_filters=4,

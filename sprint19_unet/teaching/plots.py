@@ -12,7 +12,6 @@ Example:
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
 import numpy as np
 
 
@@ -38,6 +37,8 @@ def plot_predictions(images, true_masks, pred_masks, count: int = 4, titles=("im
     names = titles if true_masks is not None else (titles[0], titles[2])
     rows = min(count, len(images))
     vmax = max(1, int(np.max(true_masks)) if true_masks is not None else 1, int(np.ceil(np.max(pred_masks))))
+    import matplotlib.pyplot as plt  # on first use: `import sprint19_unet` needs no matplotlib
+
     figure, axes = plt.subplots(rows, len(columns), figsize=(2.2 * len(columns), 2.2 * rows), squeeze=False)
     for row in range(rows):
         for column, (array, name) in enumerate(zip(columns, names)):
@@ -56,13 +57,15 @@ def plot_history(history: dict, keys=("loss", "iou", "tgs_score")):
     """Training curves: one panel per metric, training and validation together.
 
     Args:
-        history: dict of lists, as returned by :func:`sprint19_unet.training.train`.
+        history: dict of lists, as returned by :func:`sprint19_unet.training.fit.train`.
         keys: metric names to plot (those missing from ``history`` are skipped).
 
     Returns:
         A matplotlib Figure.
     """
     keys = [key for key in keys if key in history]
+    import matplotlib.pyplot as plt
+
     figure, axes = plt.subplots(1, len(keys), figsize=(4 * len(keys), 3), squeeze=False)
     epochs = history.get("epoch", list(range(1, len(history[keys[0]]) + 1)))
     for axis, key in zip(axes[0], keys):

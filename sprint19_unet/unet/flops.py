@@ -16,7 +16,7 @@ Two ways to count, which agree exactly:
 A 2×2 up-convolution with stride 2 does ``input pixels × 4 × C_in × C_out``
 multiply-adds: every output pixel receives exactly one kernel tap per input
 channel. Seen as a dense 2×2 convolution over the zero-inserted, upsampled map
-(:func:`sprint19_unet.transposed.conv2d_transpose_by_zero_insertion`) it would
+(:func:`sprint19_unet.unet.transposed.conv2d_transpose_by_zero_insertion`) it would
 charge 4× that, 3 of every 4 products being with zeros. ``dense_up_conv=True``
 counts that way; it is the convention behind the round figures people quote
 (paper U-Net at 572² ≈ 335 GFLOP, base 64 at 128² ≈ 27 GFLOP) and about 11 %
@@ -36,7 +36,7 @@ Example:
 from __future__ import annotations
 
 from sprint19_unet.errors import bad_input
-from sprint19_unet.sizes import check_depth, check_padding, unet_output_size
+from sprint19_unet.unet.sizes import check_depth, check_padding, unet_output_size
 
 FLOPS_PER_MULTIPLY_ADD = 2
 # forward + gradient w.r.t. activations + gradient w.r.t. weights, each about one forward pass
@@ -63,7 +63,7 @@ def unet_forward_flops(
     up_mode: str = "transpose",
     dense_up_conv: bool = False,
 ) -> int:
-    """Forward FLOPs of one image through :func:`~sprint19_unet.model.build_unet`, counted by hand.
+    """Forward FLOPs of one image through :func:`~sprint19_unet.unet.model.build_unet`, counted by hand.
 
     Walks the "U" level by level with the same size arithmetic as the builder:
     each 3×3 convolution loses 2 pixels with ``padding="valid"``, pooling halves,
@@ -154,7 +154,7 @@ def model_forward_flops(model, dense_up_conv: bool = False) -> int:
         Sprint19Error: for a model whose height or width is not fixed.
 
     Example:
-        >>> from sprint19_unet.model import build_unet
+        >>> from sprint19_unet.unet.model import build_unet
         >>> model = build_unet((64, 64, 1), base_filters=8)
         >>> model_forward_flops(model) == unet_forward_flops(64, base_filters=8)
         True

@@ -5,7 +5,7 @@ all ask :func:`find_layout` / :func:`load_dataset`, so one folder is read the sa
 way everywhere. The layouts, in the order they are recognised:
 
 ==================  ==========================================================
-``"synthetic"``     TGS-like salt images from :mod:`sprint19_unet.synthetic`
+``"synthetic"``     TGS-like salt images from :mod:`sprint19_unet.data.synthetic`
 ``"shapes"``        the multi-class street scenes of the same module
 Kaggle TGS          a folder with ``train.csv`` or ``depths.csv`` (and
                     ``train/images``, ``train/masks``, ``test/images``)
@@ -33,8 +33,8 @@ from pathlib import Path
 
 import numpy as np
 
-from sprint19_unet import synthetic
-from sprint19_unet.data import (
+from sprint19_unet.data import synthetic
+from sprint19_unet.data.formats import (
     DEPTHS_CSV,
     TGS_SPLITS,
     TRAIN_CSV,
@@ -45,7 +45,7 @@ from sprint19_unet.data import (
     load_tiff_stacks,
 )
 from sprint19_unet.errors import bad_input
-from sprint19_unet.images import SUPPORTED_EXTENSIONS, special_file_kind
+from sprint19_unet.data.images import SUPPORTED_EXTENSIONS, special_file_kind
 
 GENERATED = ("synthetic", "shapes")
 SPLITS = TGS_SPLITS  # every layout has the two splits of the Kaggle data: train (labelled) and test
@@ -191,7 +191,7 @@ def load_dataset(
             False loads what is there (``describe``).
 
     Returns:
-        :class:`~sprint19_unet.data.SegmentationData`; ``masks`` is None for
+        :class:`~sprint19_unet.data.formats.SegmentationData`; ``masks`` is None for
         ``split="test"`` and wherever no masks exist (with ``require_masks=False``).
 
     Raises:

@@ -229,7 +229,7 @@ def invalid_size_message(input_size: int, depth: int, padding: str, problem: str
         nearest = f"Nearest valid sizes: {below} or {above}" if below else f"Smallest valid size: {above}"
         fix = (
             f"{nearest}. Pad the images (TGS 101×101 → 128×128 with "
-            f"sprint19_unet.prepare.pad_to_size) or lower depth."
+            f"sprint19_unet.data.prepare.pad_to_size) or lower depth."
         )
     else:
         expected = (

@@ -158,8 +158,8 @@ def measure_training_speed(model: keras.Model, batch_size: int = 16, steps: int 
         Sprint19Error: for a model without a fixed input size, or ``steps`` < 1.
 
     Example:
-        >>> from sprint19_unet.training import build_and_compile
-        >>> from sprint19_unet.config import TrainConfig
+        >>> from sprint19_unet.training.fit import build_and_compile
+        >>> from sprint19_unet.training.config import TrainConfig
         >>> model = build_and_compile(TrainConfig(input_size=32, base_filters=4, depth=2), 1)
         >>> speed, warm_up = measure_training_speed(model, batch_size=2, steps=1)
         >>> speed > 0

@@ -1,7 +1,7 @@
 """Getting TGS images into shape for a U-Net, and splitting them fairly.
 
 A TGS Salt image is 101×101, and a U-Net with 'same' padding and depth 4 needs a
-multiple of 16 (:mod:`sprint19_unet.sizes`). Two ways to get there:
+multiple of 16 (:mod:`sprint19_unet.unet.sizes`). Two ways to get there:
 
 * **Pad** (:func:`pad_to_size`): mirror the borders out to 128×128 (13 pixels
   before, 14 after) and, after predicting, cut the prediction back with
@@ -33,7 +33,7 @@ from __future__ import annotations
 import numpy as np
 
 from sprint19_unet.errors import bad_input
-from sprint19_unet.sizes import check_depth, input_size_for_output, unet_output_size
+from sprint19_unet.unet.sizes import check_depth, input_size_for_output, unet_output_size
 
 # np.pad modes that make sense around an image; "reflect" mirrors without
 # repeating the border pixel (d c b | a b c d), as in the paper's Figure 2.
@@ -104,8 +104,8 @@ def mirror_pad(images, top_bottom, left_right) -> np.ndarray:
     ``d c b | a b c d | c b a``: the border pixel is not repeated (``np.pad``'s
     ``"reflect"``), and widths larger than the image keep reflecting. This is the
     one place the package mirrors: :func:`pad_to_size`, :func:`mirror_pad_for_valid`,
-    the training tiles (:mod:`sprint19_unet.input_spec`) and overlap-tile prediction
-    (:mod:`sprint19_unet.predict`) all call it.
+    the training tiles (:mod:`sprint19_unet.data.input_spec`) and overlap-tile prediction
+    (:mod:`sprint19_unet.estimation.predict`) all call it.
 
     Args:
         images: array of shape (batch, height, width, channels) or
@@ -227,7 +227,7 @@ def mirror_pad_for_valid(images, depth: int = 4, mode: str = "reflect"):
     its input (572 → 388 for depth 4), and the output sits in the centre of the
     input. This pads each side to the smallest valid input size whose output is
     at least as large as the image
-    (:func:`sprint19_unet.sizes.input_size_for_output`), placing the image so
+    (:func:`sprint19_unet.unet.sizes.input_size_for_output`), placing the image so
     that it falls inside the output, centred. Cut the prediction back with
     ``crop_to_size(prediction, (height, width))``.
 

@@ -22,9 +22,9 @@ from pathlib import Path
 
 from sprint19_unet.atomic import read_json, write_text_atomically
 from sprint19_unet.errors import Sprint19Error, bad_input
-from sprint19_unet.losses import LOSSES
-from sprint19_unet.input_spec import MAX_SCALE
-from sprint19_unet.sizes import unet_output_size
+from sprint19_unet.training.losses import LOSSES
+from sprint19_unet.data.input_spec import MAX_SCALE
+from sprint19_unet.unet.sizes import unet_output_size
 
 LOSS_NAMES = tuple(LOSSES)
 PRECISION_POLICIES = ("float32", "mixed_float16", "mixed_bfloat16")
@@ -163,7 +163,7 @@ class TrainConfig:
                 "0 (a cosine schedule sets the learning rate itself)",
                 "Pass reduce_lr_patience=0, or lr_schedule='constant'.",
             )
-        if self.encoder not in (None, "vgg16", "resnet50"):  # sprint19_unet.encoders.ENCODER_NAMES
+        if self.encoder not in (None, "vgg16", "resnet50"):  # sprint19_unet.unet.encoders.ENCODER_NAMES
             raise bad_input(
                 "config field 'encoder'", repr(self.encoder), "null, 'vgg16' or 'resnet50'", "Use encoder=None or 'vgg16'."
             )

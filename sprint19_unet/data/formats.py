@@ -20,8 +20,8 @@ The layouts:
   ``foreground=0`` to make the dark membranes the positive class).
 * :func:`load_tiff_stacks` — the original ISBI multi-page TIFFs.
 
-Which loader a path needs is decided in one place, :mod:`sprint19_unet.datasets`
-(:func:`~sprint19_unet.datasets.load_dataset`), which also describes a data set.
+Which loader a path needs is decided in one place, :mod:`sprint19_unet.data.datasets`
+(:func:`~sprint19_unet.data.datasets.load_dataset`), which also describes a data set.
 
 NumPy, Pillow and the ``csv`` module only: no Keras, no pandas, no pickle.
 
@@ -51,8 +51,9 @@ from pathlib import Path
 
 import numpy as np
 
-from sprint19_unet import atomic, rle
-from sprint19_unet import images as image_io
+from sprint19_unet import atomic
+from sprint19_unet.data import images as image_io
+from sprint19_unet.data import rle
 from sprint19_unet.errors import bad_input
 
 logger = logging.getLogger(__name__)

@@ -2,8 +2,8 @@
 
 The contracting path of our U-Net is replaced by an image-classification
 network (include_top=False), and the expanding path is ours: the same
-:func:`~sprint19_unet.model.up_conv`, :func:`~sprint19_unet.model.copy_and_crop`
-and :func:`~sprint19_unet.model.conv_block`, with the same layer names
+:func:`~sprint19_unet.unet.parts.up_conv`, :func:`~sprint19_unet.unet.parts.copy_and_crop`
+and :func:`~sprint19_unet.unet.parts.conv_block`, with the same layer names
 (``expanding4_up_conv``, ``expanding4_copy_concat``, ``expanding4_conv1``, …).
 The copied feature maps are taken from NAMED encoder layers, one per resolution
 (checked against Keras 3.15; sizes for a 128×128 input):
@@ -90,10 +90,10 @@ import keras
 from keras import layers
 
 from sprint19_unet.errors import bad_input
-from sprint19_unet.model import (
+from sprint19_unet.unet.parts import (
     UP_MODES, built_channels_last, conv_block, expanding_block, output_head, unpack_input_shape, up_conv,
 )
-from sprint19_unet.sizes import nearest_valid_input_sizes
+from sprint19_unet.unet.sizes import nearest_valid_input_sizes
 
 # ImageNet mean in RGB order, on the 0–255 scale ("caffe" mode of keras.applications,
 # which lists it in BGR order: 103.939, 116.779, 123.68).
@@ -211,7 +211,7 @@ def _check_input_shape(input_shape, encoder: str, spec: EncoderSpec) -> tuple:
             f"a multiple of {spec.total_stride} (the total stride of the {encoder} encoder) and at least "
             f"{MIN_INPUT_SIZE}",
             f"Nearest valid sizes: {nearest}. Pad the images to {above}×{above} with "
-            "sprint19_unet.prepare.pad_to_size (TGS 101×101 → 128×128 fits both encoders), or resize them.",
+            "sprint19_unet.data.prepare.pad_to_size (TGS 101×101 → 128×128 fits both encoders), or resize them.",
         )
     return tuple(input_shape)
 
@@ -358,7 +358,7 @@ def build_encoder_unet(
         dropout: dropout rate on the bottleneck features, "at the end of the
             contracting path"; 0 for none.
         up_mode: ``"transpose"`` (2×2 up-convolution) or ``"resize"``; see
-            :func:`~sprint19_unet.model.up_conv`.
+            :func:`~sprint19_unet.unet.parts.up_conv`.
         name: model name; default ``"{encoder}_unet"``.
 
     Returns:

@@ -19,7 +19,6 @@ import warnings
 import keras
 import numpy as np
 
-from sprint19_unet.metrics import kaggle_tgs_score
 
 
 class AllBlackWarning(UserWarning):
@@ -46,7 +45,7 @@ def check_training_masks(masks: np.ndarray, min_fraction: float = 0.005) -> floa
         warnings.warn(
             f"training masks are {fraction:.2%} foreground: a model can score well by predicting "
             "one value everywhere (all-black predictions). Check that masks are 0/1 or 0/255 with the "
-            "right foreground value (sprint19_unet.datasets.describe_dataset shows the histogram).",
+            "right foreground value (sprint19_unet.data.datasets.describe_dataset shows the histogram).",
             AllBlackWarning,
             stacklevel=2,
         )
@@ -74,7 +73,7 @@ def check_predictions(probabilities: np.ndarray, threshold: float = 0.5) -> None
     elif (probabilities > threshold).sum() == 0:
         warnings.warn(
             f"no pixel is above the threshold {threshold} (max {probabilities.max():.3g}): every mask is empty. "
-            "Tune the threshold on validation data (sprint19_unet.predict.tune_threshold).",
+            "Tune the threshold on validation data (sprint19_unet.estimation.predict.tune_threshold).",
             AllBlackWarning,
             stacklevel=2,
         )
@@ -93,8 +92,9 @@ def predict_nothing_score(true_masks: np.ndarray) -> float:
         >>> predict_nothing_score(np.stack([np.zeros((4, 4, 1)), np.ones((4, 4, 1))]))
         0.5
     """
-    true_masks = (np.asarray(true_masks) > 0).astype(np.uint8)
-    return kaggle_tgs_score(true_masks, np.zeros_like(true_masks))
+    true_masks = np.asarray(true_masks) > 0
+    # an empty prediction scores 1 on an empty mask (no object, none predicted) and 0 on any other
+    return float(np.mean(~true_masks.reshape(len(true_masks), -1).any(axis=1)))
 
 
 def warn_if_no_better_than_empty(score: float, true_masks: np.ndarray, margin: float = 0.01) -> None:
@@ -132,7 +132,7 @@ def overfit_one_batch(model: keras.Model, images: np.ndarray, masks: np.ndarray,
         well below 1 (e.g. < 0.5) means the pipeline can learn.
 
     Example:
-        >>> from sprint19_unet.model import build_unet
+        >>> from sprint19_unet.unet.model import build_unet
         >>> model = build_unet((32, 32, 1), base_filters=4, depth=2)
         >>> model.compile("adam", "binary_crossentropy")
         >>> x = np.random.default_rng(0).random((4, 32, 32, 1), dtype="float32")

@@ -1,0 +1,12 @@
+"""The data: from files (or a generator) to the arrays and tiles the model sees.
+
+* :mod:`~sprint19_unet.data.datasets` — ``load_dataset``, the one loader every command uses; it
+  recognises the layout (Kaggle TGS, folder pairs, TIFF stacks, synthetic) and describes it.
+* :mod:`~sprint19_unet.data.formats` — ``SegmentationData`` and the readers/writers of each layout.
+* :mod:`~sprint19_unet.data.images`, :mod:`~sprint19_unet.data.rle` — one image file; one RLE mask.
+* :mod:`~sprint19_unet.data.synthetic` — generated salt images and multi-class scenes.
+* :mod:`~sprint19_unet.data.prepare` — padding, cropping, mirroring, resizing, splits.
+* :mod:`~sprint19_unet.data.input_spec` — how images meet the model: tiles, overlap-tile, scale.
+* :mod:`~sprint19_unet.data.augment` — flips, elastic deformation, intensity changes.
+* :mod:`~sprint19_unet.data.weight_map` — the paper's Eq. 2 weight map.
+"""

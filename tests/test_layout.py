@@ -1,0 +1,118 @@
+"""The package's layout: subpackages in pipeline order, imports pointing one way, old models loading.
+
+unet ← data ← training ← estimation ← teaching ← cli: a module may import from its own
+stage or an earlier one, never a later one, and no chain of imports (function-level
+ones included) comes back to where it started. ``errors``, ``atomic`` and
+``native_logs`` sit below every stage.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib
+from pathlib import Path
+
+import keras
+import numpy as np
+import pytest
+
+import sprint19_unet as s19
+
+PACKAGE = Path(s19.__file__).parent
+STAGES = {"errors": 0, "atomic": 0, "native_logs": 0, "unet": 1, "data": 2, "training": 3, "estimation": 4,
+          "teaching": 5, "cli": 6, "__main__": 7, "__init__": 7}
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def _module_name(path: Path) -> str:
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _modules() -> dict[str, Path]:
+    return {_module_name(path): path for path in sorted(PACKAGE.rglob("*.py"))}
+
+
+def _imports(path: Path, name: str) -> set[str]:
+    """The package modules a module imports, anywhere in it (function-level imports too)."""
+    modules = _modules()
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            targets = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            targets = [node.module] + [f"{node.module}.{alias.name}" for alias in node.names]
+        else:
+            continue
+        found |= {target for target in targets if target in modules and target != name}
+    return found
+
+
+def _stage(module: str) -> int:
+    parts = module.split(".")
+    return STAGES["__init__"] if len(parts) == 1 else STAGES[parts[1]]
+
+
+def _graph() -> dict[str, set[str]]:
+    return {name: _imports(path, name) for name, path in _modules().items()}
+
+
+def test_every_module_belongs_to_a_stage():
+    assert {name.split(".")[1] for name in _modules() if "." in name} <= set(STAGES)
+
+
+def test_imports_point_one_way_through_the_pipeline():
+    backwards = [
+        f"{importer} (stage {_stage(importer)}) imports {imported} (stage {_stage(imported)})"
+        for importer, imported_modules in _graph().items()
+        for imported in imported_modules
+        if imported.count(".") and _stage(imported) > _stage(importer)  # a subpackage's __init__ is not imported
+    ]
+    assert not backwards, "\n".join(backwards)
+
+
+def test_no_import_cycle():
+    graph = {name: {target for target in targets if target != "sprint19_unet"} for name, targets in _graph().items()}
+    graph.pop("sprint19_unet")  # the package re-exports everything by design
+    state: dict[str, str] = {}
+
+    def visit(node, path):
+        state[node] = "open"
+        for target in sorted(graph.get(node, ())):
+            if state.get(target) == "open":
+                pytest.fail("import cycle: " + " → ".join(path + [node, target]))
+            if target not in state:
+                visit(target, path + [node])
+        state[node] = "done"
+
+    for node in sorted(graph):
+        if node not in state:
+            visit(node, [])
+
+
+def test_the_checker_sees_a_reversed_import(tmp_path):
+    # the check above is no test if it cannot fail: a data module importing training is caught
+    module = tmp_path / "bad.py"
+    module.write_text("from sprint19_unet.training.fit import train\n")
+    assert _imports(module, "sprint19_unet.data.bad") == {"sprint19_unet.training.fit"}
+    assert _stage("sprint19_unet.training.fit") > _stage("sprint19_unet.data.bad")
+
+
+def test_every_module_imports_and_the_top_level_names_are_the_defining_objects():
+    for name in _modules():
+        importlib.import_module(name)
+    assert s19.build_unet is importlib.import_module("sprint19_unet.unet.model").build_unet
+    assert s19.copy_and_crop is importlib.import_module("sprint19_unet.unet.parts").copy_and_crop
+    assert s19.kaggle_tgs_score is importlib.import_module("sprint19_unet.estimation.scoring").kaggle_tgs_score
+    missing = [name for name in s19.__all__ if not hasattr(s19, name)]
+    assert not missing
+
+
+def test_a_model_saved_before_the_subpackages_still_loads():
+    # written by the flat layout (commit 98a273e): losses and metrics were sprint19_unet.losses / .metrics
+    model = keras.models.load_model(FIXTURES / "unet_saved_before_the_subpackages.keras")
+    assert type(model.loss).__name__ == "BCEDiceLoss"
+    images = np.random.default_rng(0).random((4, 16, 16, 1)).astype("float32")
+    expected = np.load(FIXTURES / "unet_saved_before_the_subpackages_prediction.npy")
+    np.testing.assert_allclose(model.predict(images[:1], verbose=0), expected, atol=1e-5)
+    assert set(model.evaluate(images, (images > 0.5).astype("float32"), verbose=0, return_dict=True)) >= {"loss"}

@@ -7,12 +7,21 @@ with one line on stderr (no traceback) and exit code 2.
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import inspect
+import io
 import logging
+import re
 import sys
+import textwrap
+import tokenize
+import types
+import typing
 import warnings
 
 from sprint19_unet import _STARTED  # the demo counts start-up time too (set before TensorFlow loads)
 from sprint19_unet.errors import Sprint19Error
+from sprint19_unet.unet.sizes import PADDINGS
 
 EXIT_USER_ERROR = 2
 
@@ -48,7 +57,7 @@ def _add_summary(subparsers) -> None:
     parser.add_argument("--num-classes", type=int, default=1, help="output classes (default 1: sigmoid mask)")
     parser.add_argument("--base-filters", type=int, default=64, help="channels of the first level (default 64)")
     parser.add_argument("--depth", type=int, default=4, help="number of max poolings (default 4)")
-    parser.add_argument("--padding", choices=("same", "valid"), default="same", help="convolution padding")
+    parser.add_argument("--padding", choices=PADDINGS, default="same", help="convolution padding")
     parser.set_defaults(run=_run_summary)
 
 
@@ -110,61 +119,175 @@ def _run_demo(args) -> int:
 # === train ===
 
 
+def field_comments(cls) -> dict[str, str]:
+    """Each dataclass field's trailing ``# comment`` in the class's source code.
+
+    The comment beside a :class:`~sprint19_unet.training.config.TrainConfig` field is its
+    documentation, so the ``train`` command's help texts are read from there: written once.
+
+    Args:
+        cls: a dataclass defined in a source file.
+
+    Returns:
+        Field name → its comment without the ``#`` (fields without one are left out).
+
+    Example:
+        >>> from sprint19_unet.training.config import TrainConfig
+        >>> field_comments(TrainConfig)["epochs"]
+        'upper bound; early stopping usually ends sooner'
+    """
+    names = {field.name for field in dataclasses.fields(cls)}
+    source = textwrap.dedent(inspect.getsource(cls))
+    comments = {}
+    for token in tokenize.generate_tokens(io.StringIO(source).readline):  # a "#" inside a string is no comment
+        declared = re.match(r"\s*([A-Za-z_]\w*)\s*:", token.line)
+        if token.type == tokenize.COMMENT and declared and declared.group(1) in names:
+            comments.setdefault(declared.group(1), token.string.lstrip("#").strip())
+    return comments
+
+
+_TRAIN_ONLY = {"config", "resume", "run"}  # the train command's own arguments, not TrainConfig fields
+_WORDS = {"none": None, "null": None, "true": True, "false": False}
+
+
+def _word(value) -> str:
+    """A value as typed on the command line: ``None`` → ``none``, ``True`` → ``true``."""
+    return str(value).lower() if value is None or isinstance(value, bool) else str(value)
+
+
+def _value_parser(annotation):
+    """The function that turns one command-line word into a value of ``annotation``.
+
+    Handles int, float, str, bool (``true``/``false``), None (``none``) and unions of
+    them, trying the narrowest type first; raises ValueError (argparse's "invalid …
+    value") for a word that is none of them.
+    """
+    if annotation in (int, float, str):
+        return annotation
+    if annotation in (bool, type(None)):
+        kind = annotation
+
+        def parse(text: str):
+            value = _WORDS.get(text.lower(), text)
+            if not isinstance(value, kind):
+                raise ValueError(text)
+            return value
+
+        parse.__name__ = "none" if kind is type(None) else "bool"
+        return parse
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        order = (type(None), bool, int, float, str)  # str accepts anything: last
+        options = sorted(typing.get_args(annotation), key=lambda option: order.index(option))
+        parsers = [_value_parser(option) for option in options]
+
+        def parse(text: str):
+            for parser in parsers:
+                try:
+                    return parser(text)
+                except ValueError:
+                    pass
+            raise ValueError(text)
+
+        names = [parser.__name__ for parser in parsers]
+        parse.__name__ = " or ".join(names[1:] + names[:1] if names[0] == "none" else names)  # "int or none"
+        return parse
+    raise TypeError(f"no command-line parser for a field of type {annotation!r}; add one to cli._value_parser")
+
+
+def _metavar(annotation, choices) -> str:
+    """What an option's value looks like in --help: ``{same,valid}``, ``INT|none``, ``{true,false,auto}``."""
+    options = typing.get_args(annotation) or (annotation,)
+    if choices:
+        words = [_word(value) for value in choices] + (["none"] if type(None) in options else [])
+        return "{" + ",".join(words) + "}"
+    names = {int: "INT", float: "FLOAT", str: "TEXT", bool: "{true,false}", type(None): "none"}
+    return "|".join(names[option] for option in options)
+
+
+def add_dataclass_options(parser: argparse.ArgumentParser, cls, choices: dict | None = None) -> list[str]:
+    """Add one ``--field-name`` option per dataclass field, typed and documented from the class.
+
+    The type comes from the annotation (a bool field is ``--flag``/``--no-flag``; an
+    Optional one also takes ``none``), the help from the field's trailing comment, and
+    the default is shown. An option not given is left out of the parsed namespace, so
+    only what the user typed overrides a config file.
+
+    Args:
+        parser: the (sub)parser to add the options to.
+        cls: the dataclass, e.g. :class:`~sprint19_unet.training.config.TrainConfig`.
+        choices: field name → its allowed values, shown in --help (checked by the dataclass).
+
+    Returns:
+        The field names, in order (each is the ``dest`` of its option).
+
+    Example:
+        >>> from sprint19_unet.training.config import TrainConfig
+        >>> parser = argparse.ArgumentParser()
+        >>> names = add_dataclass_options(parser, TrainConfig)
+        >>> vars(parser.parse_args(["--up-mode", "resize", "--no-augment", "--foreground", "none"]))
+        {'up_mode': 'resize', 'augment': False, 'foreground': None}
+    """
+    hints = typing.get_type_hints(cls)
+    comments = field_comments(cls)
+    choices = choices or {}
+    for field in dataclasses.fields(cls):
+        annotation = hints[field.name]
+        flag = "--" + field.name.replace("_", "-")
+        if annotation is bool:
+            shown = flag if field.default else "--no-" + flag[2:]
+            kind = {"action": argparse.BooleanOptionalAction}
+        else:
+            shown = _word(field.default)
+            kind = {"type": _value_parser(annotation), "metavar": _metavar(annotation, choices.get(field.name))}
+        text = comments.get(field.name, field.name.replace("_", " "))
+        parser.add_argument(flag, dest=field.name, default=argparse.SUPPRESS,
+                            help=f"{text} (default: {shown})".replace("%", "%%"), **kind)
+    return [field.name for field in dataclasses.fields(cls)]
+
+
 def _add_train(subparsers) -> None:
+    from sprint19_unet.training.config import FIELD_CHOICES, TrainConfig
+
     parser = subparsers.add_parser(
         "train",
         help="train a U-Net (checkpoints, history, resume)",
+        usage="%(prog)s [-h] [--config FILE] [--resume] [--FIELD-NAME VALUE | --[no-]FLAG ...]",  # printed on errors
         description=(
             "Train a U-Net. Defaults come from TrainConfig; --config reads a JSON file of fields, "
-            "and the options below override it. Writes model.keras, history.csv, config.json and "
-            "resume/ into --output-dir."
+            "and the options below override it (one per TrainConfig field; help from its comment). "
+            "Writes model.keras, history.csv, config.json and resume/ into --output-dir."
         ),
     )
-    parser.add_argument("--config", help="JSON file with TrainConfig fields (e.g. a run's config.json)")
+    parser.add_argument("--config", metavar="FILE", help="JSON file with TrainConfig fields (e.g. a run's config.json)")
     parser.add_argument("--resume", action="store_true", help="continue the run in --output-dir from its last epoch")
-    options = {
-        "data": (str, "'synthetic', 'shapes', a Kaggle TGS folder, a folder with train/ or images/ + masks/, ISBI TIFFs"),
-        "output_dir": (str, "run directory"),
-        "num_samples": (int, "synthetic data: number of images"),
-        "epochs": (int, "maximum number of epochs"),
-        "batch_size": (int, "images per step"),
-        "learning_rate": (float, "initial learning rate"),
-        "input_size": (int, "model input tile (TGS 101 is mirrored out to 128; larger images are tiled)"),
-        "padding": (str, "'same' or 'valid'"),
-        "scale": (float, "resize every image by this factor first (default 1: native resolution)"),
-        "tiles_per_epoch": (int, "training tiles per epoch (default: cover every training image once)"),
-        "base_filters": (int, "channels of the first level (paper 64)"),
-        "depth": (int, "number of poolings (paper 4)"),
-        "num_classes": (int, "1 = binary mask; ≥ 2 = softmax"),
-        "dropout": (float, "dropout at the end of the contracting path"),
-        "loss": (str, "bce, dice, bce_dice, focal, lovasz, sparse_cce, weighted_cce"),
-        "class_balance": (str, "weighted_cce: w_c over the training set ('dataset'), per 'image', or 'none'"),
-        "border_class": (int, "weighted_cce: the class separating the objects (1 for ISBI membranes, foreground 0)"),
-        "optimizer": (str, "adam, adamw or sgd"),
-        "seed": (int, "random seed"),
-        "mixed_precision": (str, "float32, mixed_float16 or mixed_bfloat16"),
-        "jit_compile": (lambda text: {"true": True, "false": False}.get(text.lower(), text), "XLA: true, false or auto"),
-        "run_eagerly": (lambda text: {"true": True, "false": False}.get(text.lower(), text),
-                        "no graph tracing: true, false or auto (only runs of at most 20 steps)"),
-        "workers": (int, "threads preparing (augmenting) batches; raise it when a GPU waits for data"),
-        "foreground": (int, "folder masks: the value that is foreground (ISBI membrane: 0)"),
-    }
-    for name, (kind, text) in options.items():
-        parser.add_argument("--" + name.replace("_", "-"), dest=name, type=kind, default=None, help=text)
-    parser.add_argument("--no-augment", dest="augment", action="store_false", default=None, help="no augmentation")
-    parser.add_argument("--no-batch-norm", dest="batch_norm", action="store_false", default=None, help="no BatchNorm")
-    parser.add_argument("--tensorboard", action="store_true", default=None, help="also write TensorBoard logs")
-    parser.add_argument("--distribute", action="store_true", default=None,
-                        help="data-parallel on all visible GPUs; --batch-size is the global batch")
+    clash = _TRAIN_ONLY & {field.name for field in dataclasses.fields(TrainConfig)}
+    if clash:
+        raise RuntimeError(f"TrainConfig fields {sorted(clash)} clash with the train command's own arguments")
+    add_dataclass_options(parser, TrainConfig, FIELD_CHOICES)
     parser.set_defaults(run=_run_train)
 
 
 def _config_from_args(args):
+    """The run's config: TrainConfig's defaults < the ``--config`` file < options typed on the command line.
+
+    Args:
+        args: ``build_parser().parse_args(["train", ...])``; options not typed are absent from it.
+
+    Returns:
+        The validated :class:`~sprint19_unet.training.config.TrainConfig`.
+
+    Raises:
+        Sprint19Error: for a bad config file or field value.
+
+    Example:
+        >>> _config_from_args(build_parser().parse_args(["train", "--up-mode", "resize"])).up_mode
+        'resize'
+    """
     from sprint19_unet.training.config import TrainConfig
 
     config = TrainConfig.from_json(args.config) if args.config else TrainConfig()
-    skip = {"config", "resume", "run"}
-    changes = {key: value for key, value in vars(args).items() if key not in skip and value is not None}
+    skip = _TRAIN_ONLY
+    changes = {key: value for key, value in vars(args).items() if key not in skip}  # typed: `--encoder none` too
     return config.replace(**changes)
 
 
@@ -291,7 +414,7 @@ def _add_data(subparsers) -> None:
 
 
 def _run_data_sample(args) -> int:
-    from sprint19_unet.data.synthetic import write_salt_sample
+    from sprint19_unet.data.synthetic_salt import write_salt_sample
 
     root = write_salt_sample(args.out, n=args.n, test_n=args.test_n, seed=args.seed)
     print(f"wrote {args.n} training and {args.test_n} test images in Kaggle TGS layout to {root}")

@@ -5,7 +5,7 @@ import json
 import pytest
 
 from sprint19_unet import Sprint19Error
-from sprint19_unet.training.config import TrainConfig
+from sprint19_unet.training.config import FIELD_CHOICES, TrainConfig
 
 
 def test_json_round_trip(tmp_path):
@@ -45,3 +45,35 @@ def test_bad_json_file(tmp_path):
     path.write_text("[1, 2]")
     with pytest.raises(Sprint19Error, match=r"expected a JSON object of field: value; received list"):
         TrainConfig.from_json(path)
+
+
+def test_option_lists_are_defined_once_and_imported():
+    from sprint19_unet.training import config, losses
+    from sprint19_unet.unet import encoders, flops, parts, sizes
+
+    assert config.FIELD_CHOICES["padding"] is sizes.PADDINGS
+    assert config.FIELD_CHOICES["up_mode"] is parts.UP_MODES
+    assert config.FIELD_CHOICES["encoder"] is encoders.ENCODER_NAMES
+    assert config.LOSS_NAMES == tuple(losses.LOSSES)
+    assert flops.UP_MODES is parts.UP_MODES
+    with pytest.raises(Sprint19Error, match=r"up_mode: expected one of \('transpose', 'resize'\)"):
+        flops.unet_forward_flops(64, base_filters=4, depth=2, up_mode="sideways")
+
+
+@pytest.mark.parametrize("name", sorted(FIELD_CHOICES))
+def test_a_value_outside_the_choices_is_refused_by_name(name):
+    with pytest.raises(Sprint19Error, match=rf"config field '{name}': expected .*received 'sideways'"):
+        TrainConfig.from_dict({name: "sideways"})
+
+
+def test_the_encoder_rules_come_from_the_encoders():
+    from sprint19_unet.unet.encoders import ENCODERS, MIN_INPUT_SIZE
+
+    assert TrainConfig(encoder=None).encoder is None
+    for name, spec in ENCODERS.items():
+        size = max(spec.total_stride, MIN_INPUT_SIZE) * 2
+        assert TrainConfig(encoder=name, input_size=size).encoder == name
+        with pytest.raises(Sprint19Error, match=rf"a multiple of {spec.total_stride} .*at least {MIN_INPUT_SIZE}"):
+            TrainConfig(encoder=name, input_size=size + 8)
+    with pytest.raises(Sprint19Error, match=r"config field 'encoder': expected null, 'vgg16' or 'resnet50'"):
+        TrainConfig(encoder="vgg19")

@@ -36,6 +36,7 @@ import numpy as np
 
 from sprint19_unet.errors import bad_input
 from sprint19_unet.data.prepare import crop_to_size, mirror_pad, resize_images, resize_masks
+from sprint19_unet.unet.encoders import ENCODERS
 from sprint19_unet.unet.sizes import unet_output_size
 
 # Largest resize factor accepted: beyond it an image is mostly interpolation.
@@ -102,8 +103,7 @@ class InputSpec:
             InputSpec(input_size=300, output_size=116, pool_factor=16, scale=1.0)
         """
         if config.encoder is not None:  # pretrained encoders pad their convolutions
-            stride = {"vgg16": 16, "resnet50": 32}[config.encoder]
-            return cls(config.input_size, config.input_size, stride, config.scale)
+            return cls(config.input_size, config.input_size, ENCODERS[config.encoder].total_stride, config.scale)
         output = unet_output_size(config.input_size, config.depth, config.padding)
         return cls(config.input_size, output, 2**config.depth, config.scale)
 

@@ -24,18 +24,46 @@ from sprint19_unet.atomic import read_json, write_text_atomically
 from sprint19_unet.errors import Sprint19Error, bad_input
 from sprint19_unet.training.losses import LOSSES
 from sprint19_unet.data.input_spec import MAX_SCALE
-from sprint19_unet.unet.sizes import unet_output_size
+from sprint19_unet.unet.encoders import ENCODER_NAMES, ENCODERS, MIN_INPUT_SIZE
+from sprint19_unet.unet.parts import UP_MODES
+from sprint19_unet.unet.sizes import PADDINGS, unet_output_size
 
+# The values a text field may take. Options of the model are defined in unet/ and imported here;
+# those of training are defined here, once; the command line shows them from FIELD_CHOICES.
 LOSS_NAMES = tuple(LOSSES)
 PRECISION_POLICIES = ("float32", "mixed_float16", "mixed_bfloat16")
 CLASS_BALANCES = ("dataset", "image", "none")
 OPTIMIZERS = ("adam", "adamw", "sgd")
+LR_SCHEDULES = ("constant", "cosine")
+MULTI_CLASS_LOSSES = ("sparse_cce", "weighted_cce")  # the losses for a softmax (num_classes >= 2) model
+AUTO = "auto"  # jit_compile, run_eagerly and monitor: let Keras / train() decide
+BOOL_OR_AUTO = (True, False, AUTO)
 # Upper bounds that keep a typo from hanging or exhausting memory: the paper uses 572 and depth 4.
 MAX_INPUT_SIZE = 4096
 MAX_DEPTH = 10
 MAX_SEED = 2**32 - 1  # NumPy's seed range
 # What `monitor` may name: the logs of train() (validation or training), or "auto".
-MONITORS = ("auto", "val_loss", "val_iou", "val_tgs_score", "loss", "iou", "tgs_score")
+MONITORS = (AUTO, "val_loss", "val_iou", "val_tgs_score", "loss", "iou", "tgs_score")
+# Field → the values it may take (encoder: or None); validate() checks them, the command line shows them.
+FIELD_CHOICES = {
+    "padding": PADDINGS,
+    "up_mode": UP_MODES,
+    "encoder": ENCODER_NAMES,
+    "loss": LOSS_NAMES,
+    "class_balance": CLASS_BALANCES,
+    "optimizer": OPTIMIZERS,
+    "lr_schedule": LR_SCHEDULES,
+    "monitor": MONITORS,
+    "mixed_precision": PRECISION_POLICIES,
+    "jit_compile": BOOL_OR_AUTO,
+    "run_eagerly": BOOL_OR_AUTO,
+}
+
+
+def _either(values) -> str:
+    """``('a', 'b', 'c')`` → ``"'a', 'b' or 'c'"``, for error messages."""
+    quoted = [repr(value) for value in values]
+    return " or ".join([", ".join(quoted[:-1]), quoted[-1]]) if len(quoted) > 1 else quoted[0]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -75,10 +103,10 @@ class TrainConfig:
     encoder_weights: str | None = None  # with an encoder: None (random, offline), "imagenet" or a .h5 weights file
     freeze_encoder: bool = False  # with an encoder: train only the expanding path (transfer learning)
     # --- Loss and optimiser ---
-    loss: str = "bce_dice"  # one of LOSS_NAMES
+    loss: str = "bce_dice"  # what training minimises; sparse_cce or weighted_cce when num_classes ≥ 2
     class_balance: str = "dataset"  # weighted_cce: Eq. 2's w_c balanced over the training set ("dataset", the paper), "image", "none"
     border_class: int = 0  # weighted_cce: the class separating Eq. 2's objects (0 = background; 1 = ISBI membranes, foreground=0)
-    optimizer: str = "adam"  # "adam", "adamw" or "sgd" (paper: SGD, momentum 0.99)
+    optimizer: str = "adam"  # the update rule (paper: SGD with momentum 0.99)
     learning_rate: float = 1e-3  # initial learning rate
     lr_schedule: str = "constant"  # "constant" (with reduce-on-plateau) or "cosine" (decay to 0 over all epochs)
     batch_size: int = 16  # images per step
@@ -117,7 +145,7 @@ class TrainConfig:
             ("val_fraction", 0.0 < self.val_fraction < 1.0, "a fraction in (0, 1)", "Use val_fraction=0.2."),
             ("input_size", 8 <= self.input_size <= MAX_INPUT_SIZE, f"an integer in [8, {MAX_INPUT_SIZE}]",
              "Use input_size=128 for TGS; larger images are tiled, so the tile need not be large."),
-            ("padding", self.padding in ("same", "valid"), "'same' or 'valid'", "Use padding='same'."),
+            ("padding", self.padding in PADDINGS, _either(PADDINGS), "Use padding='same'."),
             ("scale", 0 < self.scale <= MAX_SCALE, f"a number in (0, {MAX_SCALE:g}]", "Use 1.0 (native resolution)."),
             ("tiles_per_epoch", self.tiles_per_epoch is None or self.tiles_per_epoch >= 1, "None or an integer >= 1",
              "Use None (cover every training image once per epoch)."),
@@ -129,12 +157,12 @@ class TrainConfig:
             ("base_filters", self.base_filters >= 1, "an integer >= 1", "Use 16 (fast) or 64 (paper)."),
             ("depth", 1 <= self.depth <= MAX_DEPTH, f"an integer in [1, {MAX_DEPTH}]", "Use depth=4 as in the paper."),
             ("dropout", 0.0 <= self.dropout < 1.0, "a rate in [0, 1)", "Use 0.0 or 0.5 (paper)."),
-            ("up_mode", self.up_mode in ("transpose", "resize"), "'transpose' or 'resize'", "Use 'transpose'."),
+            ("up_mode", self.up_mode in UP_MODES, _either(UP_MODES), "Use 'transpose'."),
             ("loss", self.loss in LOSS_NAMES, f"one of {', '.join(LOSS_NAMES)}", "Use loss='bce_dice'."),
             ("optimizer", self.optimizer in OPTIMIZERS, f"one of {', '.join(OPTIMIZERS)}", "Use 'adam'."),
             ("learning_rate", math.isfinite(self.learning_rate) and self.learning_rate > 0, "a positive finite number",
              "Use 1e-3 for Adam."),
-            ("lr_schedule", self.lr_schedule in ("constant", "cosine"), "'constant' or 'cosine'", "Use 'constant'."),
+            ("lr_schedule", self.lr_schedule in LR_SCHEDULES, _either(LR_SCHEDULES), "Use 'constant'."),
             ("batch_size", self.batch_size >= 1, "an integer >= 1", "Use batch_size=16."),
             ("epochs", self.epochs >= 1, "an integer >= 1", "Use e.g. epochs=30."),
             ("seed", 0 <= self.seed <= MAX_SEED, f"an integer in [0, {MAX_SEED}]", "Use seed=0."),
@@ -148,8 +176,8 @@ class TrainConfig:
                 f"one of {', '.join(PRECISION_POLICIES)}",
                 "Use 'float32' on a CPU, 'mixed_float16' on a GPU.",
             ),
-            ("jit_compile", self.jit_compile in (True, False, "auto"), "True, False or 'auto'", "Use 'auto'."),
-            ("run_eagerly", self.run_eagerly in (True, False, "auto"), "True, False or 'auto'", "Use 'auto'."),
+            ("jit_compile", self.jit_compile in BOOL_OR_AUTO, _either(BOOL_OR_AUTO), "Use 'auto'."),
+            ("run_eagerly", self.run_eagerly in BOOL_OR_AUTO, _either(BOOL_OR_AUTO), "Use 'auto'."),
             ("workers", self.workers >= 1, "an integer >= 1", "Use 1, or up to the number of CPU cores."),
             ("output_dir", bool(self.output_dir), "a folder path", "Pass e.g. output_dir='runs/unet'."),
         ]
@@ -163,15 +191,16 @@ class TrainConfig:
                 "0 (a cosine schedule sets the learning rate itself)",
                 "Pass reduce_lr_patience=0, or lr_schedule='constant'.",
             )
-        if self.encoder not in (None, "vgg16", "resnet50"):  # sprint19_unet.unet.encoders.ENCODER_NAMES
+        if self.encoder is not None and self.encoder not in ENCODER_NAMES:
             raise bad_input(
-                "config field 'encoder'", repr(self.encoder), "null, 'vgg16' or 'resnet50'", "Use encoder=None or 'vgg16'."
+                "config field 'encoder'", repr(self.encoder), f"null, {_either(ENCODER_NAMES)}",
+                "Use encoder=None or 'vgg16'.",
             )
         if self.encoder is None and (self.encoder_weights is not None or self.freeze_encoder):
             raise bad_input(
                 "config field 'encoder'",
                 f"None with encoder_weights={self.encoder_weights!r}, freeze_encoder={self.freeze_encoder}",
-                "an encoder ('vgg16' or 'resnet50') when encoder_weights or freeze_encoder is set",
+                f"an encoder ({_either(ENCODER_NAMES)}) when encoder_weights or freeze_encoder is set",
                 "Set encoder='vgg16', or leave encoder_weights=None and freeze_encoder=False.",
             )
         if self.encoder is None:  # the checks above passed, so the arithmetic is safe
@@ -185,18 +214,18 @@ class TrainConfig:
                     "config field 'padding'", f"{self.padding!r} with encoder={self.encoder!r}",
                     "'same' (a pretrained encoder pads its convolutions)", "Use padding='same'.",
                 )
-            stride = {"vgg16": 16, "resnet50": 32}[self.encoder]  # the encoder's total stride
-            if self.input_size % stride or self.input_size < 32:
+            stride = ENCODERS[self.encoder].total_stride
+            if self.input_size % stride or self.input_size < MIN_INPUT_SIZE:
                 raise bad_input(
                     "config field 'input_size'", f"{self.input_size} with encoder={self.encoder!r}",
-                    f"a multiple of {stride} (the encoder's total stride), at least 32", "Use input_size=128.",
+                    f"a multiple of {stride} (the encoder's total stride), at least {MIN_INPUT_SIZE}",
+                    "Use input_size=128.",
                 )
-        multi_class_losses = ("sparse_cce", "weighted_cce")
-        if self.num_classes > 1 and self.loss not in multi_class_losses:
+        if self.num_classes > 1 and self.loss not in MULTI_CLASS_LOSSES:
             raise bad_input(
                 "config field 'loss'",
                 f"{self.loss!r} with num_classes={self.num_classes}",
-                "'sparse_cce' or 'weighted_cce' for a softmax (multi-class) model",
+                f"{_either(MULTI_CLASS_LOSSES)} for a softmax (multi-class) model",
                 "Use loss='sparse_cce', or num_classes=1 for a binary mask.",
             )
         if self.num_classes == 1 and self.loss == "sparse_cce":

@@ -36,6 +36,7 @@ Example:
 from __future__ import annotations
 
 from sprint19_unet.errors import bad_input
+from sprint19_unet.unet.parts import UP_MODES
 from sprint19_unet.unet.sizes import check_depth, check_padding, unet_output_size
 
 FLOPS_PER_MULTIPLY_ADD = 2
@@ -95,8 +96,8 @@ def unet_forward_flops(
     """
     check_depth(depth)
     check_padding(padding)
-    if up_mode not in ("transpose", "resize"):
-        raise bad_input("up_mode", repr(up_mode), "'transpose' or 'resize'", "Use 'transpose' as in the paper.")
+    if up_mode not in UP_MODES:
+        raise bad_input("up_mode", repr(up_mode), f"one of {UP_MODES}", "Use 'transpose' as in the paper.")
     height, width = (input_size, input_size) if isinstance(input_size, int) else tuple(input_size)
     for size in (height, width):
         unet_output_size(size, depth, padding)  # raises a teaching error for a bad size

@@ -307,7 +307,7 @@ def pipeline_worker(args) -> None:
     from sprint19_unet.training.batches import SegmentationBatches
     from sprint19_unet.training.config import TrainConfig
     from sprint19_unet.data.prepare import pad_to_size
-    from sprint19_unet.data.synthetic import make_salt_dataset
+    from sprint19_unet.data.synthetic_salt import make_salt_dataset
     from sprint19_unet.training.fit import build_and_compile
 
     config = TrainConfig()  # base 16, BatchNorm, 128×128, batch 16: what users train

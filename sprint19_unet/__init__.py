@@ -57,9 +57,8 @@ from sprint19_unet.data.datasets import (
 )
 from sprint19_unet.data.images import read_image, read_mask, read_tiff_stack, write_png, write_tiff_stack
 from sprint19_unet.data.rle import decode_rle, encode_rle
-from sprint19_unet.data.synthetic import (
-    CLASS_NAMES, make_salt_dataset, make_shapes_dataset, shapes_class_names, write_salt_sample,
-)
+from sprint19_unet.data.synthetic_salt import make_salt_dataset, write_salt_sample
+from sprint19_unet.data.synthetic_scenes import CLASS_NAMES, make_shapes_dataset, shapes_class_names
 from sprint19_unet.data.prepare import (
     coverage_classes, crop_to_size, mirror_pad, mirror_pad_for_valid, pad_to_size, resize_images,
     resize_masks, stratified_split,
@@ -69,7 +68,7 @@ from sprint19_unet.data.augment import (
     AugmentConfig, augment_batch, augment_pair, elastic_deform, elastic_displacement,
 )
 from sprint19_unet.data.weight_map import (
-    class_balance_weights, stack_label_and_weight, unet_weight_map, weight_maps,
+    class_balance_weights, unet_weight_map, weight_maps,
 )
 from sprint19_unet.training.config import TrainConfig
 from sprint19_unet.training.losses import (
@@ -122,7 +121,7 @@ __all__ = [
     "coverage_classes", "crop_to_size", "mirror_pad", "mirror_pad_for_valid", "pad_to_size",
     "resize_images", "resize_masks", "stratified_split", "InputSpec", "AugmentConfig", "augment_batch",
     "augment_pair", "elastic_deform", "elastic_displacement", "class_balance_weights",
-    "stack_label_and_weight", "unet_weight_map", "weight_maps", "TrainConfig", "BCEDiceLoss",
+    "unet_weight_map", "weight_maps", "TrainConfig", "BCEDiceLoss",
     "BinaryCrossentropy", "BinaryFocalLoss", "DiceLoss", "LovaszHinge", "SparseCategoricalCrossentropy",
     "WeightedCrossentropy", "bce_dice_loss", "binary_crossentropy", "binary_focal_loss", "dice_loss",
     "get_loss", "lovasz_hinge", "sparse_categorical_crossentropy", "weighted_crossentropy", "Dice",

@@ -13,7 +13,6 @@ from sprint19_unet.training import losses
 
 from sprint19_unet.training import metrics
 from sprint19_unet.errors import Sprint19Error
-from sprint19_unet.data.weight_map import stack_label_and_weight
 
 to_numpy = keras.ops.convert_to_numpy
 EPS = 1e-7
@@ -168,8 +167,7 @@ def test_a_nan_prediction_gives_a_nan_loss_not_an_exception(name, as_torch, monk
     # the training's NaN guard needs a NaN to see; PyTorch's own binary_cross_entropy raises instead
     truth, probabilities = random_binary(14)
     probabilities[0, 0, 0, 0] = np.nan
-    y_true = stack_label_and_weight(truth, np.ones_like(truth)) if name == "weighted_cce" else truth
-    assert np.isnan(float(losses.get_loss(name)(y_true, probabilities)))
+    assert np.isnan(float(losses.get_loss(name)(truth, probabilities)))
 
 
 def numpy_sparse_cce(classes, probabilities):
@@ -278,9 +276,8 @@ def test_gradients_are_finite_even_at_0_and_1(name):
         y_pred[:, 0] = 0.0
         y_pred[:, 1] = 1.0
         loss = losses.get_loss(name)
-    if name.startswith("weighted"):
-        y_true = stack_label_and_weight(y_true, np.full(y_true.shape, 2.0))
-    grads = gradient(lambda t, p: loss(t, p), y_true, y_pred)
+    weights = np.full(y_true.shape[:-1], 2.0, "float32") if name.startswith("weighted") else None
+    grads = gradient(lambda t, p: loss(t, p, sample_weight=weights), y_true, y_pred)
     assert np.all(np.isfinite(grads))
     assert np.any(grads != 0)
 
@@ -294,9 +291,8 @@ def test_binary_losses_grow_as_predictions_get_worse(name):
     perfect = truth * 0.9998 + 0.0001
     noisy = np.where(truth == 1, 0.7, 0.3).astype("float32")
     inverted = 1.0 - perfect
-    y_true = stack_label_and_weight(truth, np.ones_like(truth)) if name == "weighted_cce" else truth
     loss = losses.get_loss(name)
-    values = [float(to_numpy(loss(y_true, p))) for p in (perfect, noisy, inverted)]
+    values = [float(to_numpy(loss(truth, p))) for p in (perfect, noisy, inverted)]
     assert values[0] < 0.01
     assert values[0] < values[1] < values[2]
 
@@ -307,8 +303,6 @@ def test_softmax_losses_grow_as_predictions_get_worse(name):
     one_hot = np.eye(3, dtype="float32")[classes]
     perfect, noisy, wrong = one_hot * 0.998 + 0.001, one_hot * 0.4 + 0.2, np.roll(one_hot, 1, axis=-1) * 0.998 + 0.001
     y_true = classes[..., None].astype("float32")
-    if name == "weighted_cce":
-        y_true = stack_label_and_weight(y_true, np.ones_like(y_true))
     loss = losses.get_loss(name)
     values = [float(to_numpy(loss(y_true, p))) for p in (perfect, noisy, wrong)]
     assert values[0] < 0.01 and values[0] < values[1] < values[2]
@@ -317,40 +311,29 @@ def test_softmax_losses_grow_as_predictions_get_worse(name):
 # === The paper's weight-map cross-entropy ===
 
 
-def test_weighted_crossentropy_with_unit_weights_is_plain_crossentropy():
+def test_weighted_crossentropy_without_weights_is_plain_crossentropy():
     truth, probabilities = random_binary(10)
-    packed = stack_label_and_weight(truth, np.ones_like(truth))
-    np.testing.assert_allclose(
-        to_numpy(losses.weighted_crossentropy(packed, probabilities)),
-        numpy_bce(truth, probabilities)[..., 0],
-        rtol=1e-5,
-    )
-    assert float(losses.WeightedCrossentropy()(packed, probabilities)) == pytest.approx(
-        float(keras.losses.BinaryCrossentropy()(truth, probabilities)), rel=1e-5
-    )
-    # no weight channel: the unweighted cross-entropy
     np.testing.assert_allclose(
         to_numpy(losses.weighted_crossentropy(truth, probabilities)), numpy_bce(truth, probabilities)[..., 0], rtol=1e-5
+    )
+    assert float(losses.WeightedCrossentropy()(truth, probabilities)) == pytest.approx(
+        float(keras.losses.BinaryCrossentropy()(truth, probabilities)), rel=1e-5
     )
 
     rng = np.random.default_rng(10)
     classes = rng.integers(0, 4, size=(3, 5, 5))
     softmax = rng.dirichlet(np.ones(4), size=(3, 5, 5)).astype("float32")
-    packed = stack_label_and_weight(classes, np.ones(classes.shape))
-    assert float(losses.WeightedCrossentropy()(packed, softmax)) == pytest.approx(
+    assert float(losses.WeightedCrossentropy()(classes[..., None].astype("float32"), softmax)) == pytest.approx(
         float(keras.losses.SparseCategoricalCrossentropy()(classes, softmax)), rel=1e-5
     )
 
 
-def test_weights_scale_each_pixel_and_match_the_sample_weight_route():
+def test_sample_weights_scale_each_pixel():
     truth, probabilities = random_binary(11)
-    weights = np.random.default_rng(11).uniform(0.5, 12.0, size=truth.shape).astype("float32")
-    packed = stack_label_and_weight(truth, weights)
-    expected = weights[..., 0] * numpy_bce(truth, probabilities)[..., 0]
-    np.testing.assert_allclose(to_numpy(losses.weighted_crossentropy(packed, probabilities)), expected, rtol=1e-5)
+    weights = np.random.default_rng(11).uniform(0.5, 12.0, size=truth.shape[:-1]).astype("float32")
+    expected = weights * numpy_bce(truth, probabilities)[..., 0]
     loss = losses.WeightedCrossentropy()
-    assert float(loss(packed, probabilities)) == pytest.approx(expected.mean(), rel=1e-5)
-    assert float(loss(truth, probabilities, sample_weight=weights[..., 0])) == pytest.approx(expected.mean(), rel=1e-5)
+    assert float(loss(truth, probabilities, sample_weight=weights)) == pytest.approx(expected.mean(), rel=1e-5)
 
 
 def test_weighted_crossentropy_rejects_one_hot_labels():
@@ -421,17 +404,15 @@ def tiny_model(channels):
     return keras.Model(inputs, outputs)
 
 
-def tiny_data(channels, packed=False):
+def tiny_data(channels):
     rng = np.random.default_rng(12)
     images = rng.random((8, 8, 8, 1)).astype("float32")
     if channels == 1:
         labels = (images > 0.5).astype("float32")
     else:
         labels = np.digitize(images, [0.33, 0.66]).astype("float32")
-    if packed:
-        weights = rng.uniform(1.0, 11.0, size=labels.shape).astype("float32")
-        labels = stack_label_and_weight(labels, weights)
-    return images, labels
+    weights = rng.uniform(1.0, 11.0, size=labels.shape[:-1]).astype("float32")  # used by weighted_cce only
+    return images, labels, weights
 
 
 BINARY_METRICS = lambda: [  # noqa: E731 - fresh metric objects for every model
@@ -459,36 +440,23 @@ ROUND_TRIPS = [
 ]
 
 
-@pytest.mark.parametrize("make_loss, channels, packed, make_metrics", ROUND_TRIPS)
-def test_fit_save_load_round_trip(tmp_path, make_loss, channels, packed, make_metrics):
-    images, labels = tiny_data(channels, packed)
+@pytest.mark.parametrize("make_loss, channels, weighted, make_metrics", ROUND_TRIPS)
+def test_fit_save_load_round_trip(tmp_path, make_loss, channels, weighted, make_metrics):
+    images, labels, weights = tiny_data(channels)
+    weights = weights if weighted else None
     model = tiny_model(channels)
     model.compile(optimizer="adam", loss=make_loss(), metrics=make_metrics())
-    history = model.fit(images, labels, batch_size=4, epochs=1, verbose=0)
+    history = model.fit(images, labels, sample_weight=weights, batch_size=4, epochs=1, verbose=0)
     assert all(math.isfinite(v) for v in history.history["loss"])
     assert all(np.all(np.isfinite(to_numpy(w))) for w in model.weights)
 
-    before = model.evaluate(images, labels, batch_size=8, verbose=0, return_dict=True)
+    before = model.evaluate(images, labels, sample_weight=weights, batch_size=8, verbose=0, return_dict=True)
     model.save(tmp_path / "m.keras")
     loaded = keras.models.load_model(tmp_path / "m.keras")  # no custom_objects
-    after = loaded.evaluate(images, labels, batch_size=8, verbose=0, return_dict=True)
+    after = loaded.evaluate(images, labels, sample_weight=weights, batch_size=8, verbose=0, return_dict=True)
     assert set(after) == set(before)
     for key in before:
         assert after[key] == pytest.approx(before[key], rel=1e-5, abs=1e-6), key
-
-
-def test_weight_maps_as_sample_weight_in_fit_give_the_same_loss():
-    images, packed = tiny_data(1, packed=True)
-    model = tiny_model(1)
-    model.compile(loss=losses.WeightedCrossentropy(), metrics=[metrics.Dice(), metrics.TgsScore()])
-    packed_route = model.evaluate(images, packed, batch_size=8, verbose=0, return_dict=True)
-    weight_route = model.evaluate(
-        images, packed[..., :1], sample_weight=packed[..., 1], batch_size=8, verbose=0, return_dict=True
-    )
-    assert weight_route["loss"] == pytest.approx(packed_route["loss"], rel=1e-5)
-    # the binary metrics read the label channel of a packed y_true and ignore the weights
-    assert weight_route["tgs_score"] == pytest.approx(packed_route["tgs_score"], abs=1e-6)
-    assert 0.0 <= packed_route["dice"] <= 1.0
 
 
 def test_round_trip_cases_cover_every_loss_name():

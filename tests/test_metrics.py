@@ -65,14 +65,6 @@ def test_scores_are_per_image_and_accept_missing_channel_axis():
     np.testing.assert_allclose(to_numpy(metrics.dice_coefficient(truth, pred)), [1.0, 2 * 4 / 12, 0.0], rtol=1e-6)
 
 
-def test_binary_metrics_read_the_label_of_a_packed_label_and_weight_target():
-    truth = masks_3x3("110", "100", "000")[None, ..., None]
-    packed = np.concatenate([truth, np.full_like(truth, 7.0)], axis=-1)  # (label, weight)
-    probabilities = masks_3x3("110", "000", "000")[None, ..., None] * 0.9
-    for score in (metrics.iou_score, metrics.dice_coefficient, metrics.tgs_image_score, metrics.pixel_accuracy):
-        np.testing.assert_allclose(to_numpy(score(packed, probabilities)), to_numpy(score(truth, probabilities)))
-
-
 def test_binary_metrics_reject_mismatched_shapes_and_bad_threshold():
     with pytest.raises(Sprint19Error, match="y_pred"):
         metrics.iou_score(np.zeros((2, 4, 4, 1)), np.zeros((2, 5, 4, 1)))
@@ -212,7 +204,8 @@ def test_kaggle_score_is_mean_over_images_and_accepts_channel_axis_and_dtypes():
     "true_masks, pred_masks, argument",
     [
         pytest.param(np.zeros((2, 3, 3)), np.full((2, 3, 3), 0.7), "pred_masks", id="probabilities"),
-        pytest.param(np.full((2, 3, 3), 255), np.zeros((2, 3, 3)), "true_masks", id="0-255-png"),
+        pytest.param(np.array([[[0, 1, 255]]]), np.zeros((1, 1, 3)), "true_masks", id="0-1-255-mix"),
+        pytest.param(np.zeros((1, 1, 3)), np.array([[[0, 1, 2]]]), "pred_masks", id="class-labels"),
         pytest.param(np.zeros((2, 3, 3)), np.zeros((2, 3, 4)), "pred_masks", id="shape-mismatch"),
         pytest.param(np.zeros((3, 3)), np.zeros((3, 3)), "true_masks", id="no-batch-axis"),
         pytest.param(np.zeros((2, 3, 3, 2)), np.zeros((2, 3, 3, 2)), "true_masks", id="two-channels"),
@@ -222,6 +215,18 @@ def test_kaggle_score_is_mean_over_images_and_accepts_channel_axis_and_dtypes():
 def test_kaggle_rejects_bad_input_naming_the_argument(true_masks, pred_masks, argument):
     with pytest.raises(Sprint19Error, match=argument):
         scoring.kaggle_tgs_score(true_masks, pred_masks)
+
+
+def test_scores_read_0_255_masks_as_the_mask_readers_and_encode_rle_do():
+    truth = np.zeros((2, 3, 3), np.uint8)
+    truth[0, 0] = 1
+    pred = np.zeros_like(truth)
+    pred[0, :2, 0] = 1
+    assert scoring.kaggle_tgs_score(truth * 255, pred) == scoring.kaggle_tgs_score(truth, pred) == 0.5
+    assert scoring.isbi_pixel_error(truth, pred * 255) == scoring.isbi_pixel_error(truth, pred)
+    cells = np.array([[255, 255, 0, 255, 255]] * 3, np.uint8)  # an ISBI label file: cells 255, membrane 0
+    assert scoring.isbi_rand_error(cells, cells // 255, membrane=0) == 0.0
+    assert scoring.isbi_report(cells[None, ..., None], cells[None, ..., None] // 255, membrane=0)["iou"] == 1.0
 
 
 # === Kaggle TGS: an independent slow reference ===

@@ -8,15 +8,11 @@ are checked directly on the arrays.
 import numpy as np
 import pytest
 
-from sprint19_unet.data import synthetic
+from sprint19_unet.data import synthetic_salt, synthetic_scenes
 from sprint19_unet.errors import Sprint19Error
 from sprint19_unet.data.formats import load_tgs
-from sprint19_unet.data.synthetic import (
-    make_salt_dataset,
-    make_shapes_dataset,
-    shapes_class_names,
-    write_salt_sample,
-)
+from sprint19_unet.data.synthetic_salt import make_salt_dataset, write_salt_sample
+from sprint19_unet.data.synthetic_scenes import make_shapes_dataset, shapes_class_names
 
 
 @pytest.fixture(scope="module")
@@ -160,7 +156,7 @@ def test_write_salt_sample_round_trips_through_load_tgs(tmp_path):
 
     train = load_tgs(root, "train")
     images, masks, depths = make_salt_dataset(6, seed=2)
-    index = {key: i for i, key in enumerate(synthetic._kaggle_ids(2, "train", 6))}
+    index = {key: i for i, key in enumerate(synthetic_salt._kaggle_ids(2, "train", 6))}
     rows = [index[key] for key in train.ids]  # pair by id, never by file order
     assert sorted(rows) == list(range(6))
     np.testing.assert_array_equal(train.masks, masks[rows])
@@ -219,10 +215,10 @@ def test_shapes_deterministic_and_independent_of_n():
 
 
 def test_class_names():
-    assert synthetic.CLASS_NAMES[0] == "background"
+    assert synthetic_scenes.CLASS_NAMES[0] == "background"
     assert shapes_class_names(5) == ("background", "person", "purse", "plants/grass", "sidewalk")
     assert shapes_class_names(6)[-1] == "building"
-    assert shapes_class_names(8) == synthetic.CLASS_NAMES + ("class_6", "class_7")
+    assert shapes_class_names(8) == synthetic_scenes.CLASS_NAMES + ("class_6", "class_7")
 
 
 # === Bad arguments ===

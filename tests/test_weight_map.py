@@ -158,16 +158,12 @@ def test_class_balance_weights_for_several_classes():
     assert np.mean([weights[k] for k in range(3)]) == pytest.approx(1.0)
 
 
-def test_batch_helper_and_packing():
+def test_batch_helper():
     masks = np.stack([two_objects()[10:30], np.zeros((20, 40), np.uint8)])[..., None]
     maps = weight_map.weight_maps(masks)
     assert maps.shape == (2, 20, 40, 1) and maps.dtype == np.float32
     np.testing.assert_array_equal(maps[0, ..., 0], weight_map.unet_weight_map(masks[0, ..., 0]))
     np.testing.assert_array_equal(maps[1], 1.0)
-    packed = weight_map.stack_label_and_weight(masks, maps)
-    assert packed.shape == (2, 20, 40, 2)
-    np.testing.assert_array_equal(packed[..., 0], masks[..., 0])
-    np.testing.assert_array_equal(packed[..., 1], maps[..., 0])
 
 
 @pytest.mark.parametrize(
@@ -191,5 +187,3 @@ def test_bad_arguments_are_named(kwargs, argument):
 def test_batch_helpers_reject_bad_shapes():
     with pytest.raises(Sprint19Error, match="masks"):
         weight_map.weight_maps(np.zeros((4, 4)))
-    with pytest.raises(Sprint19Error, match="weights"):
-        weight_map.stack_label_and_weight(np.zeros((1, 4, 4)), np.zeros((1, 4, 5)))

@@ -4,7 +4,9 @@
   recognises the layout (Kaggle TGS, folder pairs, TIFF stacks, synthetic) and describes it.
 * :mod:`~sprint19_unet.data.formats` — ``SegmentationData`` and the readers/writers of each layout.
 * :mod:`~sprint19_unet.data.images`, :mod:`~sprint19_unet.data.rle` — one image file; one RLE mask.
-* :mod:`~sprint19_unet.data.synthetic` — generated salt images and multi-class scenes.
+* :mod:`~sprint19_unet.data.synthetic_salt`, :mod:`~sprint19_unet.data.synthetic_scenes` — generated
+  TGS-like salt images; multi-class street scenes (one generator per image:
+  :mod:`~sprint19_unet.data.synthetic_seeds`).
 * :mod:`~sprint19_unet.data.prepare` — padding, cropping, mirroring, resizing, splits.
 * :mod:`~sprint19_unet.data.input_spec` — how images meet the model: tiles, overlap-tile, scale.
 * :mod:`~sprint19_unet.data.augment` — flips, elastic deformation, intensity changes.

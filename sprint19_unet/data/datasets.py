@@ -5,8 +5,8 @@ all ask :func:`find_layout` / :func:`load_dataset`, so one folder is read the sa
 way everywhere. The layouts, in the order they are recognised:
 
 ==================  ==========================================================
-``"synthetic"``     TGS-like salt images from :mod:`sprint19_unet.data.synthetic`
-``"shapes"``        the multi-class street scenes of the same module
+``"synthetic"``     TGS-like salt images from :mod:`sprint19_unet.data.synthetic_salt`
+``"shapes"``        multi-class street scenes from :mod:`sprint19_unet.data.synthetic_scenes`
 Kaggle TGS          a folder with ``train.csv`` or ``depths.csv`` (and
                     ``train/images``, ``train/masks``, ``test/images``)
 split folders       a folder with ``train/images`` (+ ``train/masks``) and/or
@@ -33,7 +33,8 @@ from pathlib import Path
 
 import numpy as np
 
-from sprint19_unet.data import synthetic
+from sprint19_unet.data.synthetic_salt import make_salt_dataset
+from sprint19_unet.data.synthetic_scenes import make_shapes_dataset
 from sprint19_unet.data.formats import (
     DEPTHS_CSV,
     TGS_SPLITS,
@@ -218,9 +219,9 @@ def load_dataset(
                 "Write a sample with a test split (`python -m sprint19_unet data sample --out DIR`) and use DIR.",
             )
         if layout.kind == "synthetic":
-            images, masks, depths = synthetic.make_salt_dataset(num_samples, seed=seed)
+            images, masks, depths = make_salt_dataset(num_samples, seed=seed)
             return SegmentationData([f"synthetic_{i:05d}" for i in range(len(images))], images, masks, depths)
-        images, labels = synthetic.make_shapes_dataset(num_samples, num_classes=max(num_classes or 2, 2), seed=seed)
+        images, labels = make_shapes_dataset(num_samples, num_classes=max(num_classes or 2, 2), seed=seed)
         return SegmentationData([f"shapes_{i:05d}" for i in range(len(images))], images, labels)
 
     if require_masks and layout.masks is None:

@@ -193,24 +193,39 @@ def _index_images(folder: Path, what: str, fix: str) -> dict[str, Path]:
     return index
 
 
+def _check_same_ids(subject: str, ids, other_ids, only_in_ids: tuple, only_in_others: tuple) -> None:
+    """Raise when two sets of ids differ: first for ids missing from ``other_ids``, then for extra ones.
+
+    ``only_in_ids`` and ``only_in_others`` are ``(what, expected, fix)``; ``what``
+    names the ids found on one side only, with ``{n}`` for their count (e.g.
+    ``"no mask for {n} images"``), and the message lists them after it.
+    """
+    for difference, (what, expected, fix) in (
+        (set(ids) - set(other_ids), only_in_ids),
+        (set(other_ids) - set(ids), only_in_others),
+    ):
+        if difference:
+            received = what.replace("{n}", str(len(difference)), 1) + ": " + _show_ids(sorted(difference))
+            raise bad_input(subject, received, expected, fix)
+
+
 def _check_pairing(image_ids, mask_ids, images_dir: Path, masks_dir: Path) -> None:
     """Raise when an image has no mask or a mask has no image (both listed by id)."""
-    without_mask = sorted(set(image_ids) - set(mask_ids))
-    if without_mask:
-        raise bad_input(
-            f"masks folder '{masks_dir}'",
-            f"no mask for {len(without_mask)} images: {_show_ids(without_mask)}",
+    _check_same_ids(
+        f"masks folder '{masks_dir}'",
+        image_ids,
+        mask_ids,
+        (
+            "no mask for {n} images",
             f"one mask per image in '{images_dir}', with the same file stem",
             "Add the missing masks, or remove those images (an empty mask is an all-black PNG).",
-        )
-    orphans = sorted(set(mask_ids) - set(image_ids))
-    if orphans:
-        raise bad_input(
-            f"masks folder '{masks_dir}'",
-            f"{len(orphans)} masks without an image: {_show_ids(orphans)}",
+        ),
+        (
+            "{n} masks without an image",
             f"one image in '{images_dir}' for every mask, with the same file stem",
             "Remove the orphan masks or add their images; check that the names match.",
-        )
+        ),
+    )
 
 
 def _read_image_stack(paths: list[Path], channels: int) -> np.ndarray:
@@ -493,22 +508,21 @@ def load_tgs(root: str | os.PathLike, split: str = "train") -> SegmentationData:
         rles = None
         if csv_path.exists():
             rles = _read_csv(csv_path, TRAIN_CSV_COLUMNS, "Re-download train.csv from the competition page.")
-            unknown = sorted(set(rles) - set(image_paths))
-            if unknown:
-                raise bad_input(
-                    f"CSV file '{csv_path}'",
-                    f"{len(unknown)} ids without an image in '{images_dir}': {_show_ids(unknown)}",
+            _check_same_ids(
+                f"CSV file '{csv_path}'",
+                rles,
+                image_paths,
+                (
+                    f"{{n}} ids without an image in '{images_dir}'",
                     "an image for every id in train.csv",
                     "Re-extract train.zip, or remove those rows.",
-                )
-            unlisted = sorted(set(image_paths) - set(rles))
-            if unlisted:
-                raise bad_input(
-                    f"CSV file '{csv_path}'",
-                    f"no row for {len(unlisted)} images in '{images_dir}': {_show_ids(unlisted)}",
+                ),
+                (
+                    f"no row for {{n}} images in '{images_dir}'",
                     "one row per training image (an empty rle_mask for an empty mask)",
                     "Re-download train.csv, or remove those images.",
-                )
+                ),
+            )
         if mask_paths is None and rles is None:
             raise bad_input(
                 f"TGS root '{root}'",

@@ -9,6 +9,10 @@ Everything a data loader needs below the folder level lives here:
   {0, 1} (or {0, 65535} in 16-bit files), or from a ``foreground`` value the caller
   picks (ISBI 2012 membranes are the *dark* class: ``foreground=0``); or integer
   class labels when ``num_classes`` is given.
+* :func:`binary_mask` is the package's one rule for a binary mask, used by the mask
+  readers, :func:`sprint19_unet.data.rle.encode_rle` and the scores of
+  :mod:`sprint19_unet.estimation.scoring`: bool, or values {0, 1}, or {0, 255}
+  (or {0, 65535}); the non-zero value is the foreground, any other mix is refused.
 * :func:`write_png`, :func:`write_tiff_stack` write atomically (through
   :mod:`sprint19_unet.atomic`: a temporary file in the same folder, then
   ``os.replace``), so a crash never leaves half a PNG.
@@ -47,7 +51,7 @@ import numpy as np
 from PIL import Image
 
 from sprint19_unet import atomic
-from sprint19_unet.errors import Sprint19Error, bad_input
+from sprint19_unet.errors import Sprint19Error, bad_input, check_int
 
 logger = logging.getLogger(__name__)
 
@@ -60,6 +64,10 @@ LUMINANCE_WEIGHTS = np.array([0.299, 0.587, 0.114], dtype=np.float64)
 
 # How many distinct values an error message lists.
 _MAX_VALUES_SHOWN = 10
+
+# The values a binary mask may mark its foreground with (besides True): 8-bit PNGs hold 255,
+# 16-bit files 65535.
+BINARY_ON_VALUES = (1, 255, 65535)
 
 _CORRUPT_FIX = "The file is damaged or not really an image: re-download it or re-extract the archive it came from."
 
@@ -432,24 +440,60 @@ def check_mask_options(foreground: object, num_classes: object) -> None:
             "at most one of them",
             "Use foreground for binary masks and num_classes for label masks.",
         )
-    if foreground is not None and (
-        isinstance(foreground, bool) or not isinstance(foreground, (int, np.integer)) or not 0 <= foreground <= 65535
-    ):
-        raise bad_input(
-            "foreground",
-            repr(foreground),
-            "None or the integer pixel value of the positive class (0..65535)",
-            "For ISBI 2012 membranes pass foreground=0; for white-on-black masks leave it None.",
+    if foreground is not None:
+        check_int(
+            "foreground", foreground, 0,
+            "Pass the pixel value of the positive class (foreground=0 for ISBI 2012 membranes), "
+            "or leave it None for white-on-black masks.",
+            maximum=65535,
         )
-    if num_classes is not None and (
-        isinstance(num_classes, bool) or not isinstance(num_classes, (int, np.integer)) or not 2 <= num_classes <= 256
-    ):
-        raise bad_input(
-            "num_classes",
-            repr(num_classes),
-            "None (binary masks) or an integer in 2..256",
-            "Pass the number of classes including background, e.g. num_classes=3.",
+    if num_classes is not None:
+        check_int(
+            "num_classes", num_classes, 2,
+            "Pass the number of classes including background (e.g. num_classes=3), or None for binary masks.",
+            maximum=256,
         )
+
+
+def binary_mask(
+    values: object, *, subject: str = "mask", fix: str = "Threshold probabilities first, e.g. probabilities > 0.5."
+) -> np.ndarray:
+    """Check that an array is a binary mask and return its foreground as a bool array.
+
+    The rule, the same everywhere in the package: bool, or numbers whose values
+    are all in {0, 1}, all in {0, 255} (8-bit PNG masks) or all in {0, 65535}
+    (16-bit files); the non-zero value is the foreground. Any other set of values
+    (probabilities, a 0/1/255 mix, class labels 0/1/2, negatives, NaN) is refused,
+    so a mask is never guessed at.
+
+    Args:
+        values: an array of any shape.
+        subject: how the error message names the array (e.g. ``"true_masks"``).
+        fix: the sentence the error message ends with: what the caller should do.
+
+    Returns:
+        bool array of the same shape, True = foreground.
+
+    Raises:
+        Sprint19Error: for any other values (the message lists them) or a
+            non-numeric dtype.
+
+    Example:
+        >>> binary_mask(np.array([0, 255, 255], dtype=np.uint8)).tolist()
+        [False, True, True]
+        >>> binary_mask(np.array([0.0, 1.0])).tolist()
+        [False, True]
+    """
+    values = np.asarray(values)
+    if values.dtype == bool:
+        return values
+    if not (np.issubdtype(values.dtype, np.integer) or np.issubdtype(values.dtype, np.floating)):
+        raise bad_input(subject, f"dtype {values.dtype}", "a bool mask or numbers 0/1 or 0/255", fix)
+    on_value = values.max() if values.size else 0
+    foreground = values == on_value
+    if (on_value == 0 or on_value in BINARY_ON_VALUES) and (foreground | (values == 0)).all():
+        return foreground if on_value else np.zeros(values.shape, dtype=bool)
+    raise bad_input(subject, f"values {_show_values(values)}", "a binary mask with values {0, 255} or {0, 1}", fix)
 
 
 def mask_from_values(
@@ -510,8 +554,8 @@ def mask_from_values(
             )
         return values.astype(np.uint8)
 
-    distinct = np.unique(values)
     if foreground is not None:
+        distinct = np.unique(values)
         if distinct.size > 2:
             raise bad_input(
                 subject,
@@ -520,16 +564,11 @@ def mask_from_values(
                 "Use num_classes for label masks; re-save JPEG masks as PNG (JPEG blurs edges).",
             )
         return (values == foreground).astype(np.uint8)
-    for on_value in (1, 255, 65535):
-        if np.isin(distinct, (0, on_value)).all():
-            return (values == on_value).astype(np.uint8)
-    raise bad_input(
-        subject,
-        f"values {_show_values(values)}",
-        "a binary mask with values {0, 255} or {0, 1}",
+    fix = (
         "Pass foreground=<value of the positive class>, or num_classes=<n> for label masks; "
-        "if the mask was saved as JPEG, re-save it as PNG (JPEG blurs edges).",
+        "if the mask was saved as JPEG, re-save it as PNG (JPEG blurs edges)."
     )
+    return binary_mask(values, subject=subject, fix=fix).astype(np.uint8)
 
 
 def read_mask(
@@ -764,7 +803,9 @@ def read_tiff_stack(path: str | os.PathLike) -> np.ndarray:
 
 
 __all__ = [
+    "BINARY_ON_VALUES",
     "SUPPORTED_EXTENSIONS",
+    "binary_mask",
     "check_mask_options",
     "mask_from_values",
     "read_image",

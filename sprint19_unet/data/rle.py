@@ -15,7 +15,8 @@ For the 3×3 mask below, pixel numbers run down the columns::
 the foreground pixels are 3, 4, 5, 6: one run starting at 3 of length 4, so the
 RLE is ``"3 4"``.
 
-This module is NumPy only, so it imports fast (no Keras).
+This module needs NumPy and :mod:`sprint19_unet.data.images` (for the binary-mask
+rule) only, so it imports fast (no Keras).
 
 Example:
     >>> import numpy as np
@@ -33,6 +34,7 @@ import re
 
 import numpy as np
 
+from sprint19_unet.data.images import binary_mask
 from sprint19_unet.errors import Sprint19Error, bad_input
 
 # How much of a long RLE string an error message quotes.
@@ -47,7 +49,7 @@ _INTEGER_TOKEN = re.compile(r"-?[0-9]+")
 
 
 def _binary_mask(mask: object, name: str) -> np.ndarray:
-    """Check a mask for encoding and return it as a 2-D bool array."""
+    """Check a mask for encoding and return it as a 2-D bool array (the rule of :func:`binary_mask`)."""
     array = np.asarray(mask)
     if array.ndim == 3 and array.shape[-1] == 1:
         array = array[..., 0]
@@ -58,27 +60,8 @@ def _binary_mask(mask: object, name: str) -> np.ndarray:
             "a non-empty mask of shape (H, W) or (H, W, 1)",
             "Encode one mask at a time; squeeze extra axes, e.g. mask[..., 0] for (H, W, 1).",
         )
-    if array.dtype == bool:
-        return array
-    if not (np.issubdtype(array.dtype, np.integer) or np.issubdtype(array.dtype, np.floating)):
-        raise bad_input(
-            name,
-            f"dtype {array.dtype}",
-            "a bool mask or integer values 0/1 or 0/255",
-            "Convert the mask with (mask > 0).astype('uint8').",
-        )
-    values = np.unique(array)
-    if np.isin(values, (0, 1)).all():
-        return array == 1
-    if np.isin(values, (0, 255)).all():
-        return array == 255
-    shown = ", ".join(f"{value:g}" for value in values[:8]) + (", ..." if values.size > 8 else "")
-    raise bad_input(
-        name,
-        f"values {{{shown}}}",
-        "a binary mask: bool, or values 0/1, or values 0/255",
-        "Threshold predicted probabilities first, e.g. encode_rle(probabilities > 0.5).",
-    )
+    fix = "Threshold predicted probabilities first, e.g. encode_rle(probabilities > 0.5)."
+    return binary_mask(array, subject=name, fix=fix)
 
 
 def encode_rle(mask: object, *, name: str = "mask") -> str:
@@ -86,7 +69,8 @@ def encode_rle(mask: object, *, name: str = "mask") -> str:
 
     Args:
         mask: array of shape (H, W) or (H, W, 1); bool, or values 0/1, or values 0/255
-            (integers, or floats that are exactly those values).
+            (integers, or floats that are exactly those values; see
+            :func:`sprint19_unet.data.images.binary_mask`).
         name: how error messages refer to the mask (e.g. the image id).
 
     Returns:

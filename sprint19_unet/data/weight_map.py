@@ -38,7 +38,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage
 
-from sprint19_unet.errors import bad_input
+from sprint19_unet.errors import bad_input, check_int
 
 # Paper defaults (Section 3): w0 = 10, σ ≈ 5 pixels.
 PAPER_W0 = 10.0
@@ -86,9 +86,8 @@ def class_balance_weights(masks, num_classes: int = 2) -> dict[int, float]:
         {0: 0.5, 1: 1.5}
     """
     labels = _label_array(masks, "masks")
-    if isinstance(num_classes, bool) or not isinstance(num_classes, (int, np.integer)) or num_classes < 1:
-        raise bad_input("num_classes", repr(num_classes), "an integer >= 1", "Use num_classes=2 for binary masks.")
-    count = max(int(num_classes), int(labels.max()) + 1, 2)
+    num_classes = check_int("num_classes", num_classes, 1, "Use num_classes=2 for binary masks.")
+    count = max(num_classes, int(labels.max()) + 1, 2)
     frequencies = np.bincount(labels.ravel(), minlength=count) / labels.size
     present = frequencies > 0
     inverse = np.where(present, 1.0 / np.where(present, frequencies, 1.0), 0.0)
@@ -228,10 +227,7 @@ def unet_weight_map(
         )
     if isinstance(sigma, bool) or not isinstance(sigma, (int, float)) or not np.isfinite(sigma) or sigma <= 0:
         raise bad_input("sigma", repr(sigma), "a finite number > 0 (pixels)", "Use sigma=5.0 as in the paper.")
-    if isinstance(border_class, bool) or not isinstance(border_class, (int, np.integer)) or border_class < 0:
-        raise bad_input(
-            "border_class", repr(border_class), "a class id >= 0", "Use 0 (background), or 1 for ISBI membranes."
-        )
+    check_int("border_class", border_class, 0, "Use 0 (background), or 1 for ISBI membranes.")
     classes = _image_labels(labels, "labels")
     if instances is not None:
         instances = _image_labels(instances, "instances")
@@ -286,43 +282,3 @@ def weight_maps(
         for image in array
     ]
     return np.stack(maps).reshape(array.shape).astype(np.float32) if maps else np.zeros(array.shape, np.float32)
-
-
-def stack_label_and_weight(labels, weights) -> np.ndarray:
-    """Pack labels and per-pixel weights into one ``y_true`` for the weighted cross-entropy.
-
-    ``y_true[..., 0]`` is the label (0/1 for a sigmoid output, the class index for a
-    softmax output) and ``y_true[..., 1]`` the weight. This is the format
-    :class:`sprint19_unet.training.losses.WeightedCrossentropy` reads, so the weights travel
-    with the masks through ``model.fit`` on every backend.
-
-    Args:
-        labels: ``(N, H, W)`` or ``(N, H, W, 1)`` labels.
-        weights: weights of the same shape (e.g. from :func:`weight_maps`).
-
-    Returns:
-        float32 array ``(N, H, W, 2)``.
-
-    Example:
-        >>> masks = np.zeros((2, 4, 4, 1))
-        >>> stack_label_and_weight(masks, weight_maps(masks)).shape
-        (2, 4, 4, 2)
-    """
-    label_array, weight_array = np.asarray(labels), np.asarray(weights)
-    if label_array.shape != weight_array.shape:
-        raise bad_input(
-            "weights",
-            f"shape {weight_array.shape} (labels has {label_array.shape})",
-            "the same shape as labels",
-            "Compute them with weight_maps(labels).",
-        )
-    if label_array.ndim == 4 and label_array.shape[-1] == 1:
-        label_array, weight_array = label_array[..., 0], weight_array[..., 0]
-    if label_array.ndim != 3:
-        raise bad_input(
-            "labels",
-            f"shape {np.asarray(labels).shape}",
-            "(N, H, W) or (N, H, W, 1)",
-            "Add the batch axis with labels[None].",
-        )
-    return np.stack([label_array, weight_array], axis=-1).astype(np.float32)

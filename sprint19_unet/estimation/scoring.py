@@ -11,6 +11,10 @@ The Keras metrics that follow training live in :mod:`sprint19_unet.training.metr
 :class:`~sprint19_unet.training.metrics.TgsScore` gives the same numbers as
 :func:`kaggle_tgs_score` on the same masks.
 
+Masks follow the package's one binary-mask rule
+(:func:`sprint19_unet.data.images.binary_mask`): bool, or values 0/1, or 0/255;
+anything else (probabilities, a 0/1/255 mix) is refused.
+
 Example:
     >>> truth = np.array([[[1, 1, 0], [1, 0, 0], [0, 0, 0]]])        # 3 pixels
     >>> pred = np.array([[[1, 1, 0], [0, 0, 0], [0, 0, 0]]])         # 2 of them
@@ -25,6 +29,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage
 
+from sprint19_unet.data.images import binary_mask
 from sprint19_unet.errors import bad_input
 from sprint19_unet.training.metrics import TGS_THRESHOLD_DENOMINATOR, TGS_THRESHOLD_NUMERATORS
 
@@ -33,27 +38,8 @@ from sprint19_unet.training.metrics import TGS_THRESHOLD_DENOMINATOR, TGS_THRESH
 
 
 def _as_binary_masks(masks, name: str) -> np.ndarray:
-    """Validate 0/1 (or bool) masks and return them as a bool array."""
-    array = np.asarray(masks)
-    if array.dtype == bool:
-        return array
-    if not (np.issubdtype(array.dtype, np.integer) or np.issubdtype(array.dtype, np.floating)):
-        raise bad_input(
-            name,
-            f"an array of dtype {array.dtype}",
-            "a binary mask: bool or 0/1 numbers",
-            "Convert it with np.asarray(mask, dtype=bool).",
-        )
-    is_binary = (array == 0) | (array == 1)
-    if not np.all(is_binary):
-        bad_values = np.unique(array[~is_binary])[:5].tolist()
-        raise bad_input(
-            name,
-            f"values other than 0 and 1 (e.g. {bad_values}, dtype {array.dtype})",
-            "a binary mask: bool or 0/1 numbers",
-            "Threshold probabilities first (probabilities > 0.5); for 0/255 PNG masks use mask > 127.",
-        )
-    return array.astype(bool)
+    """Masks as a bool array, by the package's one binary-mask rule (bool, 0/1 or 0/255)."""
+    return binary_mask(masks, subject=name, fix="Threshold probabilities first (probabilities > 0.5).")
 
 
 def _as_mask_batch(masks, name: str) -> np.ndarray:
@@ -82,8 +68,8 @@ def kaggle_tgs_image_scores(true_masks, pred_masks) -> np.ndarray:
     IoU exactly on a threshold is never a hit.
 
     Args:
-        true_masks: ground-truth masks ``(N, H, W)`` or ``(N, H, W, 1)``, bool or 0/1.
-        pred_masks: predicted masks of the same shape, bool or 0/1 (threshold
+        true_masks: ground-truth masks ``(N, H, W)`` or ``(N, H, W, 1)``, bool, 0/1 or 0/255.
+        pred_masks: predicted masks of the same shape, bool, 0/1 or 0/255 (threshold
             probabilities first).
 
     Returns:
@@ -100,13 +86,10 @@ def kaggle_tgs_image_scores(true_masks, pred_masks) -> np.ndarray:
     """
     truth = _as_mask_batch(true_masks, "true_masks")
     pred = _as_mask_batch(pred_masks, "pred_masks")
-    if truth.shape != pred.shape:
-        raise bad_input(
-            "pred_masks",
-            f"shape {pred.shape} (true_masks has {truth.shape})",
-            "the same shape as true_masks",
-            "Predict one mask per true mask, at the true masks' size (crop or resize back to 101×101 for TGS).",
-        )
+    _same_shape(
+        truth, pred, "true_masks", "pred_masks",
+        "Predict one mask per true mask, at the true masks' size (crop or resize back to 101×101 for TGS).",
+    )
     intersection = np.sum(truth & pred, axis=(1, 2), dtype=np.int64)
     union = np.sum(truth | pred, axis=(1, 2), dtype=np.int64)
     numerators = np.array(TGS_THRESHOLD_NUMERATORS, dtype=np.int64)
@@ -121,8 +104,8 @@ def kaggle_tgs_score(true_masks, pred_masks) -> float:
     See :func:`kaggle_tgs_image_scores` for the per-image rule.
 
     Args:
-        true_masks: ground-truth masks ``(N, H, W)`` or ``(N, H, W, 1)``, bool or 0/1.
-        pred_masks: predicted masks of the same shape, bool or 0/1.
+        true_masks: ground-truth masks ``(N, H, W)`` or ``(N, H, W, 1)``, bool, 0/1 or 0/255.
+        pred_masks: predicted masks of the same shape, bool, 0/1 or 0/255.
 
     Returns:
         The score, a float in [0, 1].
@@ -168,11 +151,13 @@ def _membrane_stack(masks, name: str, membrane) -> np.ndarray:
     return array if membrane == 1 else ~array
 
 
-def _same_shape(truth: np.ndarray, prediction: np.ndarray) -> None:
+def _same_shape(
+    truth: np.ndarray, prediction: np.ndarray, true_name: str = "true", pred_name: str = "pred",
+    fix: str = "Predict one label per true pixel (predict_masks crops back to the images' size).",
+) -> None:
     if truth.shape != prediction.shape:
         raise bad_input(
-            "pred", f"shape {prediction.shape} (true has {truth.shape})", "the same shape as true",
-            "Predict one label per true pixel (predict_masks crops back to the images' size).",
+            pred_name, f"shape {prediction.shape} ({true_name} has {truth.shape})", f"the same shape as {true_name}", fix
         )
 
 
@@ -184,7 +169,7 @@ def isbi_pixel_error(true, pred) -> float:
     stack). The same whichever value marks membrane.
 
     Args:
-        true: binary ground truth of any shape (bool or 0/1).
+        true: binary ground truth of any shape (bool, 0/1 or 0/255).
         pred: binary prediction of the same shape (threshold probabilities first).
 
     Returns:
@@ -282,12 +267,14 @@ def isbi_rand_error(true, pred, *, membrane: int) -> float:
 
 def _pair(true_masks, pred_masks) -> tuple[np.ndarray, np.ndarray]:
     true_masks, pred_masks = np.asarray(true_masks), np.asarray(pred_masks)
-    if true_masks.shape != pred_masks.shape:
-        raise bad_input(
-            "pred_masks", f"shape {pred_masks.shape}", f"the shape of true_masks {true_masks.shape}",
-            "Predict at the images' original size (predict_masks crops back).",
-        )
+    _same_shape(true_masks, pred_masks, "true_masks", "pred_masks")
     return true_masks, pred_masks
+
+
+def _overlap(truth: np.ndarray, guess: np.ndarray) -> tuple[float, float, float]:
+    """Pixel counts of two bool masks: intersection, union, and |truth| + |guess|."""
+    intersection = float(np.logical_and(truth, guess).sum())
+    return intersection, float(np.logical_or(truth, guess).sum()), float(truth.sum() + guess.sum())
 
 
 def segmentation_report(true_masks, pred_masks, num_classes: int = 1) -> dict:
@@ -316,9 +303,7 @@ def segmentation_report(true_masks, pred_masks, num_classes: int = 1) -> dict:
     accuracy = float(np.mean(true_masks == pred_masks))
     if num_classes == 1:
         truth, guess = true_masks > 0, pred_masks > 0
-        intersection = float(np.logical_and(truth, guess).sum())
-        union = float(np.logical_or(truth, guess).sum())
-        total = float(truth.sum() + guess.sum())
+        intersection, union, total = _overlap(truth, guess)
         return {
             "iou": intersection / union if union else 1.0,
             "dice": 2 * intersection / total if total else 1.0,
@@ -327,10 +312,7 @@ def segmentation_report(true_masks, pred_masks, num_classes: int = 1) -> dict:
         }
     ious, dices = [], []
     for label in range(num_classes):
-        truth, guess = true_masks == label, pred_masks == label
-        intersection = float(np.logical_and(truth, guess).sum())
-        union = float(np.logical_or(truth, guess).sum())
-        total = float(truth.sum() + guess.sum())
+        intersection, union, total = _overlap(true_masks == label, pred_masks == label)
         ious.append(intersection / union if union else float("nan"))
         dices.append(2 * intersection / total if total else float("nan"))
     return {
@@ -353,7 +335,7 @@ def isbi_report(true_masks, pred_masks, membrane: int = 1) -> dict:
 
     Returns:
         ``{"pixel_error", "rand_error", "iou", "dice"}``: the challenge's pixel error
-        and Rand error (:func:`~sprint19_unet.training.metrics.isbi_rand_error`), and IoU and
+        and Rand error (:func:`isbi_rand_error`), and IoU and
         Dice of the membrane class pooled over all pixels.
 
     Example:
@@ -362,11 +344,12 @@ def isbi_report(true_masks, pred_masks, membrane: int = 1) -> dict:
         0.3333
     """
     true_masks, pred_masks = _pair(true_masks, pred_masks)
-    true_membrane, pred_membrane = true_masks == membrane, pred_masks == membrane
+    truth, prediction = _as_binary_masks(true_masks, "true_masks"), _as_binary_masks(pred_masks, "pred_masks")
+    true_membrane, pred_membrane = truth == membrane, prediction == membrane
     report = segmentation_report(true_membrane.astype("uint8"), pred_membrane.astype("uint8"))
     return {
-        "pixel_error": isbi_pixel_error(true_masks, pred_masks),
-        "rand_error": isbi_rand_error(true_masks, pred_masks, membrane=membrane),
+        "pixel_error": isbi_pixel_error(truth, prediction),
+        "rand_error": isbi_rand_error(truth, prediction, membrane=membrane),
         "iou": report["iou"],
         "dice": report["dice"],
     }

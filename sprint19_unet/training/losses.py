@@ -17,19 +17,13 @@ short name:
 * ``"sparse_cce"`` — softmax cross-entropy with class-index labels (:class:`SparseCategoricalCrossentropy`), per pixel;
 * ``"weighted_cce"`` — the paper's weight-map cross-entropy (:class:`WeightedCrossentropy`), per pixel.
 
-**Weight maps (paper Eq. 2).** :class:`WeightedCrossentropy` reads the per-pixel
-weights from an extra channel of ``y_true``: ``y_true[..., 0]`` is the label (0/1
-for a one-channel sigmoid output, the class index for a C-channel softmax output)
-and ``y_true[..., 1]`` is the weight (build it with
-:func:`sprint19_unet.data.weight_map.stack_label_and_weight`). Packing the weights
-into the targets keeps them aligned with the masks through augmentation,
-generators, ``tf.data`` and ``model.fit`` / ``evaluate`` on every backend, with no
-change to the training loop. Given plain labels instead (one channel, or no
-channel axis) it is the ordinary cross-entropy per pixel, so
-``model.fit(x, masks, sample_weight=weights)`` with weights of shape
-``(N, H, W)`` is an equivalent route. The binary metrics of
-:mod:`sprint19_unet.training.metrics` read the label channel of a packed ``y_true``; other
-metrics (e.g. ``keras.metrics.BinaryIoU``) need the ``sample_weight`` route.
+**Weight maps (paper Eq. 2).** :class:`WeightedCrossentropy` is the cross-entropy
+of every pixel (binary for a one-channel sigmoid output, sparse categorical for a
+C-channel softmax output); Keras multiplies it by the weight map passed as
+``sample_weight`` of shape ``(N, H, W)``:
+``model.fit(x, masks, sample_weight=weight_maps(masks)[..., 0])``. Training does
+this for you (:class:`sprint19_unet.training.fit.WeightMapBatches` yields
+``(images, masks, weights)``); the metrics stay unweighted.
 
 Example:
     >>> import numpy as np
@@ -286,25 +280,6 @@ def lovasz_hinge(y_true, y_pred, from_logits=False):
     return ops.sum(ops.relu(errors_sorted) * gradient, axis=-1)
 
 
-def _split_labels_and_weights(y_true, y_pred):
-    """(labels without channel axis, weights or None) from plain or packed y_true."""
-    true_rank, pred_rank = len(y_true.shape), len(y_pred.shape)
-    if true_rank == pred_rank and y_true.shape[-1] == 2:
-        return y_true[..., 0], y_true[..., 1]
-    if true_rank == pred_rank and y_true.shape[-1] == 1:
-        return y_true[..., 0], None
-    if true_rank == pred_rank - 1:
-        return y_true, None
-    raise bad_input(
-        "y_true",
-        f"shape {tuple(y_true.shape)} for y_pred of shape {tuple(y_pred.shape)}",
-        "labels (batch, h, w) / (batch, h, w, 1), or labels and weights packed as (batch, h, w, 2) "
-        "with y_true[..., 0] = label and y_true[..., 1] = weight",
-        "Build y_true with stack_label_and_weight(masks, weight_maps(masks)); "
-        "use sparse class indices, not one-hot labels.",
-    )
-
-
 @REGISTER
 def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False):
     """Softmax cross-entropy of every pixel with class-index labels: ``−log p[label]``.
@@ -348,31 +323,29 @@ def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False):
 
 @REGISTER
 def weighted_crossentropy(y_true, y_pred, from_logits=False):
-    """The U-Net paper's weighted cross-entropy: ``w(x) · CE(x)`` for every pixel.
+    """The cross-entropy ``CE(x)`` of every pixel that the U-Net paper weights by ``w(x)``.
 
-    ``y_true`` packs the label and the weight map (Eq. 2) as two channels:
-    ``y_true[..., 0]`` = label, ``y_true[..., 1]`` = weight. The output decides
-    the cross-entropy: one channel → sigmoid / binary cross-entropy (labels 0/1);
-    C > 1 channels → softmax / sparse categorical cross-entropy (labels = class
-    indices, not one-hot). Plain labels (no weight channel) give the unweighted
-    cross-entropy, so ``sample_weight`` in ``model.fit`` can carry the weights instead.
+    The output decides the cross-entropy: one channel → sigmoid / binary
+    cross-entropy (labels 0/1); C > 1 channels → softmax / sparse categorical
+    cross-entropy (labels = class indices, not one-hot). The weight map (Eq. 2)
+    comes in as Keras's ``sample_weight`` of shape ``(batch, h, w)``, which
+    :class:`WeightedCrossentropy` multiplies in.
 
     Args:
-        y_true: ``(batch, h, w, 2)`` packed labels and weights, or plain labels
-            ``(batch, h, w)`` / ``(batch, h, w, 1)``.
+        y_true: labels ``(batch, h, w)`` / ``(batch, h, w, 1)``.
         y_pred: ``(batch, h, w, 1)`` sigmoid probabilities or ``(batch, h, w, C)``
             softmax probabilities (logits with ``from_logits=True``).
         from_logits: ``y_pred`` holds logits.
 
     Returns:
-        Tensor ``(batch, h, w)``: the weighted loss of each pixel.
+        Tensor ``(batch, h, w)``: the loss of each pixel.
 
     Example:
         >>> import numpy as np
-        >>> y_true = np.array([[[[1.0, 10.0], [0.0, 1.0]]]])            # labels 1, 0; weights 10, 1
+        >>> y_true = np.array([[[[1.0], [0.0]]]])
         >>> y_pred = np.array([[[[0.5], [0.5]]]])
         >>> keras.ops.convert_to_numpy(weighted_crossentropy(y_true, y_pred)).astype(float).round(3).tolist()
-        [[[6.931, 0.693]]]
+        [[[0.693, 0.693]]]
     """
     y_true = ops.cast(ops.convert_to_tensor(y_true), "float32")
     y_pred = ops.convert_to_tensor(y_pred)
@@ -384,12 +357,9 @@ def weighted_crossentropy(y_true, y_pred, from_logits=False):
             "a known number of channels",
             "Give the model output a static channel count.",
         )
-    labels, weights = _split_labels_and_weights(y_true, y_pred)
     if channels == 1:
-        per_pixel = binary_crossentropy(ops.expand_dims(labels, -1), y_pred, from_logits=from_logits)
-    else:
-        per_pixel = _categorical_crossentropy_per_pixel(ops.round(labels), y_pred, from_logits)
-    return per_pixel if weights is None else per_pixel * ops.cast(weights, per_pixel.dtype)
+        return binary_crossentropy(y_true, y_pred, from_logits=from_logits)
+    return sparse_categorical_crossentropy(ops.round(y_true), y_pred, from_logits=from_logits)
 
 
 # === Loss classes: options stored in get_config(), so saved models reload ===
@@ -577,8 +547,9 @@ class LovaszHinge(_OptionsLoss):
 class WeightedCrossentropy(_OptionsLoss):
     """The paper's weight-map cross-entropy, per pixel (see :func:`weighted_crossentropy`).
 
-    ``y_true[..., 0]`` = label (0/1 for a sigmoid output, class index for softmax),
-    ``y_true[..., 1]`` = weight (Eq. 2, from :func:`sprint19_unet.data.weight_map.weight_maps`).
+    ``y_true`` = label (0/1 for a sigmoid output, class index for softmax); the
+    weights (Eq. 2, from :func:`sprint19_unet.data.weight_map.weight_maps`) come as
+    ``sample_weight`` of shape ``(batch, h, w)``.
 
     Args:
         from_logits: ``y_pred`` holds logits.
@@ -589,8 +560,8 @@ class WeightedCrossentropy(_OptionsLoss):
 
     Example:
         >>> import numpy as np
-        >>> y_true = np.stack([np.ones((1, 2, 2)), np.full((1, 2, 2), 3.0)], axis=-1)
-        >>> round(float(WeightedCrossentropy()(y_true, np.full((1, 2, 2, 1), 0.5))), 4)   # 3·log 2
+        >>> masks, weights = np.ones((1, 2, 2, 1)), np.full((1, 2, 2), 3.0)
+        >>> round(float(WeightedCrossentropy()(masks, np.full((1, 2, 2, 1), 0.5), sample_weight=weights)), 4)  # 3·log 2
         2.0794
     """
 

@@ -15,10 +15,7 @@ Kaggle TGS metric, the ISBI errors — are in :mod:`sprint19_unet.estimation.sco
 
 Conventions. Binary masks are ``(batch, height, width, 1)`` (or without the channel
 axis); ``y_true`` holds 0/1 and ``y_pred`` holds probabilities, turned into a mask
-with ``y_pred > threshold`` (strictly greater). For a one-channel ``y_pred``, a
-``y_true`` with two channels is read as (label, weight) packed for
-:class:`~sprint19_unet.training.losses.WeightedCrossentropy`: the metrics use the label
-channel and ignore the weights, so they can monitor a model trained with weight maps. An image where both the truth and
+with ``y_pred > threshold`` (strictly greater). An image where both the truth and
 the prediction are empty scores 1 (a perfect "no salt" answer). Counts are made
 in float32 / int32 whatever the model's compute dtype, so mixed precision does not
 round pixel counts.
@@ -52,25 +49,15 @@ REGISTER = keras.saving.register_keras_serializable(package="sprint19_unet")
 # === Helpers shared by the tensor functions ===
 
 
-def _static_shape(x) -> tuple:
-    return tuple(x.shape)
-
-
-def _binary_pair(y_true, y_pred, threshold, packed_ok=False):
-    """Float32 tensors of the same rank; y_pred thresholded unless threshold is None.
-
-    With ``packed_ok``, a ``y_true`` packed as (label, weight) channels for
-    ``WeightedCrossentropy`` against a one-channel ``y_pred`` keeps the label only.
-    """
+def _binary_pair(y_true, y_pred, threshold):
+    """Float32 tensors of the same rank; y_pred thresholded unless threshold is None."""
     y_true = ops.cast(ops.convert_to_tensor(y_true), "float32")
     y_pred = ops.cast(ops.convert_to_tensor(y_pred), "float32")
-    if packed_ok and len(y_true.shape) == len(y_pred.shape) and y_true.shape[-1] == 2 and y_pred.shape[-1] == 1:
-        y_true = y_true[..., :1]
     if len(y_true.shape) == len(y_pred.shape) - 1:
         y_true = ops.expand_dims(y_true, -1)
     elif len(y_pred.shape) == len(y_true.shape) - 1:
         y_pred = ops.expand_dims(y_pred, -1)
-    true_shape, pred_shape = _static_shape(y_true), _static_shape(y_pred)
+    true_shape, pred_shape = tuple(y_true.shape), tuple(y_pred.shape)
     if len(true_shape) != len(pred_shape) or any(
         a is not None and b is not None and a != b for a, b in zip(true_shape, pred_shape)
     ):
@@ -97,13 +84,15 @@ def _per_image_axes(x) -> tuple:
     return tuple(range(1, len(x.shape)))
 
 
-def _ratio_or_one(numerator, denominator):
-    """numerator / denominator, and 1 where the denominator is 0 (empty vs empty).
+def _ratio_or(numerator, denominator, empty_value):
+    """numerator / denominator, and ``empty_value`` where the denominator is 0.
 
-    The inner ``where`` keeps the division finite so gradients never see NaN.
+    Per-image scores give 1 there (empty truth vs empty prediction), per-class
+    scores NaN (a class absent from both). The inner ``where`` keeps the division
+    finite so gradients never see NaN.
     """
     safe = ops.where(denominator > 0, denominator, ops.ones_like(denominator))
-    return ops.where(denominator > 0, numerator / safe, ops.ones_like(numerator))
+    return ops.where(denominator > 0, numerator / safe, ops.full_like(numerator, empty_value))
 
 
 # === Pure functions: binary masks, one value per image ===
@@ -137,11 +126,11 @@ def iou_score(y_true, y_pred, threshold=0.5, smooth=0.0):
         [0.3333]
     """
     check_threshold(threshold, allow_none=True)
-    y_true, y_pred = _binary_pair(y_true, y_pred, threshold, packed_ok=True)
+    y_true, y_pred = _binary_pair(y_true, y_pred, threshold)
     axes = _per_image_axes(y_true)
     intersection = ops.sum(y_true * y_pred, axis=axes)
     union = ops.sum(y_true, axis=axes) + ops.sum(y_pred, axis=axes) - intersection
-    return _ratio_or_one(intersection + smooth, union + smooth)
+    return _ratio_or(intersection + smooth, union + smooth, 1.0)
 
 
 @REGISTER
@@ -172,11 +161,11 @@ def dice_coefficient(y_true, y_pred, threshold=0.5, smooth=0.0):
         [0.5]
     """
     check_threshold(threshold, allow_none=True)
-    y_true, y_pred = _binary_pair(y_true, y_pred, threshold, packed_ok=True)
+    y_true, y_pred = _binary_pair(y_true, y_pred, threshold)
     axes = _per_image_axes(y_true)
     intersection = ops.sum(y_true * y_pred, axis=axes)
     total = ops.sum(y_true, axis=axes) + ops.sum(y_pred, axis=axes)
-    return _ratio_or_one(2.0 * intersection + smooth, total + smooth)
+    return _ratio_or(2.0 * intersection + smooth, total + smooth, 1.0)
 
 
 @REGISTER
@@ -206,7 +195,7 @@ def tgs_image_score(y_true, y_pred, threshold=0.5):
         [1.0, 0.5]
     """
     check_threshold(threshold, allow_none=False)
-    y_true, y_pred = _binary_pair(y_true, y_pred, threshold, packed_ok=True)
+    y_true, y_pred = _binary_pair(y_true, y_pred, threshold)
     truth = ops.cast(ops.greater(y_true, 0.5), "int32")
     pred = ops.cast(y_pred, "int32")
     axes = _per_image_axes(truth)
@@ -250,8 +239,6 @@ def _class_maps(y_true, y_pred, threshold=0.5):
         pred_classes = ops.cast(ops.argmax(y_pred, axis=-1), "int32")
     if true_rank == pred_rank - 1:
         true_classes = y_true
-    elif true_rank == pred_rank and channels == 1 and y_true.shape[-1] == 2:
-        true_classes = y_true[..., 0]  # (label, weight) packed for WeightedCrossentropy
     elif true_rank == pred_rank and y_true.shape[-1] == 1:
         true_classes = y_true[..., 0]
     elif true_rank == pred_rank and y_true.shape[-1] == channels:
@@ -304,11 +291,6 @@ def _class_counts(y_true, y_pred, threshold):
     return intersection, ops.sum(true_one_hot, axis=0), ops.sum(pred_one_hot, axis=0)
 
 
-def _nan_where_empty(numerator, denominator):
-    safe = ops.where(denominator > 0, denominator, ops.ones_like(denominator))
-    return ops.where(denominator > 0, numerator / safe, ops.full_like(numerator, float("nan")))
-
-
 def _nanmean(values):
     valid = ops.logical_not(ops.isnan(values))
     total = ops.sum(ops.where(valid, values, ops.zeros_like(values)))
@@ -337,7 +319,7 @@ def per_class_iou(y_true, y_pred, threshold=0.5):
     """
     check_threshold(threshold, allow_none=False)
     intersection, true_count, pred_count = _class_counts(y_true, y_pred, threshold)
-    return _nan_where_empty(intersection, true_count + pred_count - intersection)
+    return _ratio_or(intersection, true_count + pred_count - intersection, float("nan"))
 
 
 @REGISTER
@@ -360,7 +342,7 @@ def per_class_dice(y_true, y_pred, threshold=0.5):
     """
     check_threshold(threshold, allow_none=False)
     intersection, true_count, pred_count = _class_counts(y_true, y_pred, threshold)
-    return _nan_where_empty(2.0 * intersection, true_count + pred_count)
+    return _ratio_or(2.0 * intersection, true_count + pred_count, float("nan"))
 
 
 @REGISTER

@@ -4,6 +4,8 @@ The CLI's ``predict`` and ``evaluate`` commands are thin wrappers around
 :func:`predict_to_files` and :func:`evaluate_model`.
 
 Example:
+    Not run by the doctests (nor the ones below): they need a model that ``train`` wrote;
+    tests/test_cli.py trains one and runs them through the CLI.
     >>> evaluate_model("runs/unet/model.keras", "synthetic")  # doctest: +SKIP
     {'iou': 0.91, 'dice': 0.95, 'pixel_accuracy': 0.97, 'tgs_score': 0.84}
 """
@@ -41,6 +43,7 @@ def load_model(path: str | os.PathLike) -> keras.Model:
             one that cannot be loaded, or one that is not a segmentation model.
 
     Example:
+        Not run by the doctests: it needs a model that ``train`` wrote.
         >>> load_model("runs/unet/model.keras")  # doctest: +SKIP
     """
     path = Path(path)
@@ -73,6 +76,7 @@ def trained_scale(model_path: str | os.PathLike) -> float:
         Sprint19Error: for a ``config.json`` that cannot be read.
 
     Example:
+        Not run by the doctests: it needs a run directory that ``train`` wrote.
         >>> trained_scale("runs/unet/model.keras")  # doctest: +SKIP
         1.0
     """
@@ -100,6 +104,7 @@ def predict_to_files(
         The path written.
 
     Example:
+        Not run by the doctests: it needs a model that ``train`` wrote.
         >>> predict_to_files("runs/unet/model.keras", "data/sample", "submission.csv")  # doctest: +SKIP
     """
     out = Path(out)
@@ -143,6 +148,7 @@ def evaluate_model(
         The report dict (plus ``pixel_error`` and ``rand_error`` with ``isbi``).
 
     Example:
+        Not run by the doctests: it needs a trained model and the ISBI 2012 data.
         >>> evaluate_model("runs/isbi/model.keras", "isbi2012_membrane/train", foreground=0, isbi=True)  # doctest: +SKIP
     """
     model = load_model(model_path)

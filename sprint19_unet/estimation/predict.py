@@ -13,7 +13,8 @@
 Example:
     >>> from sprint19_unet.unet.model import build_unet
     >>> model = build_unet((128, 128, 1), base_filters=4, depth=2)
-    >>> predict_masks(model, np.zeros((2, 101, 101, 1), "float32")).shape
+    >>> images = np.random.default_rng(0).random((2, 101, 101, 1), dtype="float32")
+    >>> predict_masks(model, images).shape
     (2, 101, 101, 1)
 """
 

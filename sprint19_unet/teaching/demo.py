@@ -20,6 +20,7 @@ shrunk to 64×64 for the model (``scale``), and predictions resized back to 101�
 A fixed ``epochs`` skips the speed measurement: same seed, same machine → same numbers.
 
 Example:
+    Not run by the doctests: it trains for a minute and may open a window.
     >>> result = run_demo("demo_output", seconds=60)  # doctest: +SKIP
     >>> sorted(result)                                 # doctest: +SKIP
     ['compute', 'epochs', 'figure', 'iou', 'plan', 'seconds', 'stopped', 'tgs_score', 'threshold']

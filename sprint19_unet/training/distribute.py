@@ -21,6 +21,8 @@ TensorFlow is imported only when it is the active backend.
 each device sees 8 images per step. Keep it a multiple of the device count.
 
 Example:
+    A sketch, not run by the doctests: ``config`` and ``batches`` are a training run's;
+    tests/test_distribute.py trains on two CPU devices.
     >>> with data_parallel() as devices:        # doctest: +SKIP
     ...     model = build_and_compile(config, channels=1)
     ...     model.fit(batches, epochs=3)

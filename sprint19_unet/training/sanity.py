@@ -106,7 +106,12 @@ def warn_if_no_better_than_empty(score: float, true_masks: np.ndarray, margin: f
         margin: how much better than the baseline counts as learning.
 
     Example:
-        >>> warn_if_no_better_than_empty(0.9, np.zeros((2, 4, 4, 1)))  # baseline 1.0: warns
+        >>> import warnings
+        >>> with warnings.catch_warnings(record=True) as caught:
+        ...     warnings.simplefilter("always")
+        ...     warn_if_no_better_than_empty(0.9, np.zeros((2, 4, 4, 1)))  # baseline 1.0: warns
+        >>> [warning.category.__name__ for warning in caught]
+        ['AllBlackWarning']
     """
     baseline = predict_nothing_score(true_masks)
     if score <= baseline + margin:

@@ -57,6 +57,23 @@ def check_text_ids(ids, subject: str) -> None:
             ) from None
 
 
+def _check_submission_ids(ids, expected_ids, subject: str, fix: str) -> None:
+    """Refuse repeated ids and, when ``expected_ids`` is given, ids that are not exactly the test set's."""
+    repeated = {item for item, count in collections.Counter(ids).items() if count > 1}
+    if repeated:
+        raise bad_input(subject, f"repeated ids {_show(repeated)}", "each id once", "Remove the duplicates.")
+    if expected_ids is None:
+        return
+    expected = {str(item) for item in expected_ids}
+    missing, extra = expected - set(ids), set(ids) - expected
+    if missing or extra:
+        raise bad_input(
+            subject,
+            f"{len(missing)} test ids missing ({_show(missing)}) and {len(extra)} unknown ids ({_show(extra)})",
+            "exactly the ids of the test images", fix,
+        )
+
+
 def write_submission(ids, masks, path: str | os.PathLike, expected_ids=None) -> Path:
     """Write a Kaggle TGS submission CSV.
 
@@ -89,20 +106,8 @@ def write_submission(ids, masks, path: str | os.PathLike, expected_ids=None) -> 
             "masks", f"shape {masks.shape} for {len(ids)} ids", f"({len(ids)}, height, width): one mask per id",
             "Pass the masks predicted for exactly these ids, in the same order.",
         )
-    repeated = {item for item, count in collections.Counter(ids).items() if count > 1}
-    if repeated:
-        raise bad_input("ids", f"repeated ids {_show(repeated)}", "each id once", "Remove the duplicates.")
     check_text_ids(ids, "ids")
-    if expected_ids is not None:
-        expected = {str(item) for item in expected_ids}
-        missing, extra = expected - set(ids), set(ids) - expected
-        if missing or extra:
-            raise bad_input(
-                "submission ids",
-                f"{len(missing)} test ids missing ({_show(missing)}) and {len(extra)} unknown ids ({_show(extra)})",
-                "exactly the ids of the test images",
-                "Predict every image in test/images and nothing else.",
-            )
+    _check_submission_ids(ids, expected_ids, "ids", "Predict every image in test/images and nothing else.")
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(HEADER)
@@ -169,18 +174,10 @@ def check_submission(path: str | os.PathLike, expected_ids, shape=(101, 101)) ->
         1
     """
     ids, masks = read_submission(path, shape)
-    repeated = {item for item, count in collections.Counter(ids).items() if count > 1}
-    if repeated:
-        raise bad_input(f"submission '{path}'", f"repeated ids {_show(repeated)}", "each id once", "Remove the duplicates.")
-    expected = {str(item) for item in expected_ids}
-    check_text_ids(sorted(expected), "test ids")
-    missing, extra = expected - set(ids), set(ids) - expected
-    if missing or extra:
-        raise bad_input(
-            f"submission '{path}'",
-            f"{len(missing)} test ids missing ({_show(missing)}) and {len(extra)} unknown ids ({_show(extra)})",
-            "exactly the ids of the test images",
-            "Predict every image in test/images and nothing else (python -m sprint19_unet predict).",
-        )
+    check_text_ids(sorted({str(item) for item in expected_ids}), "test ids")
+    _check_submission_ids(
+        ids, expected_ids, f"submission '{path}'",
+        "Predict every image in test/images and nothing else (python -m sprint19_unet predict).",
+    )
     coverage = masks.reshape(len(masks), -1).mean(axis=1) if len(masks) else np.zeros(0)
     return {"rows": len(ids), "empty_masks": int((coverage == 0).sum()), "mean_coverage": float(coverage.mean()) if len(ids) else 0.0}

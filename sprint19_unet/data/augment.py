@@ -43,7 +43,7 @@ import math
 import numpy as np
 from scipy import ndimage
 
-from sprint19_unet.errors import bad_input
+from sprint19_unet.errors import bad_input, check_int
 
 # The switches of AugmentConfig, in the order the transforms are applied.
 TRANSFORMS = ("horizontal_flip", "vertical_flip", "affine", "elastic", "intensity")
@@ -137,11 +137,7 @@ class AugmentConfig:
             "Use e.g. max_rotation_degrees=10.", upper_open=False,
         )
         _check_range("max_zoom", self.max_zoom, 0.0, 1.0, "a fraction in [0, 1)", "Use e.g. max_zoom=0.1.")
-        grid = self.elastic_grid
-        if isinstance(grid, bool) or not isinstance(grid, (int, np.integer)) or grid < 2:
-            raise bad_input(
-                "elastic_grid", repr(self.elastic_grid), "an integer >= 2", "Use elastic_grid=3 as in the paper."
-            )
+        check_int("elastic_grid", self.elastic_grid, 2, "Use elastic_grid=3 as in the paper.")
         _check_range(
             "elastic_sigma", self.elastic_sigma, 0.0, math.inf, "a number of pixels >= 0",
             "Use elastic_sigma=10.0 as in the paper.",
@@ -282,8 +278,7 @@ def elastic_displacement(shape, rng, grid: int = 3, sigma: float = 10.0):
         (64, 64)
     """
     _check_rng(rng)
-    if isinstance(grid, bool) or not isinstance(grid, (int, np.integer)) or grid < 2:
-        raise bad_input("grid", repr(grid), "an integer >= 2", "Use grid=3 as in the paper.")
+    grid = check_int("grid", grid, 2, "Use grid=3 as in the paper.")
     _check_range("sigma", sigma, 0.0, math.inf, "a number of pixels >= 0", "Use sigma=10.0 as in the paper.")
     if (
         not isinstance(shape, (tuple, list))

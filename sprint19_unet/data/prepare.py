@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sprint19_unet.errors import bad_input
+from sprint19_unet.errors import bad_input, check_int
 from sprint19_unet.unet.sizes import check_depth, input_size_for_output, unet_output_size
 
 # np.pad modes that make sense around an image; "reflect" mirrors without
@@ -394,10 +394,7 @@ def coverage_classes(masks, num_bins: int = 10) -> np.ndarray:
         [0, 3, 10]
     """
     array = _mask_batch(masks)
-    if isinstance(num_bins, bool) or not isinstance(num_bins, (int, np.integer)) or num_bins < 1:
-        raise bad_input(
-            "num_bins", repr(num_bins), "an integer >= 1", "Use num_bins=10 (deciles) as in the TGS kernels."
-        )
+    num_bins = check_int("num_bins", num_bins, 1, "Use num_bins=10 (deciles) as in the TGS kernels.")
     pixels = array.shape[1] * array.shape[2]
     counts = np.count_nonzero(array.reshape(array.shape[0], -1), axis=1).astype(np.int64)
     return (counts * int(num_bins) + pixels - 1) // pixels  # ceil in integers
@@ -445,8 +442,7 @@ def stratified_split(masks, val_fraction: float = 0.2, seed: int = 0):
         raise bad_input(
             "val_fraction", repr(val_fraction), "a fraction strictly between 0 and 1", "Use val_fraction=0.2."
         )
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise bad_input("seed", repr(seed), "a non-negative integer", "Pass e.g. seed=0.")
+    seed = check_int("seed", seed, 0, "Pass e.g. seed=0.")
 
     rng = np.random.default_rng(int(seed))
     train_parts, val_parts = [], []

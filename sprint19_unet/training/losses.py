@@ -52,7 +52,7 @@ EPSILON = 1e-7
 
 def _binary_probabilities(y_true, y_pred, from_logits):
     """Aligned float32 (y_true, probabilities, logits-or-None)."""
-    y_true, y_pred = metrics._binary_pair(y_true, y_pred, threshold=None)
+    y_true, y_pred = metrics.binary_pair(y_true, y_pred, threshold=None)
     if from_logits:
         return y_true, ops.sigmoid(y_pred), y_pred
     return y_true, y_pred, None
@@ -117,7 +117,7 @@ def binary_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0):
         >>> keras.ops.convert_to_numpy(value).astype(float).round(4).tolist()        # log 2 each
         [[0.6931, 0.6931]]
     """
-    y_true, y_pred = metrics._binary_pair(y_true, y_pred, threshold=None)
+    y_true, y_pred = metrics.binary_pair(y_true, y_pred, threshold=None)
     if keras.backend.backend() != "torch" or from_logits:
         return keras.losses.binary_crossentropy(
             y_true, y_pred, from_logits=from_logits, label_smoothing=label_smoothing
@@ -264,7 +264,7 @@ def lovasz_hinge(y_true, y_pred, from_logits=False):
         >>> keras.ops.convert_to_numpy(lovasz_hinge(y, logits, from_logits=True)).tolist()
         [0.0]
     """
-    y_true, y_pred = metrics._binary_pair(y_true, y_pred, threshold=None)
+    y_true, y_pred = metrics.binary_pair(y_true, y_pred, threshold=None)
     if from_logits:
         logits = y_pred
     else:

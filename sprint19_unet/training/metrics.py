@@ -49,8 +49,26 @@ REGISTER = keras.saving.register_keras_serializable(package="sprint19_unet")
 # === Helpers shared by the tensor functions ===
 
 
-def _binary_pair(y_true, y_pred, threshold):
-    """Float32 tensors of the same rank; y_pred thresholded unless threshold is None."""
+def binary_pair(y_true, y_pred, threshold):
+    """Bring a binary mask and a prediction to float32 tensors of the same shape (metrics and losses share it).
+
+    Args:
+        y_true: 0/1 masks, ``(batch, …)`` with or without a trailing channel axis of size 1.
+        y_pred: probabilities of the same shape (the channel axis may differ in the same way).
+        threshold: ``y_pred > threshold`` becomes the 0/1 prediction; None keeps the probabilities.
+
+    Returns:
+        ``(y_true, y_pred)`` as float32 tensors of one rank.
+
+    Raises:
+        Sprint19Error: for shapes that do not match, or fewer than 2 axes.
+
+    Example:
+        >>> import numpy as np
+        >>> t, p = binary_pair(np.ones((2, 4, 4)), np.full((2, 4, 4, 1), 0.7), threshold=0.5)
+        >>> tuple(t.shape), float(ops.sum(p))
+        ((2, 4, 4, 1), 32.0)
+    """
     y_true = ops.cast(ops.convert_to_tensor(y_true), "float32")
     y_pred = ops.cast(ops.convert_to_tensor(y_pred), "float32")
     if len(y_true.shape) == len(y_pred.shape) - 1:
@@ -126,7 +144,7 @@ def iou_score(y_true, y_pred, threshold=0.5, smooth=0.0):
         [0.3333]
     """
     check_threshold(threshold, allow_none=True)
-    y_true, y_pred = _binary_pair(y_true, y_pred, threshold)
+    y_true, y_pred = binary_pair(y_true, y_pred, threshold)
     axes = _per_image_axes(y_true)
     intersection = ops.sum(y_true * y_pred, axis=axes)
     union = ops.sum(y_true, axis=axes) + ops.sum(y_pred, axis=axes) - intersection
@@ -161,7 +179,7 @@ def dice_coefficient(y_true, y_pred, threshold=0.5, smooth=0.0):
         [0.5]
     """
     check_threshold(threshold, allow_none=True)
-    y_true, y_pred = _binary_pair(y_true, y_pred, threshold)
+    y_true, y_pred = binary_pair(y_true, y_pred, threshold)
     axes = _per_image_axes(y_true)
     intersection = ops.sum(y_true * y_pred, axis=axes)
     total = ops.sum(y_true, axis=axes) + ops.sum(y_pred, axis=axes)
@@ -195,7 +213,7 @@ def tgs_image_score(y_true, y_pred, threshold=0.5):
         [1.0, 0.5]
     """
     check_threshold(threshold, allow_none=False)
-    y_true, y_pred = _binary_pair(y_true, y_pred, threshold)
+    y_true, y_pred = binary_pair(y_true, y_pred, threshold)
     truth = ops.cast(ops.greater(y_true, 0.5), "int32")
     pred = ops.cast(y_pred, "int32")
     axes = _per_image_axes(truth)

@@ -89,7 +89,7 @@ from pathlib import Path
 import keras
 from keras import layers
 
-from sprint19_unet.errors import bad_input
+from sprint19_unet.errors import bad_input, check_int
 from sprint19_unet.unet.parts import (
     UP_MODES, built_channels_last, conv_block, expanding_block, output_head, unpack_input_shape, up_conv,
 )
@@ -378,10 +378,7 @@ def build_encoder_unet(
     """
     spec = _check_encoder(encoder)
     input_shape = _check_input_shape(input_shape, encoder, spec)
-    if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 1:
-        raise bad_input(
-            "num_classes", repr(num_classes), "an integer >= 1", "Use 1 for a binary mask, or the number of classes."
-        )
+    check_int("num_classes", num_classes, 1, "Use 1 for a binary mask, or the number of classes.")
     decoder_filters = _check_decoder_filters(decoder_filters, spec)
     for flag_name, flag in (("freeze_encoder", freeze_encoder), ("batch_norm", batch_norm)):
         if not isinstance(flag, bool):

@@ -24,6 +24,11 @@ EPOCHS = 6
 ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONWARNINGS": "ignore"}
 
 
+def _env(tmp_path) -> dict:
+    """A killed run keeps its native log (by design); keep those in the test's folder, not in /tmp."""
+    return {**ENV, "TMPDIR": str(tmp_path)}
+
+
 def _command(run_dir, resume=False):
     return [
         sys.executable, "-m", "sprint19_unet", "train", "--data", "synthetic", "--num-samples", "48",
@@ -87,11 +92,11 @@ def test_kill_at_random_moments_then_resume(tmp_path, mode):
     rng = random.Random(f"{mode}-{tmp_path.name}")
     for _ in range(2):  # two kills in one run
         process = subprocess.Popen(
-            _command(run_dir, resume=run_dir.exists()), env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            _command(run_dir, resume=run_dir.exists()), env=_env(tmp_path), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )
         _wait_and_kill(process, run_dir, mode, rng)
         killed_after.append(_check_consistent(run_dir)["epoch"])
-    result = subprocess.run(_command(run_dir, resume=True), env=ENV, capture_output=True, text=True, timeout=300)
+    result = subprocess.run(_command(run_dir, resume=True), env=_env(tmp_path), capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-2000:]
     final = json.loads((run_dir / "resume" / "state.json").read_text())
     assert [row["epoch"] for row in final["history"]] == list(range(1, EPOCHS + 1))
@@ -102,12 +107,12 @@ def test_kill_at_random_moments_then_resume(tmp_path, mode):
 
 
 def test_resumed_model_is_as_good_as_an_uninterrupted_one(tmp_path):
-    straight = subprocess.run(_command(tmp_path / "straight"), env=ENV, capture_output=True, text=True, timeout=300)
+    straight = subprocess.run(_command(tmp_path / "straight"), env=_env(tmp_path), capture_output=True, text=True, timeout=300)
     assert straight.returncode == 0, straight.stderr[-2000:]
     run_dir = tmp_path / "killed"
-    process = subprocess.Popen(_command(run_dir), env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(_command(run_dir), env=_env(tmp_path), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     _wait_and_kill(process, run_dir, "epoch", random.Random(0))
-    resumed = subprocess.run(_command(run_dir, resume=True), env=ENV, capture_output=True, text=True, timeout=300)
+    resumed = subprocess.run(_command(run_dir, resume=True), env=_env(tmp_path), capture_output=True, text=True, timeout=300)
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     best = [json.loads((d / "resume" / "state.json").read_text())["best"] for d in (tmp_path / "straight", run_dir)]
     assert abs(best[0] - best[1]) < 0.05, best

@@ -8,9 +8,6 @@ is accepted.
 from __future__ import annotations
 
 import os
-import re
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -21,22 +18,9 @@ from sprint19_unet import Sprint19Error
 from sprint19_unet.data.images import write_png
 from sprint19_unet.data.rle import decode_rle
 
-ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+from cli_helpers import assert_one_line_error, run_cli
+
 NOT_UTF8_NAME = os.fsdecode(b"caf\xe9")  # 'caf\udce9': the bytes of a Latin-1 file name
-
-
-def run_cli(*args):
-    return subprocess.run(
-        [sys.executable, "-m", "sprint19_unet", *map(str, args)], capture_output=True, text=True, timeout=300, env=ENV
-    )
-
-
-def assert_one_line_error(result, pattern):
-    assert result.returncode == 2, result.stderr[-1500:]
-    assert "Traceback" not in result.stderr
-    errors = [line for line in result.stderr.splitlines() if line.startswith("sprint19-unet: error: ")]
-    assert len(errors) == 1, result.stderr[-1500:]
-    assert re.search(pattern, errors[0]), errors[0]
 
 
 @pytest.fixture

@@ -25,13 +25,8 @@ import sprint19_unet as s19
 from sprint19_unet import Sprint19Error
 from sprint19_unet.training.sanity import AllBlackWarning
 
-ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONWARNINGS": "default"}
+from cli_helpers import assert_one_line_error, run_cli
 
-
-def run_cli(*args, timeout=300):
-    return subprocess.run(
-        [sys.executable, "-m", "sprint19_unet", *map(str, args)], capture_output=True, text=True, timeout=timeout, env=ENV
-    )
 
 
 def unwritable(tmp_path: Path) -> Path:
@@ -111,21 +106,11 @@ def test_bad_data_folder_api_and_cli(case, sample, tmp_path):
     mutate(sample)
     with pytest.raises(Sprint19Error, match=pattern):
         s19.load_tgs(sample)
-    _assert_one_line_error(run_cli("data", "describe", sample), pattern)
+    assert_one_line_error(run_cli("data", "describe", sample), pattern)
     if case in TRAIN_CLI_CASES:  # training reads through the same loader; check a few end to end
         run_dir = tmp_path / "run"
-        _assert_one_line_error(run_cli("train", "--data", sample, "--output-dir", run_dir, "--epochs", "1"), pattern)
+        assert_one_line_error(run_cli("train", "--data", sample, "--output-dir", run_dir, "--epochs", "1"), pattern)
         assert not run_dir.exists()  # nothing partially written
-
-
-def _assert_one_line_error(result, pattern):
-    assert result.returncode == 2, result.stderr[-1500:]
-    assert "Traceback" not in result.stderr
-    errors = [line for line in result.stderr.splitlines() if line.startswith("sprint19-unet: error: ")]
-    assert len(errors) == 1, result.stderr[-1500:]
-    import re
-
-    assert re.search(pattern, errors[0]), errors[0]
 
 
 # === Paths ===
@@ -135,8 +120,8 @@ def test_missing_folder(tmp_path):
     missing = tmp_path / "nowhere"
     with pytest.raises(Sprint19Error, match=r"data '.*nowhere': expected .*; received a path that does not exist"):
         s19.load_dataset(missing)
-    _assert_one_line_error(run_cli("train", "--data", missing), r"received a path that does not exist")
-    _assert_one_line_error(run_cli("data", "describe", missing), r"nowhere")
+    assert_one_line_error(run_cli("train", "--data", missing), r"received a path that does not exist")
+    assert_one_line_error(run_cli("data", "describe", missing), r"nowhere")
 
 
 def test_file_instead_of_folder(tmp_path):
@@ -144,8 +129,8 @@ def test_file_instead_of_folder(tmp_path):
     file.write_bytes(b"PK")
     with pytest.raises(Sprint19Error, match=r"train\.zip"):
         s19.load_tgs(file)
-    _assert_one_line_error(run_cli("data", "describe", file), r"train\.zip")
-    _assert_one_line_error(run_cli("predict", "--model", file, "--data", tmp_path, "--out", tmp_path / "s.csv"), r"model '.*train\.zip': expected a \.keras model file; received a file that is not a \.keras archive")
+    assert_one_line_error(run_cli("data", "describe", file), r"train\.zip")
+    assert_one_line_error(run_cli("predict", "--model", file, "--data", tmp_path, "--out", tmp_path / "s.csv"), r"model '.*train\.zip': expected a \.keras model file; received a file that is not a \.keras archive")
 
 
 # === Models ===
@@ -156,7 +141,7 @@ def test_model_file_that_is_not_a_model(tmp_path, sample):
     fake.write_text("this is not a model")
     with pytest.raises(Sprint19Error, match=r"model '.*model\.keras': expected a \.keras model file; received a file that is not a \.keras archive"):
         s19.load_model(fake)
-    _assert_one_line_error(run_cli("evaluate", "--model", fake, "--data", sample), r"not a \.keras archive")
+    assert_one_line_error(run_cli("evaluate", "--model", fake, "--data", sample), r"not a \.keras archive")
 
 
 def test_model_of_the_wrong_input_channels(tmp_path, sample):
@@ -166,7 +151,7 @@ def test_model_of_the_wrong_input_channels(tmp_path, sample):
     with pytest.raises(Sprint19Error, match=pattern):
         s19.predict_masks(rgb_model, np.zeros((1, 101, 101, 1), "float32"))
     out = tmp_path / "submission.csv"
-    _assert_one_line_error(run_cli("predict", "--model", tmp_path / "rgb.keras", "--data", sample, "--out", out), pattern)
+    assert_one_line_error(run_cli("predict", "--model", tmp_path / "rgb.keras", "--data", sample, "--out", out), pattern)
     assert not out.exists()
 
 
@@ -177,7 +162,7 @@ def test_impossible_input_size(tmp_path):
     with pytest.raises(Sprint19Error, match="config field 'input_size': " + pattern):
         s19.TrainConfig(input_size=101)
     run_dir = tmp_path / "run"
-    _assert_one_line_error(run_cli("train", "--input-size", "101", "--num-samples", "8", "--output-dir", run_dir), pattern)
+    assert_one_line_error(run_cli("train", "--input-size", "101", "--num-samples", "8", "--output-dir", run_dir), pattern)
     assert not run_dir.exists()
 
 
@@ -187,7 +172,7 @@ def test_batch_size_larger_than_the_data(tmp_path):
     with pytest.raises(Sprint19Error, match=pattern):
         s19.train(config, verbose=0)
     run_dir = tmp_path / "run"
-    _assert_one_line_error(run_cli("train", "--num-samples", "20", "--batch-size", "64", "--output-dir", run_dir), pattern)
+    assert_one_line_error(run_cli("train", "--num-samples", "20", "--batch-size", "64", "--output-dir", run_dir), pattern)
     assert not run_dir.exists() and not (tmp_path / "api").exists()
 
 
@@ -225,7 +210,7 @@ def test_bad_tile_and_weight_map_settings(field, value, pattern):
 
 def test_bad_scale_on_the_command_line_and_unlabelled_evaluation(tmp_path):
     run_dir = tmp_path / "run"
-    _assert_one_line_error(run_cli("train", "--scale", "0", "--output-dir", run_dir), r"config field 'scale'")
+    assert_one_line_error(run_cli("train", "--scale", "0", "--output-dir", run_dir), r"config field 'scale'")
     assert not run_dir.exists()
     images = tmp_path / "unlabelled" / "images"
     images.mkdir(parents=True)
@@ -233,7 +218,7 @@ def test_bad_scale_on_the_command_line_and_unlabelled_evaluation(tmp_path):
     model = tmp_path / "model.keras"
     s19.build_unet((8, 8, 1), base_filters=2, depth=1).save(model)
     pattern = r"data '.*unlabelled': expected labelled images: a masks/ folder .*; received image folders without masks"
-    _assert_one_line_error(run_cli("evaluate", "--model", model, "--data", tmp_path / "unlabelled"), pattern)
+    assert_one_line_error(run_cli("evaluate", "--model", model, "--data", tmp_path / "unlabelled"), pattern)
 
 
 def test_config_file_with_an_unknown_field(tmp_path):
@@ -242,7 +227,7 @@ def test_config_file_with_an_unknown_field(tmp_path):
     pattern = r"config file '.*config\.json': field 'learning_rte': .*Did you mean 'learning_rate'\?"
     with pytest.raises(Sprint19Error, match=pattern):
         s19.TrainConfig.from_json(config)
-    _assert_one_line_error(run_cli("train", "--config", config, "--output-dir", tmp_path / "run"), pattern)
+    assert_one_line_error(run_cli("train", "--config", config, "--output-dir", tmp_path / "run"), pattern)
 
 
 # === Output locations ===
@@ -254,7 +239,7 @@ def test_unwritable_output_location(tmp_path):
     config = s19.TrainConfig(num_samples=20, batch_size=4, epochs=1, base_filters=2, depth=2, output_dir=str(target))
     with pytest.raises(Sprint19Error, match=r"expected a writable folder"):
         s19.train(config, verbose=0)
-    _assert_one_line_error(
+    assert_one_line_error(
         run_cli("train", "--num-samples", "20", "--batch-size", "4", "--epochs", "1", "--base-filters", "2", "--depth", "2", "--output-dir", target),
         r"expected a writable folder",
     )
@@ -273,7 +258,7 @@ def test_submission_ids_that_do_not_match_the_test_set(tmp_path, sample):
     pattern = r"submission '.*submission\.csv': expected exactly the ids of the test images; received 1 test ids missing .* and 1 unknown ids \(stranger\)"
     with pytest.raises(Sprint19Error, match=pattern):
         s19.check_submission(wrong, test.ids)
-    _assert_one_line_error(run_cli("check-submission", wrong, "--data", sample), pattern)
+    assert_one_line_error(run_cli("check-submission", wrong, "--data", sample), pattern)
     with pytest.raises(Sprint19Error, match=r"1 test ids missing"):
         s19.write_submission(test.ids[:-1], np.zeros((len(test.ids) - 1, 101, 101), "uint8"), tmp_path / "s2.csv", expected_ids=test.ids)
     assert not (tmp_path / "s2.csv").exists()
@@ -507,7 +492,7 @@ def test_a_damaged_resume_point_is_refused_before_anything_is_touched(case, fini
     with pytest.raises(Sprint19Error, match=pattern):
         s19.train(s19.TrainConfig(**{**TINY_RUN, "epochs": 3}, output_dir=str(run_dir)), resume=True, verbose=0)
     if case == "truncated checkpoint":
-        _assert_one_line_error(run_cli("train", "--config", run_dir / "config.json", "--output-dir", run_dir,
+        assert_one_line_error(run_cli("train", "--config", run_dir / "config.json", "--output-dir", run_dir,
                                        "--epochs", 3, "--resume"), pattern)
     assert _snapshot(run_dir) == before
 
@@ -537,7 +522,7 @@ def test_a_config_file_nested_too_deeply_or_with_a_bom(tmp_path):
     deep.write_text('{"epochs": ' + "[" * 100_000)
     with pytest.raises(Sprint19Error, match=r"config file '.*deep\.json': expected a JSON object of field: value; received JSON nested too deeply"):
         s19.TrainConfig.from_json(deep)
-    _assert_one_line_error(run_cli("train", "--config", deep, "--output-dir", tmp_path / "run"), "nested too deeply")
+    assert_one_line_error(run_cli("train", "--config", deep, "--output-dir", tmp_path / "run"), "nested too deeply")
     assert not (tmp_path / "run").exists()
     bom = tmp_path / "bom.json"
     bom.write_bytes(b'\xef\xbb\xbf{"epochs": 3}')
@@ -586,7 +571,7 @@ def test_a_keras_model_that_is_not_a_segmentation_model(make, pattern, sample, t
     model = keras.models.load_model(path)
     with pytest.raises(Sprint19Error, match=r"^model: expected .*" + pattern.split("expected ")[1].split(";")[0]):
         s19.predict_masks(model, np.zeros((1, 16, 16, 1), "float32"))
-    _assert_one_line_error(run_cli("predict", "--model", path, "--data", sample / "test", "--out", tmp_path / "masks"), pattern)
+    assert_one_line_error(run_cli("predict", "--model", path, "--data", sample / "test", "--out", tmp_path / "masks"), pattern)
     assert not (tmp_path / "masks").exists()
 
 

@@ -13,8 +13,6 @@ import io
 import os
 import re
 import struct
-import subprocess
-import sys
 import threading
 import warnings
 
@@ -23,11 +21,11 @@ import pytest
 from PIL import Image
 
 import sprint19_unet as s19
+from cli_helpers import run_cli
 from sprint19_unet.data.datasets import describe_dataset, find_layout
 from sprint19_unet.errors import Sprint19Error
 from sprint19_unet.data.images import read_image, read_mask, read_tiff_stack
 
-ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONWARNINGS": "default"}
 PIXELS = np.arange(64, dtype=np.uint8).reshape(8, 8) * 3
 
 
@@ -193,13 +191,7 @@ def test_regular_file_as_data_is_not_called_a_folder(tmp_path):
 def test_cli_error_with_newline_in_path_is_one_line(tmp_path):
     folder = tmp_path / "bad\nname\r\tand\x1b[31mred"
     folder.mkdir()
-    result = subprocess.run(
-        [sys.executable, "-m", "sprint19_unet", "data", "describe", str(folder)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env=ENV,
-    )
+    result = run_cli("data", "describe", folder)
     assert result.returncode == 2, result.stderr[-1500:]
     assert "Traceback" not in result.stderr
     errors = [line for line in result.stderr.splitlines() if line.startswith("sprint19-unet: error: ")]

@@ -1,23 +1,13 @@
 """The command line: exit codes, one-line errors, the summary and the demo."""
 
-import os
-import subprocess
-import sys
-
 import pytest
 
+from cli_helpers import run_cli, run_cli_process
 from sprint19_unet.cli import build_parser, main
 
 
-def run_cli(*args, timeout=300):
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
-    return subprocess.run(
-        [sys.executable, "-m", "sprint19_unet", *args], capture_output=True, text=True, timeout=timeout, env=env
-    )
-
-
 def test_help_lists_the_commands():
-    result = run_cli("--help")
+    result = run_cli_process("--help")
     assert result.returncode == 0
     for command in ("demo", "summary"):
         assert command in result.stdout
@@ -31,7 +21,7 @@ def test_summary_of_the_paper_network(capsys):
 
 
 def test_user_error_is_one_line_without_traceback():
-    result = run_cli("summary", "--size", "101")
+    result = run_cli_process("summary", "--size", "101")  # end to end: a real process, its stderr
     assert result.returncode == 2
     lines = [line for line in result.stderr.splitlines() if line.startswith("sprint19-unet")]
     assert len(lines) == 1 and "received 101" in lines[0] and "112" in lines[0]
@@ -135,7 +125,7 @@ def test_model_file_that_is_not_a_model(tmp_path):
 
 
 def test_demo_runs_and_ends_with_a_machine_readable_line(tmp_path):
-    result = run_cli("demo", "--out", str(tmp_path / "demo"), "--epochs", "1", "--no-show")
+    result = run_cli_process("demo", "--out", str(tmp_path / "demo"), "--epochs", "1", "--no-show")
     assert result.returncode == 0, result.stderr[-2000:]
     last = result.stdout.strip().splitlines()[-1]
     fields = dict(item.split("=") for item in last.split())

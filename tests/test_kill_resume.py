@@ -85,7 +85,7 @@ def _check_consistent(run_dir):
     return state
 
 
-@pytest.mark.parametrize("mode", ["write", "epoch", "epoch"])
+@pytest.mark.parametrize("mode", ["write", "epoch"])
 def test_kill_at_random_moments_then_resume(tmp_path, mode):
     run_dir = tmp_path / "run"
     killed_after = []

@@ -6,7 +6,8 @@ The package follows the data through the pipeline, one subpackage per stage::
     data/        files and generators → arrays and tiles: loaders, images, RLE, augmentation
     training/    config, losses, Keras metrics, batches, checkpoints, the fit loop
     estimation/  prediction and overlap-tile, scores, the Kaggle submission
-    teaching/    detection background, plots, the live view, the one-minute demo
+    teaching/    detection background, plots, the live view, the one-minute demo,
+                 the exercises' self-checks and the grader
     cli.py       python -m sprint19_unet …      errors.py  the one error type
 
 Imports point one way (unet ← data ← training ← estimation ← teaching ← cli). The
@@ -104,6 +105,7 @@ from sprint19_unet.teaching.detection import (
 )
 from sprint19_unet.teaching.plots import overlay, plot_history, plot_predictions
 from sprint19_unet.teaching.live import FigureFiles, FigureWindow, LivePredictions, display_available
+from sprint19_unet.teaching import exercises  # the notebooks' self-checks: s19.exercises.check_rle(…)
 
 __version__ = "0.1.0"
 
@@ -136,5 +138,5 @@ __all__ = [
     "load_model", "predict_to_files", "trained_scale", "boxes_iou", "colour_class_map", "over_segment",
     "region_proposals", "sliding_window_count", "sliding_window_table", "sliding_windows", "overlay",
     "plot_history", "plot_predictions", "FigureFiles", "FigureWindow", "LivePredictions",
-    "display_available",
+    "display_available", "exercises",
 ]

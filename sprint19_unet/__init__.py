@@ -58,6 +58,7 @@ from sprint19_unet.data.datasets import (
 )
 from sprint19_unet.data.images import read_image, read_mask, read_tiff_stack, write_png, write_tiff_stack
 from sprint19_unet.data.rle import decode_rle, encode_rle
+from sprint19_unet.data.download import download_tgs
 from sprint19_unet.data.synthetic_salt import make_salt_dataset, write_salt_sample
 from sprint19_unet.data.synthetic_scenes import CLASS_NAMES, make_shapes_dataset, shapes_class_names
 from sprint19_unet.data.prepare import (
@@ -118,7 +119,7 @@ __all__ = [
     "conv2d_transpose_by_zero_insertion", "conv2d_transpose_output_size", "SegmentationData",
     "load_folder_pairs", "load_tgs", "load_tiff_stacks", "write_tgs_layout", "DataLayout",
     "describe_dataset", "find_layout", "format_description", "load_dataset", "read_image", "read_mask",
-    "read_tiff_stack", "write_png", "write_tiff_stack", "decode_rle", "encode_rle", "CLASS_NAMES",
+    "read_tiff_stack", "write_png", "write_tiff_stack", "decode_rle", "encode_rle", "download_tgs", "CLASS_NAMES",
     "make_salt_dataset", "make_shapes_dataset", "shapes_class_names", "write_salt_sample",
     "coverage_classes", "crop_to_size", "mirror_pad", "mirror_pad_for_valid", "pad_to_size",
     "resize_images", "resize_masks", "stratified_split", "InputSpec", "AugmentConfig", "augment_batch",

@@ -389,7 +389,7 @@ def _run_check_submission(args) -> int:
 
 
 def _add_data(subparsers) -> None:
-    parser = subparsers.add_parser("data", help="write a synthetic sample, or describe a data folder")
+    parser = subparsers.add_parser("data", help="write a synthetic sample, describe a data folder, or download TGS")
     commands = parser.add_subparsers(title="data commands", metavar="DATA_COMMAND")
     commands.required = True
     sample = commands.add_parser(
@@ -411,6 +411,21 @@ def _add_data(subparsers) -> None:
     describe.add_argument("path", help="the data folder")
     describe.add_argument("--foreground", type=int, default=None, help="folder masks: the foreground value")
     describe.set_defaults(run=_run_data_describe)
+    download = commands.add_parser(
+        "download",
+        help="download the real Kaggle TGS Salt data and unpack it for load_tgs",
+        description=(
+            "Download the TGS Salt Identification Challenge files with Kaggle's client library (kagglehub or "
+            "kaggle: pip install kaggle), unpack them into train/images, train/masks, test/images, train.csv "
+            "and depths.csv, and check the counts (4,000 / 4,000 / 18,000). Credentials: KAGGLE_USERNAME and "
+            "KAGGLE_KEY (or KAGGLE_API_TOKEN), ~/.kaggle/kaggle.json, or Colab secrets; the account must have "
+            "accepted the competition's rules at https://www.kaggle.com/c/tgs-salt-identification-challenge/rules."
+        ),
+    )
+    download.add_argument("--out", required=True, help="folder to create (absent or empty; kept if already complete)")
+    download.add_argument("--client", choices=("auto", "kagglehub", "kaggle"), default="auto",
+                          help="Kaggle's client library to use (default auto: kagglehub if installed, else kaggle)")
+    download.set_defaults(run=_run_data_download)
 
 
 def _run_data_sample(args) -> int:
@@ -425,6 +440,64 @@ def _run_data_describe(args) -> int:
     from sprint19_unet.data.datasets import describe_dataset, format_description
 
     print(format_description(describe_dataset(args.path, foreground=args.foreground)))
+    return 0
+
+
+def _run_data_download(args) -> int:
+    from sprint19_unet.data.download import download_tgs
+
+    download_tgs(args.out, client=args.client, log=print)
+    return 0
+
+
+# === grade ===
+
+
+def _add_grade(subparsers) -> None:
+    from sprint19_unet.teaching.grading import DEFAULT_TIMEOUT
+    from sprint19_unet.teaching.exercises import ASSIGNMENTS
+
+    parser = subparsers.add_parser(
+        "grade",
+        help="run the students' exercise notebooks and collect their self-checks into a CSV",
+        description=(
+            "Run every *.ipynb under SUBMISSIONS (recursively; the student is the path without .ipynb) in its "
+            "own Jupyter kernel, in fast mode (SPRINT19_FAST=1), and collect the results of the "
+            "s19.exercises checks it runs. A notebook that errors, loops past --timeout, kills its kernel or "
+            "is no notebook gets failing rows with the reason, and the batch goes on. Writes the CSV "
+            "student,exercise,passed,message,seconds (one row per student and exercise) and prints a summary."
+        ),
+    )
+    parser.add_argument("submissions", help="a folder of notebooks (searched recursively), or one notebook")
+    parser.add_argument("--out", default="grades.csv", help="the CSV to write (default grades.csv)")
+    parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT,
+                        help=f"seconds per notebook, kernel start-up included (default {DEFAULT_TIMEOUT:g}, "
+                             "enough for a slow CPU-only machine in fast mode)")
+    parser.add_argument("--jobs", type=int, default=1, help="notebooks run at once (default 1)")
+    parser.add_argument("--assignment", choices=sorted(ASSIGNMENTS), default=None,
+                        help="the exercises every notebook must hold (default: from each notebook's metadata, "
+                             "else its file name, else every exercise the batch reported)")
+    parser.add_argument("--executed", default=None, metavar="DIR",
+                        help="also save each executed notebook, outputs included, as DIR/<student>.ipynb")
+    parser.set_defaults(run=_run_grade)
+
+
+def _run_grade(args) -> int:
+    from pathlib import Path
+
+    from sprint19_unet.atomic import ensure_writable
+    from sprint19_unet.errors import bad_input
+    from sprint19_unet.teaching.grading import grade_submissions
+
+    out = Path(args.out)
+    if out.is_dir():
+        raise bad_input(f"--out '{out}'", "a folder", "a CSV file path", "Pass e.g. --out grades.csv.")
+    ensure_writable(out.parent)  # before notebooks run for an hour
+    grades = grade_submissions(args.submissions, timeout=args.timeout, jobs=args.jobs, assignment=args.assignment,
+                               executed_dir=args.executed, log=print)
+    grades.write_csv(out)
+    print(grades.summary())
+    print(f"wrote {out}: {len(grades.rows)} rows, {len(grades.runs)} notebooks")
     return 0
 
 
@@ -447,7 +520,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     subparsers = parser.add_subparsers(title="commands", metavar="COMMAND")
     subparsers.required = True
-    for add in (_add_demo, _add_train, _add_predict, _add_evaluate, _add_check_submission, _add_summary, _add_data):
+    for add in (_add_demo, _add_train, _add_predict, _add_evaluate, _add_check_submission, _add_summary, _add_data,
+                _add_grade):
         add(subparsers)
     return parser
 

@@ -4,6 +4,7 @@
   recognises the layout (Kaggle TGS, folder pairs, TIFF stacks, synthetic) and describes it.
 * :mod:`~sprint19_unet.data.formats` — ``SegmentationData`` and the readers/writers of each layout.
 * :mod:`~sprint19_unet.data.images`, :mod:`~sprint19_unet.data.rle` — one image file; one RLE mask.
+* :mod:`~sprint19_unet.data.download` — the real Kaggle TGS Salt data in one call (Kaggle's own client).
 * :mod:`~sprint19_unet.data.synthetic_salt`, :mod:`~sprint19_unet.data.synthetic_scenes` — generated
   TGS-like salt images; multi-class street scenes (one generator per image:
   :mod:`~sprint19_unet.data.synthetic_seeds`).

@@ -6,7 +6,7 @@ its own small cases, compares with the package's reference implementation and
 prints **one line**::
 
     ✅ check_rle: 8/8 cases
-    ❌ check_rle: 7/8 cases; case 7 (a mask whose last run reaches the last pixel): expected 2 runs, got 1 — hint: …
+    ❌ check_rle: 4/8 cases; case 1 (the 3×3 example of the notebook): expected 1 run, got 2 — hint: a run goes on …
 
 What a check promises:
 

@@ -239,3 +239,15 @@ def test_find_submissions_skips_hidden_folders(tmp_path):
     write_notebook(tmp_path / "a.ipynb", "1")
     assert [s.student for s in find_submissions(tmp_path)] == ["a", "z/b"]
     assert [s.student for s in find_submissions(tmp_path / "a.ipynb")] == ["a"]
+
+
+def test_a_dead_kernels_reason_skips_tensorflows_chatter(tmp_path):
+    from sprint19_unet.teaching.grading import _telling_log_line
+
+    log = tmp_path / "kernel.log"
+    log.write_text("I0000 00:00:1 port.cc:153] oneDNN custom operations are on ... round-off errors\n"
+                   "Fatal Python error: Segmentation fault\n"
+                   "W0000 00:00:1 something else\n")
+    assert _telling_log_line(log) == "Fatal Python error: Segmentation fault"
+    log.write_text("I0000 00:00:1 port.cc:153] round-off errors from different computation orders\n")
+    assert _telling_log_line(log) == ""

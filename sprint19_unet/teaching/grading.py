@@ -281,7 +281,8 @@ def _first_cell_error(notebook) -> str:
 
 
 # A line of the kernel's stderr worth quoting when it dies (TensorFlow's start-up chatter is not).
-_TELLING_LINE = re.compile(r"Error|Killed|Segmentation fault|core dumped|Aborted|out of memory", re.IGNORECASE)
+_TELLING_LINE = re.compile(r"\b\w*Error\b|Killed|Segmentation fault|core dumped|Aborted|[Oo]ut of memory")
+_CHATTER_LINE = re.compile(r"^[IW]\d{4} ")  # absl/glog information and warning lines
 
 
 def _telling_log_line(path: Path) -> str:
@@ -290,7 +291,8 @@ def _telling_log_line(path: Path) -> str:
         lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
     except OSError:
         return ""
-    telling = [line.strip() for line in lines if FATAL_LINE.search(line) or _TELLING_LINE.search(line)]
+    telling = [line.strip() for line in lines
+               if not _CHATTER_LINE.match(line) and (FATAL_LINE.search(line) or _TELLING_LINE.search(line))]
     return _one_line(telling[-1], 160) if telling else ""
 
 

@@ -107,6 +107,7 @@ from sprint19_unet.teaching.detection import (
 from sprint19_unet.teaching.plots import overlay, plot_history, plot_predictions
 from sprint19_unet.teaching.live import FigureFiles, FigureWindow, LivePredictions, display_available
 from sprint19_unet.teaching import exercises  # the notebooks' self-checks: s19.exercises.check_rle(…)
+from sprint19_unet.teaching import colab  # the notebooks' first cell: s19.colab.report() (versions, GPU)
 
 __version__ = "0.1.0"
 
@@ -139,5 +140,5 @@ __all__ = [
     "load_model", "predict_to_files", "trained_scale", "boxes_iou", "colour_class_map", "over_segment",
     "region_proposals", "sliding_window_count", "sliding_window_table", "sliding_windows", "overlay",
     "plot_history", "plot_predictions", "FigureFiles", "FigureWindow", "LivePredictions",
-    "display_available", "exercises",
+    "display_available", "exercises", "colab",
 ]

@@ -8,6 +8,11 @@
 
 import os
 
+# notebooks/exercises/ holds the students' notebooks, made by scripts/make_exercises and committed
+# unexecuted: their solution cells raise NotImplementedError, so they are not nbval tests
+# (tests/test_make_exercises.py checks they are up to date with the solution notebooks).
+collect_ignore = ["exercises"]
+
 os.environ.setdefault("SPRINT19_FAST", "1")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("MPLBACKEND", "Agg")

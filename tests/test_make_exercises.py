@@ -1,0 +1,69 @@
+"""scripts/make_exercises: solutions stripped as nbgrader does, and notebooks/exercises/ up to date."""
+
+import importlib.machinery
+import importlib.util
+import json
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _load_script():
+    loader = importlib.machinery.SourceFileLoader("make_exercises", str(ROOT / "scripts" / "make_exercises"))
+    spec = importlib.util.spec_from_loader("make_exercises", loader)
+    module = importlib.util.module_from_spec(spec)
+    loader.exec_module(module)
+    return module
+
+
+make_exercises = _load_script()
+
+
+def test_code_solution_becomes_not_implemented_at_its_indentation():
+    source = "def f(x):\n    ### BEGIN SOLUTION\n    y = x + 1\n    return y\n    ### END SOLUTION\n\ncheck(f)"
+    assert make_exercises.strip_source(source, "code") == "def f(x):\n    raise NotImplementedError()\n\ncheck(f)"
+
+
+def test_written_answers_and_markdown_become_the_placeholder():
+    code = 'answer = """\n### BEGIN SOLUTION\nBecause.\n### END SOLUTION\n"""\ncheck(answer)'
+    assert make_exercises.strip_source(code, "code") == 'answer = """\nYOUR ANSWER HERE\n"""\ncheck(answer)'
+    markdown = "Q?\n\n### BEGIN SOLUTION\nA.\n### END SOLUTION"
+    assert make_exercises.strip_source(markdown, "markdown") == "Q?\n\nYOUR ANSWER HERE"
+
+
+def test_hidden_tests_are_removed():
+    source = "check(f)\n### BEGIN HIDDEN TESTS\nassert f(1) == 2\n### END HIDDEN TESTS\nprint('done')"
+    assert make_exercises.strip_source(source, "code") == "check(f)\nprint('done')"
+
+
+@pytest.mark.parametrize("source", ["### BEGIN SOLUTION\nx = 1", "x = 1\n### END SOLUTION",
+                                    "### BEGIN SOLUTION\n### BEGIN SOLUTION\n### END SOLUTION"])
+def test_unbalanced_markers_are_refused(source):
+    with pytest.raises(make_exercises.MarkerError):
+        make_exercises.strip_source(source, "code")
+
+
+def test_exercise_notebooks_are_up_to_date(tmp_path):
+    solutions = make_exercises.solution_notebooks()
+    assert [path.name for path in solutions] == ["02_problem2_code_reading.ipynb"]
+    committed = ROOT / "notebooks" / "exercises"
+    made = make_exercises.write_exercises(solutions, tmp_path)
+    assert sorted(path.name for path in committed.glob("*.ipynb")) == sorted(path.name for path in made)
+    for path in made:
+        expected = json.loads(path.read_text(encoding="utf-8"))
+        actual = json.loads((committed / path.name).read_text(encoding="utf-8"))
+        assert actual == expected, f"notebooks/exercises/{path.name} is out of date: run python scripts/make_exercises"
+
+
+def test_exercise_notebooks_hold_no_solutions_and_no_outputs():
+    for path in (ROOT / "notebooks" / "exercises").glob("*.ipynb"):
+        nb = json.loads(path.read_text(encoding="utf-8"))
+        assert nb["metadata"]["sprint19"]["assignment"]
+        text = json.dumps(nb)
+        assert "BEGIN SOLUTION" not in text and "HIDDEN TESTS" not in text
+        for cell in nb["cells"]:
+            if cell["cell_type"] == "code":
+                assert cell["outputs"] == [] and cell["execution_count"] is None
+        assert "raise NotImplementedError()" in text and "YOUR ANSWER HERE" in text

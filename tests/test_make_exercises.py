@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from sprint19_unet.teaching.exercises import ASSIGNMENTS
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -47,7 +49,7 @@ def test_unbalanced_markers_are_refused(source):
 
 def test_exercise_notebooks_are_up_to_date(tmp_path):
     solutions = make_exercises.solution_notebooks()
-    assert [path.name for path in solutions] == ["02_problem2_code_reading.ipynb"]
+    assert [path.name for path in solutions] == ["01_problem1_train_and_estimate.ipynb", "02_problem2_code_reading.ipynb"]
     committed = ROOT / "notebooks" / "exercises"
     made = make_exercises.write_exercises(solutions, tmp_path)
     assert sorted(path.name for path in committed.glob("*.ipynb")) == sorted(path.name for path in made)
@@ -66,4 +68,6 @@ def test_exercise_notebooks_hold_no_solutions_and_no_outputs():
         for cell in nb["cells"]:
             if cell["cell_type"] == "code":
                 assert cell["outputs"] == [] and cell["execution_count"] is None
-        assert "raise NotImplementedError()" in text and "YOUR ANSWER HERE" in text
+        assert "raise NotImplementedError()" in text
+        written = any(name.startswith("answer_") for name in ASSIGNMENTS[nb["metadata"]["sprint19"]["assignment"]])
+        assert ("YOUR ANSWER HERE" in text) == written

@@ -27,11 +27,11 @@ grade`` (:mod:`sprint19_unet.teaching.grading`) learns what each notebook achiev
 The exercises (:data:`EXERCISES`, by name; :data:`ASSIGNMENTS` groups them by notebook):
 
 =====================  ==============================================================
-Problem 1              ``pad_and_crop``, ``tgs_image_score``, ``rle``,
-                       ``threshold_choice``, ``beats_empty_baseline``
-Problem 2              ``valid_output_size``, ``copy_and_crop``, ``transposed_conv``,
-                       ``parameter_count``, ``answer_overlap_tile``,
-                       ``answer_weight_map``, ``answer_augmentation``
+Problem 1              ``tgs_image_score``, ``pad_and_crop``, ``threshold_choice``,
+                       ``beats_empty_baseline``, ``rle``
+Problem 2              ``valid_output_size``, ``copy_and_crop``, ``parameter_count``,
+                       ``transposed_conv``, ``answer_weight_map``,
+                       ``answer_augmentation``, ``answer_overlap_tile``
 =====================  ==============================================================
 
 Written answers (:func:`check_answer`) are recorded for the teacher and pass when they
@@ -1069,13 +1069,13 @@ EXERCISES: dict[str, Callable[..., CheckResult]] = {
 """Exercise name → its check. The name is what results and the grades file call the exercise."""
 
 ASSIGNMENTS: dict[str, tuple[str, ...]] = {
-    "problem1": ("pad_and_crop", "tgs_image_score", "rle", "threshold_choice", "beats_empty_baseline"),
-    "problem2": ("valid_output_size", "copy_and_crop", "transposed_conv", "parameter_count",
-                 *(f"answer_{question}" for question in QUESTIONS)),
+    "problem1": ("tgs_image_score", "pad_and_crop", "threshold_choice", "beats_empty_baseline", "rle"),
+    "problem2": ("valid_output_size", "copy_and_crop", "parameter_count", "transposed_conv", "answer_weight_map",
+                 "answer_augmentation", "answer_overlap_tile"),
 }
-"""Assignment → the exercises its notebook holds, in order. A notebook names its assignment in its
-metadata (``{"sprint19": {"assignment": "problem1"}}``) or in its file name (``…problem1….ipynb``);
-see :func:`sprint19_unet.teaching.grading.expected_exercises`."""
+"""Assignment → the exercises its notebook holds, in the order of their checks in the notebook.
+A notebook names its assignment in its metadata (``{"sprint19": {"assignment": "problem1"}}``) or in
+its file name (``…problem1….ipynb``); see :func:`sprint19_unet.teaching.grading.expected_exercises`."""
 
 
 def _signature(check) -> str:
@@ -1095,7 +1095,7 @@ def list_exercises() -> str:
 
     Example:
         >>> print(list_exercises().splitlines()[0])
-        problem1  pad_and_crop           check_pad_and_crop(pad_fn, crop_fn)
+        problem1  tgs_image_score        check_tgs_image_score(fn)
     """
     lines = []
     for assignment, names in ASSIGNMENTS.items():

@@ -192,7 +192,7 @@ def expected_exercises(path: str | os.PathLike, notebook=None, assignment: str |
 
     Example:
         >>> expected_exercises("Copy of 01_problem1_exercises.ipynb")[:2]
-        ('pad_and_crop', 'tgs_image_score')
+        ('tgs_image_score', 'pad_and_crop')
         >>> expected_exercises("homework.ipynb") is None
         True
     """

@@ -1,0 +1,83 @@
+"""How long does ``grade`` take per notebook, and do our own notebooks grade as they should? (issue 16)
+
+Copies the solution notebooks that hold an assignment (``notebooks/01…``, ``02…``)
+and their exercise versions (``notebooks/exercises/``) into a temporary submissions
+folder — as two students, ``solution`` and ``untouched`` — and runs
+``python -m sprint19_unet grade`` on it, exactly as a teacher would (fast mode, one
+kernel per notebook). Prints one row per notebook: exercises passed / total and
+seconds, with the date and the processor, for ``benchmarks/RESULTS.md``. The
+solutions must pass every exercise and the untouched copies none; the exit status
+is 1 otherwise.
+
+Usage:
+    python benchmarks/grading.py              # about 2 minutes on 2 slow cores
+    python benchmarks/grading.py --jobs 2
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime
+import os
+import platform
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO_ROOT))
+os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")]))
+
+from sprint19_unet.cli import main as cli_main  # noqa: E402
+
+
+def processor() -> str:
+    """The processor's model name (Linux), else what ``platform`` knows."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as file:
+            for line in file:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--jobs", type=int, default=1, help="notebooks graded at once (default 1)")
+    args = parser.parse_args(argv)
+    exercise_dir = REPO_ROOT / "notebooks" / "exercises"
+    names = sorted(path.name for path in exercise_dir.glob("*.ipynb"))
+    with tempfile.TemporaryDirectory(prefix="sprint19_grading_") as folder:
+        submissions = Path(folder) / "submissions"
+        for student, source in (("solution", REPO_ROOT / "notebooks"), ("untouched", exercise_dir)):
+            (submissions / student).mkdir(parents=True)
+            for name in names:
+                shutil.copy(source / name, submissions / student / name)
+        out = Path(folder) / "grades.csv"
+        started = time.perf_counter()
+        code = cli_main(["grade", str(submissions), "--out", str(out), "--jobs", str(args.jobs)])
+        total = time.perf_counter() - started
+        with open(out, newline="", encoding="utf-8") as file:
+            rows = list(csv.DictReader(file))
+    if code != 0:
+        return 1
+    print(f"\n{datetime.date.today()}, {processor()}, {os.cpu_count()} cores, --jobs {args.jobs}, "
+          f"total {total:.0f} s\n")
+    print("| notebook | passed | seconds |\n|---|---|---|")
+    ok = True
+    for student in ("solution", "untouched"):
+        for name in names:
+            mine = [row for row in rows if row["student"] == f"{student}/{Path(name).stem}"]
+            passed = sum(row["passed"] == "1" for row in mine)
+            print(f"| {student}/{name} | {passed}/{len(mine)} | {float(mine[0]['seconds']):.0f} |")
+            ok &= passed == (len(mine) if student == "solution" else 0)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

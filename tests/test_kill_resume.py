@@ -95,11 +95,13 @@ def test_kill_at_random_moments_then_resume(tmp_path, mode):
             _command(run_dir, resume=run_dir.exists()), env=_env(tmp_path), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )
         _wait_and_kill(process, run_dir, mode, rng)
-        killed_after.append(_check_consistent(run_dir)["epoch"])
+        killed = _check_consistent(run_dir)
+        killed_after.append(killed["epoch"])
     result = subprocess.run(_command(run_dir, resume=True), env=_env(tmp_path), capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-2000:]
     final = json.loads((run_dir / "resume" / "state.json").read_text())
     assert [row["epoch"] for row in final["history"]] == list(range(1, EPOCHS + 1))
+    assert final["history"][: killed["epoch"]] == killed["history"]  # the same history, continued
     with open(run_dir / "history.csv", newline="") as file:  # the history caught up with the state
         assert [int(row["epoch"]) for row in csv.DictReader(file)] == list(range(1, EPOCHS + 1))
     assert not [p for p in run_dir.rglob(".*") if p.is_file()], "temporary files left behind"

@@ -455,6 +455,34 @@ def check_mask_options(foreground: object, num_classes: object) -> None:
         )
 
 
+def one_image(value: object, name: str, what: str, fix: str) -> np.ndarray:
+    """One 2-D image from an ``(H, W)`` or ``(H, W, 1)`` array, else one error naming ``name``.
+
+    Args:
+        value: the array (anything ``np.asarray`` takes).
+        name: what the error calls it (an argument's name).
+        what: what it should be, e.g. ``"a mask"``.
+        fix: how to fix a wrong shape.
+
+    Returns:
+        The ``(H, W)`` array (a view; the channel axis dropped).
+
+    Raises:
+        Sprint19Error: for any other shape, or an empty array.
+
+    Example:
+        >>> one_image(np.zeros((3, 4, 1)), "mask", "a mask", "Pass one mask.").shape
+        (3, 4)
+    """
+    array = np.asarray(value)
+    if array.ndim == 3 and array.shape[-1] == 1:
+        array = array[..., 0]
+    if array.ndim != 2 or array.size == 0:
+        raise bad_input(name, f"an array of shape {np.asarray(value).shape}",
+                        f"{what}, non-empty, of shape (H, W) or (H, W, 1)", fix)
+    return array
+
+
 def binary_mask(
     values: object, *, subject: str = "mask", fix: str = "Threshold probabilities first, e.g. probabilities > 0.5."
 ) -> np.ndarray:

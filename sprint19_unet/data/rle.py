@@ -34,7 +34,7 @@ import re
 
 import numpy as np
 
-from sprint19_unet.data.images import binary_mask
+from sprint19_unet.data.images import binary_mask, one_image
 from sprint19_unet.errors import Sprint19Error, bad_input
 
 # How much of a long RLE string an error message quotes.
@@ -50,16 +50,8 @@ _INTEGER_TOKEN = re.compile(r"-?[0-9]+")
 
 def _binary_mask(mask: object, name: str) -> np.ndarray:
     """Check a mask for encoding and return it as a 2-D bool array (the rule of :func:`binary_mask`)."""
-    array = np.asarray(mask)
-    if array.ndim == 3 and array.shape[-1] == 1:
-        array = array[..., 0]
-    if array.ndim != 2 or array.size == 0:
-        raise bad_input(
-            name,
-            f"an array of shape {array.shape}",
-            "a non-empty mask of shape (H, W) or (H, W, 1)",
-            "Encode one mask at a time; squeeze extra axes, e.g. mask[..., 0] for (H, W, 1).",
-        )
+    array = one_image(mask, name, "a mask",
+                      "Encode one mask at a time; squeeze extra axes, e.g. mask[..., 0] for (H, W, 1).")
     fix = "Threshold predicted probabilities first, e.g. encode_rle(probabilities > 0.5)."
     return binary_mask(array, subject=name, fix=fix)
 

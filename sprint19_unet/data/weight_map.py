@@ -38,6 +38,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage
 
+from sprint19_unet.data.images import one_image
 from sprint19_unet.errors import bad_input, check_int
 
 # Paper defaults (Section 3): w0 = 10, σ ≈ 5 pixels.
@@ -125,16 +126,7 @@ def _class_weight_dict(class_weights, labels: np.ndarray) -> dict[int, float]:
 
 def _image_labels(labels, name: str) -> np.ndarray:
     """(H, W) integer labels from an (H, W) or (H, W, 1) array."""
-    array = np.asarray(labels)
-    if array.ndim == 3 and array.shape[-1] == 1:
-        array = array[..., 0]
-    if array.ndim != 2 or array.size == 0:
-        raise bad_input(
-            name,
-            f"shape {np.asarray(labels).shape}",
-            "one label image (H, W) or (H, W, 1)",
-            "Use weight_maps(masks) for a batch (N, H, W, 1).",
-        )
+    array = one_image(labels, name, "one label image", "Use weight_maps(masks) for a batch (N, H, W, 1).")
     return _label_array(array, name)
 
 

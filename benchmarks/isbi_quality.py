@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import datetime
 import os
-import platform
 import shutil
 import sys
 import time
@@ -28,11 +27,13 @@ import warnings
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
 import sprint19_unet as s19  # noqa: E402
+from cpu_backends import processor  # noqa: E402  (the one place that reads the processor model)
 
 DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "isbi2012_membrane"
 TRAIN_SLICES, TEST_SLICES = slice(0, 25), slice(25, 30)
@@ -50,16 +51,6 @@ class StopAfter(keras.callbacks.Callback):
         self.epochs = epoch + 1
         if time.perf_counter() - self.started > self.seconds:
             self.model.stop_training = True
-
-
-def processor() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def main() -> int:

@@ -24,6 +24,26 @@ class Sprint19Error(ValueError):
     """
 
 
+def one_line(text: object, limit: int) -> str:
+    r"""``text`` on one line (runs of whitespace, newlines included, become one space), shortened to ``limit``.
+
+    How a message quotes something long it received: a student's exception, a notebook's error.
+
+    Args:
+        text: anything; ``str()`` is taken.
+        limit: the most characters returned; longer text ends in ``…``.
+
+    Returns:
+        The one-line text.
+
+    Example:
+        >>> one_line("first line\n  second line", 14)
+        'first line se…'
+    """
+    flat = " ".join(str(text).split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
 def bad_input(subject: str, received: object, expected: str, fix: str) -> Sprint19Error:
     """Build a :class:`Sprint19Error` with the house message layout.
 

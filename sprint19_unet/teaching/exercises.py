@@ -57,9 +57,9 @@ from typing import Callable
 
 import numpy as np
 
-from sprint19_unet.data.prepare import pad_to_size
+from sprint19_unet.data.prepare import crop_to_size, pad_to_size
 from sprint19_unet.data.rle import encode_rle
-from sprint19_unet.errors import bad_input
+from sprint19_unet.errors import bad_input, one_line
 from sprint19_unet.estimation.predict import DEFAULT_THRESHOLDS
 from sprint19_unet.estimation.scoring import kaggle_tgs_image_scores, kaggle_tgs_score
 from sprint19_unet.training.sanity import predict_nothing_score
@@ -119,12 +119,6 @@ class CheckResult:
         """Show nothing in a notebook: the check has printed its line already."""
 
 
-def _one_line(text: object, limit: int = _SHOWN_CHARS) -> str:
-    """``text`` on one line, shortened to ``limit`` characters."""
-    flat = " ".join(str(text).split())
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
-
-
 def _record(result: CheckResult) -> CheckResult:
     """Print the result's line and, under the grader, append it to the results file."""
     print(result.message)
@@ -157,7 +151,7 @@ class _Case:
 
 def _crash_text(error: Exception) -> str:
     """How a student's exception reads in a check's line."""
-    detail = _one_line(error)
+    detail = one_line(error, _SHOWN_CHARS)
     return f"your function raised {type(error).__name__}" + (f": {detail}" if detail else "")
 
 
@@ -190,7 +184,7 @@ def _not_callable(exercise: str, label: str, value: object, what: str) -> CheckR
     """A ❌ result when the student passed something that is not a function."""
     if callable(value):
         return None
-    message = (f"{FAIL_MARK} {label}: expected {what}; received {_one_line(repr(value), 60)} — "
+    message = (f"{FAIL_MARK} {label}: expected {what}; received {one_line(repr(value), 60)} — "
                "hint: pass the function itself, without calling it (no parentheses)")
     return _record(CheckResult(exercise, False, message, 0, 0))
 
@@ -209,7 +203,7 @@ def _as_array(value: object, name: str = "your function") -> np.ndarray:
 
 def _expect_shape(got: np.ndarray, expected: tuple, hint: str) -> None:
     if got.ndim == 0:
-        raise _Mismatch(f"expected an array of shape {tuple(expected)}, got {_one_line(repr(got.item()), 40)}",
+        raise _Mismatch(f"expected an array of shape {tuple(expected)}, got {one_line(repr(got.item()), 40)}",
                         "return the array itself")
     if tuple(got.shape) != tuple(expected):
         raise _Mismatch(f"expected shape {tuple(expected)}, got {tuple(got.shape)}", hint)
@@ -236,7 +230,7 @@ def _number(value: object, name: str = "your function") -> float:
         raise _Mismatch(f"expected a number, got the bool {value}")
     array = np.asarray(value)
     if array.size != 1 or array.dtype.kind not in "biuf":
-        raise _Mismatch(f"expected one number, got {_one_line(repr(value), 60)}")
+        raise _Mismatch(f"expected one number, got {one_line(repr(value), 60)}")
     return float(array.reshape(()))
 
 
@@ -459,14 +453,14 @@ def _rle_mismatch(got: object, mask: np.ndarray) -> None:
     if got is None:
         raise _Mismatch("your function returned None", "end the function with a return statement")
     if not isinstance(got, str):
-        raise _Mismatch(f"expected a string, got {type(got).__name__} {_one_line(repr(got), 40)}",
+        raise _Mismatch(f"expected a string, got {type(got).__name__} {one_line(repr(got), 40)}",
                         "join the numbers with spaces, e.g. ' '.join(str(n) for n in numbers)")
     expected = encode_rle(mask).split()
     tokens = got.split()
     if tokens == expected:
         return
     if not expected:
-        raise _Mismatch(f"expected the empty string, got {_one_line(repr(got), 40)}",
+        raise _Mismatch(f"expected the empty string, got {one_line(repr(got), 40)}",
                         "a mask without salt is written as '' (no runs at all)")
     mine = _pairs(expected)
     closing_hint = ("a run that reaches the last pixel has no 1 → 0 step after it: close it too "
@@ -476,7 +470,7 @@ def _rle_mismatch(got: object, mask: np.ndarray) -> None:
         raise _Mismatch("got the empty string for a mask with salt",
                         closing_hint if len(mine) == 1 and reaches_last_pixel else "write one 'start length' pair per run")
     if not all(token.isdigit() for token in tokens) or len(tokens) % 2:
-        raise _Mismatch(f"expected 'start length' pairs of whole numbers, got {_one_line(repr(got), 40)}",
+        raise _Mismatch(f"expected 'start length' pairs of whole numbers, got {one_line(repr(got), 40)}",
                         "two numbers per run, separated by spaces, no brackets or commas")
     theirs = _pairs(tokens)
     order_hint = ("number the pixels from 1, top to bottom, then left to right: down each column first "
@@ -658,7 +652,7 @@ def check_beats_empty_baseline(score, masks, margin: float = 0.0) -> CheckResult
         return _record(CheckResult(exercise, False, f"{FAIL_MARK} {label}: {mismatch.what} — hint: pass the "
                                    "validation score (a number) or the predicted masks", 0, 1))
     except Exception as error:  # e.g. predicted masks that are probabilities
-        return _record(CheckResult(exercise, False, f"{FAIL_MARK} {label}: {_one_line(error)}", 0, 1))
+        return _record(CheckResult(exercise, False, f"{FAIL_MARK} {label}: {one_line(error, _SHOWN_CHARS)}", 0, 1))
     if value > baseline + margin:
         return _record(CheckResult(exercise, True, f"{PASS_MARK} {label}: your score {value:.3f} beats the "
                                    f"predict-empty baseline {baseline:.3f}", 1, 1))
@@ -722,10 +716,7 @@ def _reference_copy_and_crop(features: np.ndarray, upsampled: np.ndarray) -> np.
 
     The same crop as :func:`sprint19_unet.unet.parts.copy_and_crop` (the odd pixel, if any, is cut after).
     """
-    (_, big_h, big_w, _), (_, small_h, small_w, _) = features.shape, upsampled.shape
-    top, left = (big_h - small_h) // 2, (big_w - small_w) // 2
-    cropped = features[:, top : top + small_h, left : left + small_w, :]
-    return np.concatenate([cropped, upsampled], axis=-1)
+    return np.concatenate([crop_to_size(features, upsampled.shape[1:3]), upsampled], axis=-1)
 
 
 def _ramp(shape: tuple[int, ...], start: float = 0.0) -> np.ndarray:

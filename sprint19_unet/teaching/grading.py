@@ -73,7 +73,7 @@ from pathlib import Path
 from typing import Callable
 
 from sprint19_unet import atomic
-from sprint19_unet.errors import bad_input, check_int
+from sprint19_unet.errors import bad_input, check_int, one_line
 from sprint19_unet.native_logs import FATAL_LINE
 from sprint19_unet.teaching.exercises import ASSIGNMENTS, EXERCISES, RESULTS_VARIABLE
 
@@ -237,11 +237,6 @@ class NotebookRun:
     expected: tuple | None = None
 
 
-def _one_line(text: object, limit: int = 300) -> str:
-    flat = " ".join(str(text).split())
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
-
-
 def _read_notebook(path: Path):
     """The notebook, or the reason it is none (``(None, reason)``)."""
     import nbformat
@@ -251,7 +246,7 @@ def _read_notebook(path: Path):
             warnings.simplefilter("ignore")  # e.g. cells without ids: nbformat adds them
             notebook = nbformat.read(path, as_version=4)
     except Exception as error:  # nbformat raises many types (JSON, schema, version, decoding, OS errors)
-        return None, _one_line(f"{type(error).__name__}: {error}", 200)
+        return None, one_line(f"{type(error).__name__}: {error}", 200)
     if not isinstance(notebook.get("cells"), list):
         return None, "no list of cells"
     return notebook, ""
@@ -276,7 +271,7 @@ def _first_cell_error(notebook) -> str:
     for number, cell in enumerate(notebook.cells, start=1):
         for output in cell.get("outputs", []):
             if output.get("output_type") == "error":
-                return _one_line(f"cell {number}: {output.get('ename', 'Error')}: {output.get('evalue', '')}", 200)
+                return one_line(f"cell {number}: {output.get('ename', 'Error')}: {output.get('evalue', '')}", 200)
     return ""
 
 
@@ -293,7 +288,7 @@ def _telling_log_line(path: Path) -> str:
         return ""
     telling = [line.strip() for line in lines
                if not _CHATTER_LINE.match(line) and (FATAL_LINE.search(line) or _TELLING_LINE.search(line))]
-    return _one_line(telling[-1], 160) if telling else ""
+    return one_line(telling[-1], 160) if telling else ""
 
 
 def _kernel_environment(results_path: Path) -> dict:
@@ -338,7 +333,7 @@ def _execute(notebook, folder: Path, timeout: float, results_path: Path, log_pat
             if isinstance(error, DeadKernelError):
                 last = _telling_log_line(log_path)
                 return KERNEL_DIED, f"the kernel died{where()}" + (f": {last}" if last else "")
-            return FAILED, _one_line(f"could not run{where()}: {type(error).__name__}: {error}", 300)
+            return FAILED, one_line(f"could not run{where()}: {type(error).__name__}: {error}", 300)
 
 
 def grade_notebook(submission: Submission, timeout: float = DEFAULT_TIMEOUT, assignment: str | None = None,
@@ -418,10 +413,10 @@ def _rows_of(run: NotebookRun, fallback: tuple) -> list[GradeRow]:
         if record is None:
             rows.append(GradeRow(run.student, name, False, _missing_message(run), seconds))
             continue
-        message = _one_line(record.get("message", ""), 1000)
+        message = one_line(record.get("message", ""), 1000)
         answer = record.get("answer")
         if isinstance(answer, str) and answer.strip():
-            message += " | answer: " + _one_line(answer, _ANSWER_CHARS)
+            message += " | answer: " + one_line(answer, _ANSWER_CHARS)
         rows.append(GradeRow(run.student, name, record["passed"], message, seconds))
     return rows
 
@@ -485,7 +480,7 @@ class Grades:
             passed = sum(row.passed for row in rows if row.exercise != NOTEBOOK_ROW)
             total = sum(1 for row in rows if row.exercise != NOTEBOOK_ROW)
             table.append((student, f"{passed}/{total}", f"{rows[0].seconds:.1f}",
-                          _one_line(status.get(student, ""), 80)))
+                          one_line(status.get(student, ""), 80)))
         widths = [max(len(line[column]) for line in table) for column in range(3)]
         return "\n".join("  ".join([*(cell.ljust(width) for cell, width in zip(line, widths)), line[3]]).rstrip()
                          for line in table)

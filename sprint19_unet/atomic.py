@@ -37,6 +37,51 @@ def _unwritable(path: Path, error: OSError):
     )
 
 
+def missing_folders(folder: str | os.PathLike) -> list[Path]:
+    """The folders that creating ``folder`` (with its parents) would make, deepest first.
+
+    Args:
+        folder: a folder that may not exist yet.
+
+    Returns:
+        ``folder`` and each missing parent, deepest first (empty when ``folder`` exists).
+
+    Example:
+        >>> import pathlib, tempfile
+        >>> root = pathlib.Path(tempfile.mkdtemp())
+        >>> [path.relative_to(root).as_posix() for path in missing_folders(root / "a" / "b")]
+        ['a/b', 'a']
+    """
+    made, probe = [], Path(folder)
+    while not probe.exists() and not probe.is_symlink() and probe != probe.parent:
+        made.append(probe)
+        probe = probe.parent
+    return made
+
+
+def remove_empty_folders(folders: list[Path]) -> None:
+    """Remove folders a failed write created (from :func:`missing_folders`), deepest first, while they are empty.
+
+    Leaves a folder that holds anything (and the ones above it) alone, so a failure
+    leaves the user's tree as it was found and never deletes what someone else put there.
+
+    Args:
+        folders: deepest first.
+
+    Example:
+        >>> import pathlib, tempfile
+        >>> root = pathlib.Path(tempfile.mkdtemp())
+        >>> made = missing_folders(root / "a" / "b"); (root / "a" / "b").mkdir(parents=True)
+        >>> remove_empty_folders(made); list(root.iterdir())
+        []
+    """
+    for folder in folders:
+        try:
+            folder.rmdir()
+        except OSError:
+            return
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; on success move it onto ``path``.
@@ -62,11 +107,13 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
         'done'
     """
     path = Path(path)
+    made = missing_folders(path.parent)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         handle, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=path.suffix or ".tmp")
         os.close(handle)
     except OSError as error:
+        remove_empty_folders(made)
         raise _unwritable(path, error) from None
     temporary = Path(name)
     try:
@@ -78,6 +125,8 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     finally:
         if temporary.exists():
             temporary.unlink()
+        if not path.exists():  # the write failed: the folders made for it go too
+            remove_empty_folders(made)
 
 
 def write_bytes_atomically(path: str | os.PathLike, data: bytes) -> Path:
@@ -196,11 +245,13 @@ def atomic_directory(path: str | os.PathLike) -> Iterator[Path]:
     path = Path(path)
     if path.exists() and not path.is_dir():
         raise bad_input(f"output folder '{path}'", "a file", "a folder or a new path", "Choose another output path.")
+    made = missing_folders(path.parent)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         _recover(path)
         temporary = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}."))
     except OSError as error:
+        remove_empty_folders(made)
         raise _unwritable(path, error) from None
     try:
         yield temporary
@@ -216,6 +267,8 @@ def atomic_directory(path: str | os.PathLike) -> Iterator[Path]:
     finally:
         if temporary.exists():
             shutil.rmtree(temporary, ignore_errors=True)
+        if not path.exists():  # the write failed: the folders made for it go too
+            remove_empty_folders(made)
 
 
 def read_json(path: str | os.PathLike, subject: str, expected: str, fix: str):

@@ -500,7 +500,7 @@ def test_a_damaged_resume_point_is_refused_before_anything_is_touched(case, fini
 @pytest.mark.parametrize("existing", [False, True])
 def test_a_run_that_fails_before_its_first_epoch_leaves_the_folder_as_found(existing, tmp_path):
     # finding 19: a failed run left config.json (and resume/) behind as if it were a run
-    run_dir = tmp_path / "run"
+    run_dir = tmp_path / "run" if existing else tmp_path / "runs" / "today" / "run"  # new parents go too
     if existing:
         run_dir.mkdir()
         (run_dir / "notes.txt").write_text("mine")
@@ -513,7 +513,7 @@ def test_a_run_that_fails_before_its_first_epoch_leaves_the_folder_as_found(exis
         assert _snapshot(run_dir) == {Path("notes.txt"): b"mine"}
         assert [path.name for path in run_dir.iterdir()] == ["notes.txt"]
     else:
-        assert not run_dir.exists()
+        assert list(tmp_path.iterdir()) == []
 
 
 def test_a_config_file_nested_too_deeply_or_with_a_bom(tmp_path):

@@ -221,6 +221,14 @@ def test_a_network_failure_is_one_error(tmp_path, no_clients):
         download_tgs(tmp_path / "tgs", log=None)
 
 
+def test_a_refused_download_removes_the_folders_it_created(tmp_path, no_clients):
+    _fake_kagglehub(no_clients, HTTPError(403))
+    (tmp_path / "course").mkdir()
+    with pytest.raises(Sprint19Error, match="403 Forbidden"):
+        download_tgs(tmp_path / "course" / "new" / "data" / "tgs", log=None)
+    assert [path.name for path in tmp_path.rglob("*")] == ["course"]  # the folder as found
+
+
 def test_colab_secrets_become_the_clients_environment(competition, tmp_path, no_clients):
     secrets = {"KAGGLE_USERNAME": "ann", "KAGGLE_KEY": "secret"}
 

@@ -274,6 +274,19 @@ def test_write_png_is_atomic(tmp_path, monkeypatch):
         write_png(path, np.zeros((3, 4), np.uint8))
     assert path.read_bytes() == before  # the old file is intact
     assert sorted(os.listdir(tmp_path)) == ["keep.png"]  # and no temporary file is left
+    with pytest.raises(Sprint19Error, match=r"new\.png.*disk full"):
+        write_png(tmp_path / "a" / "b" / "new.png", np.zeros((3, 4), np.uint8))
+    assert sorted(os.listdir(tmp_path)) == ["keep.png"]  # nor the folders made for the failed write
+
+
+def test_a_failed_folder_write_removes_the_folders_made_for_it(tmp_path):
+    from sprint19_unet.atomic import atomic_directory
+
+    with pytest.raises(RuntimeError, match="stopped"):
+        with atomic_directory(tmp_path / "a" / "b" / "masks") as folder:
+            (folder / "0001.png").write_bytes(b"half")
+            raise RuntimeError("stopped")
+    assert os.listdir(tmp_path) == []
 
 
 @pytest.mark.parametrize(

@@ -26,7 +26,8 @@ account has accepted the competition's rules; both become one
 
 The unpacked folder appears whole or not at all
 (:func:`~sprint19_unet.atomic.atomic_directory`): a download that fails or comes out
-short leaves nothing half-written. Calling again on a complete folder downloads nothing.
+short leaves nothing half-written, and no folder it created. Calling again on a complete
+folder downloads nothing.
 
 Example:
     Not run by the doctests (it downloads 450 MB and needs credentials); tests/test_download.py
@@ -398,14 +399,19 @@ def download_tgs(
         raise bad_input(f"TGS folder '{dest}'", "a file" if not dest.is_dir() else "a folder that is not empty",
                         "a new or empty folder", "Pick another folder, or delete this one first.")
     atomic.ensure_writable(dest.parent)
+    made = atomic.missing_folders(dest.parent)
     dest.parent.mkdir(parents=True, exist_ok=True)
     copied = _colab_secrets_to_environment()
     if copied:
         say(f"using the Colab secrets {', '.join(copied)}")
     say(f"downloading '{COMPETITION}' from Kaggle (about 450 MB) …")
-    with tempfile.TemporaryDirectory(dir=dest.parent, prefix=f".{dest.name}.download-") as download:
-        source = _download(client, Path(download))
-        unpack_tgs(source, dest, expected_counts=expected_counts)
+    try:
+        with tempfile.TemporaryDirectory(dir=dest.parent, prefix=f".{dest.name}.download-") as download:
+            source = _download(client, Path(download))
+            unpack_tgs(source, dest, expected_counts=expected_counts)
+    except BaseException:  # refused, interrupted or incomplete: leave the user's tree as it was found
+        atomic.remove_empty_folders(made)
+        raise
     counts = _counts(dest)
     say(f"unpacked into {dest}: {counts['train/images']:,} training images and masks, "
         f"{counts['test/images']:,} test images")

@@ -40,7 +40,7 @@ from pathlib import Path
 
 import keras
 
-from sprint19_unet.atomic import atomic_path, read_json, write_text_atomically
+from sprint19_unet.atomic import atomic_path, missing_folders, read_json, remove_empty_folders, write_text_atomically
 from sprint19_unet.errors import bad_input
 
 STATE_VERSION = 1
@@ -167,14 +167,15 @@ class RunDirectory:
         On any exception (bad settings found late, a full disk, Ctrl-C, NaN in epoch 1)
         while no resume state exists, the run's own files and folders that were not
         there before (``config.json``, ``model.keras``, ``history.csv``, ``resume/``,
-        ``tensorboard/``) are removed, and the run folder itself when it was created
-        and is empty again. Nothing else is touched. Once an epoch is saved, a failure
-        keeps the run as it is: it can be resumed, so nothing is lost.
+        ``tensorboard/``) are removed, and the run folder and its parents when this
+        run created them and they are empty again. Nothing else is touched. Once an
+        epoch is saved, a failure keeps the run as it is: it can be resumed, so
+        nothing is lost.
 
         Returns:
             A context manager around starting and fitting the model.
         """
-        created = not self.path.exists()
+        made = missing_folders(self.path)  # the run folder and any parent this run creates
         ours = (self.config_path, self.best_model_path, self.history_path, self.resume_dir, self.path / "tensorboard")
         new = [path for path in ours if not path.exists()]
         try:
@@ -186,8 +187,7 @@ class RunDirectory:
                         shutil.rmtree(path, ignore_errors=True)
                     elif path.exists() or path.is_symlink():
                         path.unlink(missing_ok=True)
-                if created and self.path.is_dir() and not any(self.path.iterdir()):
-                    self.path.rmdir()
+                remove_empty_folders(made)
             raise
 
     # === Reading ===

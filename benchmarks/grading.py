@@ -1,4 +1,4 @@
-"""How long does ``grade`` take per notebook, and do our own notebooks grade as they should? (issue 16)
+"""How long does ``grade`` take per notebook, and do our own notebooks grade as they should? (issues 16, 22)
 
 Copies the solution notebooks that hold an assignment (``notebooks/01…``, ``02…``)
 and their exercise versions (``notebooks/exercises/``) into a temporary submissions
@@ -6,8 +6,8 @@ folder — as two students, ``solution`` and ``untouched`` — and runs
 ``python -m sprint19_unet grade`` on it, exactly as a teacher would (fast mode, one
 kernel per notebook). Prints one row per notebook: exercises passed / total and
 seconds, with the date and the processor, for ``benchmarks/RESULTS.md``. The
-solutions must pass every exercise and the untouched copies none; the exit status
-is 1 otherwise.
+solutions must pass every exercise the grader judges (their written answers go to
+review) and the untouched copies none; the exit status is 1 otherwise.
 
 Usage:
     python benchmarks/grading.py              # about 2 minutes on 2 slow cores
@@ -33,6 +33,7 @@ os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), os.envi
 
 from cpu_backends import processor  # noqa: E402  (the one place that reads the processor model)
 from sprint19_unet.cli import main as cli_main  # noqa: E402
+from sprint19_unet.teaching.exercises import EXERCISES  # noqa: E402
 
 
 def main(argv=None) -> int:
@@ -57,14 +58,16 @@ def main(argv=None) -> int:
         return 1
     print(f"\n{datetime.date.today()}, {processor()}, {os.cpu_count()} cores, --jobs {args.jobs}, "
           f"total {total:.0f} s\n")
-    print("| notebook | passed | seconds |\n|---|---|---|")
+    print("| notebook | passed | review | seconds |\n|---|---|---|---|")
     ok = True
     for student in ("solution", "untouched"):
         for name in names:
             mine = [row for row in rows if row["student"] == f"{student}/{Path(name).stem}"]
             passed = sum(row["passed"] == "1" for row in mine)
-            print(f"| {student}/{name} | {passed}/{len(mine)} | {float(mine[0]['seconds']):.0f} |")
-            ok &= passed == (len(mine) if student == "solution" else 0)
+            review = sum(row["passed"] == "" for row in mine)
+            print(f"| {student}/{name} | {passed}/{len(mine)} | {review} | {float(mine[0]['seconds']):.0f} |")
+            written = sum(EXERCISES[row["exercise"]].kind == "text" for row in mine)
+            ok &= (passed, review) == ((len(mine) - written, written) if student == "solution" else (0, 0))
     return 0 if ok else 1
 
 

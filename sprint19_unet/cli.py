@@ -454,31 +454,38 @@ def _run_data_download(args) -> int:
 
 
 def _add_grade(subparsers) -> None:
-    from sprint19_unet.teaching.grading import DEFAULT_TIMEOUT
     from sprint19_unet.teaching.exercises import ASSIGNMENTS
+    from sprint19_unet.teaching.grading import DEFAULT_MEMORY, DEFAULT_TIMEOUT
 
     parser = subparsers.add_parser(
         "grade",
-        help="run the students' exercise notebooks and collect their self-checks into a CSV",
+        help="grade the students' exercise notebooks on cases they never saw, into a CSV",
         description=(
-            "Run every *.ipynb under SUBMISSIONS (recursively; the student is the path without .ipynb) in its "
-            "own Jupyter kernel, in fast mode (SPRINT19_FAST=1), and collect the results of the "
-            "s19.exercises checks it runs. A notebook that errors, loops past --timeout, kills its kernel or "
-            "is no notebook gets failing rows with the reason, and the batch goes on. Writes the CSV "
-            "student,exercise,passed,message,seconds (one row per student and exercise) and prints a summary."
+            "Run every *.ipynb under SUBMISSIONS (recursively; the student is the path without .ipynb) in a "
+            "room of its own: a temporary copy of its folder, its own Jupyter kernel in fast mode "
+            "(SPRINT19_FAST=1), a memory limit, every process it starts killed at the end. Then ask the "
+            "notebook's functions and model for answers on grade-time cases drawn now, and judge them here; the "
+            "notebook's own checks decide nothing. Written answers are left for review. A notebook that errors, "
+            "loops, dies or is no notebook gets failing rows with the reason, and the batch goes on. Writes "
+            "student,exercise,passed,points,message,seconds (one row per student and exercise) after each "
+            "notebook, and prints a summary."
         ),
     )
     parser.add_argument("submissions", help="a folder of notebooks (searched recursively), or one notebook")
     parser.add_argument("--out", default="grades.csv", help="the CSV to write (default grades.csv)")
     parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT,
-                        help=f"seconds per notebook, kernel start-up included (default {DEFAULT_TIMEOUT:g}, "
-                             "enough for a slow CPU-only machine in fast mode)")
+                        help=f"seconds for a notebook's cells, kernel start-up included (default {DEFAULT_TIMEOUT:g}, "
+                             "enough for a slow CPU-only machine in fast mode); the grader's questions have their own")
     parser.add_argument("--jobs", type=int, default=1, help="notebooks run at once (default 1)")
+    parser.add_argument("--memory", default=DEFAULT_MEMORY,
+                        help=f"the most resident memory of one notebook's processes together (default {DEFAULT_MEMORY}: "
+                             "two at once fit a 24 GiB machine)")
     parser.add_argument("--assignment", choices=sorted(ASSIGNMENTS), default=None,
-                        help="the exercises every notebook must hold (default: from each notebook's metadata, "
-                             "else its file name, else every exercise the batch reported)")
+                        help="the assignment every notebook holds (default: from each notebook's metadata, else its "
+                             "file name)")
     parser.add_argument("--executed", default=None, metavar="DIR",
-                        help="also save each executed notebook, outputs included, as DIR/<student>.ipynb")
+                        help="also save each executed notebook, outputs included, as DIR/<student>.ipynb (outside "
+                             "SUBMISSIONS)")
     parser.set_defaults(run=_run_grade)
 
 
@@ -493,9 +500,8 @@ def _run_grade(args) -> int:
     if out.is_dir():
         raise bad_input(f"--out '{out}'", "a folder", "a CSV file path", "Pass e.g. --out grades.csv.")
     ensure_writable(out.parent)  # before notebooks run for an hour
-    grades = grade_submissions(args.submissions, timeout=args.timeout, jobs=args.jobs, assignment=args.assignment,
-                               executed_dir=args.executed, log=print)
-    grades.write_csv(out)
+    grades = grade_submissions(args.submissions, out=out, timeout=args.timeout, jobs=args.jobs,
+                               assignment=args.assignment, executed_dir=args.executed, memory=args.memory, log=print)
     print(grades.summary())
     print(f"wrote {out}: {len(grades.rows)} rows, {len(grades.runs)} notebooks")
     return 0

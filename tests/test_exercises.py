@@ -1,6 +1,5 @@
-"""The exercise self-checks: the reference passes, a wrong answer fails with the right hint, a crash is a ❌."""
-
-import json
+"""The exercise registry and its self-checks: the reference passes, a wrong answer fails with the right hint,
+a crash is a ❌; every exercise's grade-time cases differ from its visible ones and its reference passes them."""
 
 import keras
 import numpy as np
@@ -14,17 +13,18 @@ from sprint19_unet.estimation.predict import tune_threshold
 from sprint19_unet.estimation.scoring import kaggle_tgs_image_scores
 from sprint19_unet.teaching import exercises
 from sprint19_unet.teaching.exercises import (
-    ASSIGNMENTS, EXERCISES, QUESTIONS, RESULTS_VARIABLE, CheckResult, check_answer, check_beats_empty_baseline,
-    check_copy_and_crop, check_pad_and_crop, check_parameter_count, check_rle, check_tgs_image_score,
-    check_threshold_choice, check_transposed_conv, check_valid_output_size, unet_parameter_count,
+    ASSIGNMENTS, EXERCISES, QUESTIONS, CheckResult, check_answer, check_copy_and_crop, check_pad_and_crop,
+    check_parameter_count, check_rle, check_tgs_image_score, check_threshold_choice, check_training,
+    check_transposed_conv, check_valid_output_size, unet_parameter_count,
 )
+from sprint19_unet.teaching.exercises import problem1, problem2
+from sprint19_unet.teaching.exercises.registry import Mismatch
+from sprint19_unet.teaching.exercises.self_check import Outcome, call_student, tally
 from sprint19_unet.unet.sizes import unet_output_size
 from sprint19_unet.unet.transposed import conv2d_transpose_by_zero_insertion
 
 ANSWER = ("Unpadded convolutions lose a border of pixels at every layer, so the output is smaller than the "
           "input tile; overlap-tile predicts the image tile by tile, mirroring the missing context at the border.")
-VALIDATION_MASKS = np.zeros((4, 8, 8, 1), np.uint8)
-VALIDATION_MASKS[:2, :4] = 1  # two empty masks of four: the baseline is 0.5
 
 
 def _copy_and_crop(features, upsampled):
@@ -38,19 +38,18 @@ def _transposed(x, kernel, stride):
     return conv2d_transpose_by_zero_insertion(x[:, :, None], kernel[:, :, None, None], stride)[:, :, 0]
 
 
-# The reference solution of every exercise, as the arguments of its check.
+# The reference solution of every function exercise, in the order of its answers.
 REFERENCE = {
     "pad_and_crop": (pad_to_size, crop_to_size),
     "tgs_image_score": (lambda truth, pred: kaggle_tgs_image_scores(truth[None], pred[None])[0],),
     "rle": (encode_rle,),
     "threshold_choice": (lambda masks, probabilities, thresholds: tune_threshold(masks, probabilities, thresholds)[0],),
-    "beats_empty_baseline": (0.75, VALIDATION_MASKS),
     "valid_output_size": (unet_output_size,),
     "copy_and_crop": (_copy_and_crop,),
     "transposed_conv": (_transposed,),
-    "parameter_count": (31_030_658,),
-    **{f"answer_{question}": (ANSWER,) for question in QUESTIONS},
+    "parameter_count": (unet_parameter_count,),
 }
+FUNCTION_EXERCISES = sorted(name for name, item in EXERCISES.items() if item.kind == "function")
 
 
 def _crash(*args, **kwargs):
@@ -61,16 +60,32 @@ def _todo(*args, **kwargs):
     raise NotImplementedError
 
 
-def test_every_exercise_has_a_reference_and_belongs_to_one_assignment():
-    assert set(REFERENCE) == set(EXERCISES)
+def test_the_registry_is_the_one_list_of_exercises():
+    assert set(REFERENCE) == set(FUNCTION_EXERCISES)
     assigned = [name for names in ASSIGNMENTS.values() for name in names]
-    assert sorted(assigned) == sorted(EXERCISES)
+    assert sorted(assigned) == sorted(EXERCISES) and len(assigned) == len(set(assigned))
     assert s19.exercises is exercises and s19.exercises.check_rle is check_rle
+    for name, item in EXERCISES.items():
+        assert item.name == name and item.assignment in ASSIGNMENTS and item.points > 0
+        assert item.grade_cases is not None, name
+        assert (item.compare is not None) == (item.kind != "text"), name
+    assert [EXERCISES[name].kind for name in ASSIGNMENTS["problem1"]].count("model") == 1
+    with pytest.raises(ValueError, match="registered twice"):
+        exercises.registry.exercise(name="rle", assignment="problem1", title="again", answers=("f(x)",))(len)
+
+
+def test_describe_counts_follow_the_registry():
+    for assignment, names in ASSIGNMENTS.items():
+        lines = exercises.describe(assignment).splitlines()
+        assert lines[0] == f"{assignment}: {len(names)} exercises, {sum(EXERCISES[n].points for n in names)} points"
+        assert len(lines) == len(names) + 1
+        for line, name in zip(lines[1:], names):
+            assert EXERCISES[name].answers[0] in line
 
 
 @pytest.mark.parametrize("name", sorted(REFERENCE))
 def test_the_reference_solution_passes_and_the_line_says_so(name, capsys):
-    result = EXERCISES[name](*REFERENCE[name])
+    result = EXERCISES[name].check(*REFERENCE[name])
     line = capsys.readouterr().out.strip()
     assert isinstance(result, CheckResult) and result.exercise == name
     assert result.passed, line
@@ -78,11 +93,29 @@ def test_the_reference_solution_passes_and_the_line_says_so(name, capsys):
     assert result.cases_passed == result.cases_total >= 1
 
 
-@pytest.mark.parametrize("name", sorted(n for n in REFERENCE if not n.startswith(("answer_", "beats", "parameter"))))
+@pytest.mark.parametrize("name", FUNCTION_EXERCISES)
+def test_grade_time_cases_are_new_random_and_the_reference_passes_them(name):
+    item = EXERCISES[name]
+    first, again, other = (item.grade_cases(np.random.default_rng(seed)) for seed in (1, 1, 2))
+    visible = item.visible_cases()
+    assert len(first) >= 4 and [c.description for c in first] == [c.description for c in again]
+
+    def inputs(case):
+        return repr([np.asarray(arg).tolist() for arg in case.args]) + repr(sorted(case.kwargs.items()))
+
+    assert {inputs(case) for case in first}.isdisjoint(inputs(case) for case in visible)
+    assert [inputs(case) for case in first] != [inputs(case) for case in other]
+    by_name = dict(zip(item.names, REFERENCE[name]))
+    outcomes = [call_student(by_name[case.call or item.names[0]], case) for case in first]
+    result = tally(item, first, outcomes, hints=False)
+    assert result.all_passed, result.first_failure
+
+
+@pytest.mark.parametrize("name", sorted(n for n in REFERENCE if n != "parameter_count"))
 @pytest.mark.parametrize("student", [_crash, _todo], ids=["crash", "not-done"])
 def test_a_crashing_or_untouched_function_is_a_cross_not_a_traceback(name, student, capsys):
     arguments = (student,) * len(REFERENCE[name])
-    result = EXERCISES[name](*arguments)
+    result = EXERCISES[name].check(*arguments)
     line = capsys.readouterr().out.strip()
     assert not result.passed and line.startswith("❌ ") and "\n" not in line
     assert result.cases_passed == 0 and "case 1 (" in line
@@ -92,14 +125,27 @@ def test_a_crashing_or_untouched_function_is_a_cross_not_a_traceback(name, stude
         assert "not done yet" in line
 
 
+def test_a_function_raising_systemexit_or_an_unprintable_exception_is_a_cross(capsys):
+    class Unprintable(Exception):
+        def __str__(self):
+            raise RuntimeError("no")
+
+    def exits(mask):
+        raise SystemExit(3)
+
+    def unprintable(mask):
+        raise Unprintable()
+
+    assert "your function raised SystemExit: 3" in check_rle(exits).message
+    assert "your function raised Unprintable" in check_rle(unprintable).message
+
+
 @pytest.mark.parametrize("name", sorted(REFERENCE))
 def test_checks_are_deterministic(name, capsys):
-    wrong = {"beats_empty_baseline": (0.4, VALIDATION_MASKS), "parameter_count": (31_000_000,)}
-    arguments = wrong.get(name, REFERENCE[name] if name.startswith("answer_") else
-                          tuple(lambda *a, **k: 0 for _ in REFERENCE[name]))
-    first = EXERCISES[name](*arguments)
-    second = EXERCISES[name](*arguments)
-    assert first == second and not first.passed or name.startswith("answer_")
+    arguments = tuple(lambda *a, **k: 0 for _ in REFERENCE[name])
+    first = EXERCISES[name].check(*arguments)
+    second = EXERCISES[name].check(*arguments)
+    assert first == second and not first.passed
     lines = capsys.readouterr().out.splitlines()
     assert lines[0] == lines[1]
 
@@ -107,19 +153,28 @@ def test_checks_are_deterministic(name, capsys):
 def test_a_value_instead_of_a_function_is_refused_with_a_hint(capsys):
     result = check_rle(encode_rle(np.ones((2, 2))))
     assert not result.passed
-    assert "expected encode_fn(mask), a function" in result.message and "without calling it" in result.message
+    assert "expected rle_encode(mask), a function" in result.message and "without calling it" in result.message
+    bare = check_parameter_count(31_030_658)  # a bare number is no answer any more: the count follows the config
+    assert not bare.passed and "a function" in bare.message
 
 
-def test_results_go_to_the_graders_file_as_json_lines(tmp_path, monkeypatch, capsys):
-    path = tmp_path / "results.jsonl"
-    monkeypatch.setenv(RESULTS_VARIABLE, str(path))
-    check_rle(encode_rle)
-    check_rle(_crash)
-    check_answer("weight_map", ANSWER)
-    records = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
-    assert [(r["exercise"], r["passed"]) for r in records] == [("rle", True), ("rle", False),
-                                                               ("answer_weight_map", True)]
-    assert records[1]["message"].startswith("❌ check_rle") and records[2]["answer"] == ANSWER
+def test_answers_are_compared_as_plain_data_so_tricks_do_not_pass(capsys):
+    class AlwaysEqual:
+        def __eq__(self, other):
+            return True
+
+    class Splitter(str):
+        def split(self, *args):
+            return AlwaysEqual()
+
+    class Anything(np.ndarray):
+        def __eq__(self, other):
+            return np.ones(np.shape(other), bool)
+
+    assert not check_rle(lambda mask: AlwaysEqual()).passed
+    assert not check_rle(lambda mask: Splitter("1 1")).passed
+    assert not check_copy_and_crop(lambda f, u: np.zeros(3).view(Anything)).passed
+    assert not check_valid_output_size(lambda size: AlwaysEqual()).passed
 
 
 def test_the_result_is_not_displayed_twice_in_a_notebook():
@@ -131,14 +186,15 @@ def test_the_result_is_not_displayed_twice_in_a_notebook():
 
 def test_pad_and_crop_hints(capsys):
     zeros = lambda image, size: pad_to_size(image, size, mode="constant")  # noqa: E731
-    assert "case 3 (padding 101 → 128: the mirrored border)" in check_pad_and_crop(zeros, crop_to_size).message
-    assert "mode='reflect'" in check_pad_and_crop(zeros, crop_to_size).message
+    result = check_pad_and_crop(zeros, crop_to_size)
+    assert "case 1 (padding a 101×101×1 image to 128): the padded pixels differ" in result.message
+    assert "mode='reflect'" in result.message
 
     def fixed(image, size):
         return np.pad(image, ((13, 14), (13, 14), (0, 0)), mode="reflect")
 
     result = check_pad_and_crop(fixed, crop_to_size)
-    assert result.cases_passed == 5 and "case 6 (another size: 64 → 80)" in result.message
+    assert result.cases_passed == 3 and "case 2 (another size: 64 → 80)" in result.message
     assert "use the size argument" in result.message
 
     def odd_before(image, size):
@@ -146,13 +202,18 @@ def test_pad_and_crop_hints(capsys):
         return np.pad(image, ((extra - extra // 2, extra // 2),) * 2 + ((0, 0),), mode="reflect")
 
     result = check_pad_and_crop(odd_before, crop_to_size)
-    assert "where the image sits" in result.message and "half of it (rounded down) before" in result.message
+    assert "not where it should be" in result.message and "half of it (rounded down) before" in result.message
 
     def top_left(padded, size):
         return padded[:size, :size]
 
     result = check_pad_and_crop(pad_to_size, top_left)
     assert "case 4 (cropping" in result.message and "cut the centre out" in result.message
+
+    def squeezed(image, size):  # loses the channel axis
+        return pad_to_size(image, size)[..., 0]
+
+    assert "keep the channel axis" in check_pad_and_crop(squeezed, crop_to_size).message
 
 
 def test_tgs_image_score_hints(capsys):
@@ -209,11 +270,10 @@ def test_rle_hints(capsys):
 
     result = check_rle(unclosed)
     assert "case 3 (a full 4×5 mask): got the empty string" in result.message and "last pixel" in result.message
-    right_edge = [description for description, _ in exercises._rle_masks()].index(
-        "a mask whose last run reaches the last pixel")
-    mask = exercises._rle_masks()[right_edge][1]
-    with pytest.raises(exercises._Mismatch) as mismatch:
-        exercises._rle_mismatch(unclosed(mask), mask)
+    right_edge = [case for case in problem1._rle_visible()
+                  if case.description == "a mask whose last run reaches the last pixel"][0]
+    with pytest.raises(Mismatch) as mismatch:
+        problem1._rle_compare(right_edge, unclosed(right_edge.args[0]))
     assert mismatch.value.what == "expected 2 runs, got 1" and "last pixel" in mismatch.value.hint
 
     def per_column(mask):
@@ -230,7 +290,7 @@ def test_rle_hints(capsys):
 
 def test_the_rle_check_never_prints_the_whole_expected_string(capsys):
     result = check_rle(lambda mask: "1 1")
-    big = exercises._rle_masks()[-1][1]
+    big = problem1._rle_visible()[-1].args[0]
     assert encode_rle(big) not in result.message
 
 
@@ -244,21 +304,57 @@ def test_threshold_choice_hints(capsys):
 
 
 def test_threshold_cases_are_not_won_by_0_5():
-    for _, masks, probabilities, thresholds in exercises._threshold_cases()[:2]:
+    for case in problem1._threshold_visible()[:2]:
+        masks, probabilities, thresholds = case.args
         best, score, _ = tune_threshold(masks, probabilities, thresholds)
         assert score > s19.kaggle_tgs_score(masks, probabilities > 0.5)
 
 
-def test_beats_empty_baseline(capsys):
-    assert not check_beats_empty_baseline(0.5, VALIDATION_MASKS).passed  # equal is not better
-    assert "does not beat the predict-empty baseline 0.500" in capsys.readouterr().out
-    assert check_beats_empty_baseline(VALIDATION_MASKS, VALIDATION_MASKS).passed  # predicted masks: perfect
-    empty = np.zeros_like(VALIDATION_MASKS)
-    assert not check_beats_empty_baseline(empty, VALIDATION_MASKS).passed
-    assert not check_beats_empty_baseline(0.52, VALIDATION_MASKS, margin=0.05).passed
-    assert not check_beats_empty_baseline(None, VALIDATION_MASKS).passed
+def test_the_graders_threshold_cases_are_not_won_by_pixel_iou_or_accuracy():
+    def pixel_iou_choice(masks, probabilities, thresholds):
+        scores = [np.logical_and(masks > 0, probabilities > t).sum() / np.logical_or(masks > 0, probabilities > t).sum()
+                  for t in thresholds]
+        return thresholds[int(np.argmax(scores))]
+
+    def accuracy_choice(masks, probabilities, thresholds):
+        return thresholds[int(np.argmax([np.mean((probabilities > t) == (masks > 0)) for t in thresholds]))]
+
+    item = EXERCISES["threshold_choice"]
+    cases = item.grade_cases(np.random.default_rng(3))
+    for wrong in (pixel_iou_choice, accuracy_choice):
+        outcomes = [call_student(wrong, case) for case in cases]
+        assert tally(item, cases, outcomes).passed == 0
+
+
+def _sigmoid_model(weight: float, bias: float) -> keras.Model:
+    """A 1×1-convolution 'U-Net': probability = sigmoid(weight · pixel + bias)."""
+    inputs = keras.Input((16, 16, 1))
+    conv = keras.layers.Conv2D(1, 1, activation="sigmoid")
+    model = keras.Model(inputs, conv(inputs))
+    conv.set_weights([np.full((1, 1, 1, 1), weight, "float32"), np.full((1,), bias, "float32")])
+    return model
+
+
+def test_training_check_asks_the_model_and_compares_with_predicting_empty_masks(capsys):
+    masks = np.zeros((4, 16, 16, 1), np.uint8)
+    masks[:2, 4:12, 4:12] = 1  # two empty masks of four: the baseline is 0.5
+    images = masks.astype("float32")
+    result = check_training(_sigmoid_model(20.0, -10.0), images, masks)  # sees the salt exactly
+    assert result.passed and "scores 1.000 (threshold 0.5) and beats the predict-empty baseline 0.500" in result.message
+    result = check_training(_sigmoid_model(0.0, -10.0), images, masks)  # all black: equal is not better
+    assert not result.passed and "does not beat the predict-empty baseline 0.500" in result.message
+    assert "raised" in check_training(None, images, masks).message
     with pytest.raises(Sprint19Error, match="validation masks"):
-        check_beats_empty_baseline(0.9, np.zeros(3))
+        check_training(_sigmoid_model(1.0, 0.0), images, np.zeros(3))
+
+
+def test_the_training_comparison_refuses_what_is_not_probabilities():
+    masks = np.zeros((2, 4, 4, 1), np.uint8)
+    case = exercises.Case("two", (masks,), expected=masks)
+    for answer, what in ((np.full((2, 4, 4, 1), 2.0), "not probabilities"), (np.zeros((2, 3, 3, 1)), "shape"),
+                         ("0.9", "expected an array")):
+        with pytest.raises(Mismatch, match=what):
+            problem1._training_compare(case, answer)
 
 
 def test_valid_output_size_hints(capsys):
@@ -294,11 +390,11 @@ def test_copy_and_crop_takes_keras_tensors_and_matches_the_model_part(capsys):
     keras_version = lambda f, u: keras.ops.concatenate(  # noqa: E731
         [keras.layers.CenterCrop(u.shape[1], u.shape[2])(f), u], axis=-1)
     assert check_copy_and_crop(keras_version).passed
-    features, upsampled = exercises._ramp((1, 30, 20, 3)), exercises._ramp((1, 26, 12, 5), -1000.0)
+    features, upsampled = problem2._ramp((1, 30, 20, 3)), problem2._ramp((1, 26, 12, 5), -1000.0)
     f_in, u_in = keras.Input((30, 20, 3)), keras.Input((26, 12, 5))
     model = keras.Model([f_in, u_in], s19.copy_and_crop(f_in, u_in, level=1))
     np.testing.assert_array_equal(model.predict([features, upsampled], verbose=0),
-                                  exercises._reference_copy_and_crop(features, upsampled))
+                                  problem2._reference_copy_and_crop(features, upsampled))
 
 
 def _correlate(padded, kernel):
@@ -336,13 +432,15 @@ def test_parameter_count_matches_keras_and_explains_mistakes(capsys):
     small = s19.build_unet((32, 32, 3), num_classes=3, base_filters=4, depth=2)
     assert unet_parameter_count(3, 4, 2, 3) == small.count_params()
     assert check_parameter_count(unet_parameter_count).passed
-    no_bias = unet_parameter_count(biases=False)
-    assert "bias" in check_parameter_count(no_bias).message
-    assert f"{exercises.PAPER_PARAMETERS:,}" not in check_parameter_count(no_bias).message
-    assert "halves" in check_parameter_count(unet_parameter_count(halve_up_channels=False)).message
-    assert "twice the channels" in check_parameter_count(unet_parameter_count(concatenate=False)).message
-    assert "no answer yet" in check_parameter_count(...).message
-    assert "expected one number" in check_parameter_count("31030658").message
+
+    def counting(**switches):
+        return lambda **config: unet_parameter_count(**config, **switches)
+
+    no_bias = check_parameter_count(counting(biases=False)).message
+    assert "bias" in no_bias and f"{exercises.PAPER_PARAMETERS:,}" not in no_bias
+    assert "halves" in check_parameter_count(counting(halve_up_channels=False)).message
+    assert "twice the channels" in check_parameter_count(counting(concatenate=False)).message
+    assert "expected one number" in check_parameter_count(lambda **config: "31030658").message
     result = check_parameter_count(lambda input_channels, base_filters, depth, num_classes: 31_030_658)
     assert result.cases_passed == 1 and "case 2 (RGB input)" in result.message
     result = check_parameter_count(lambda channels, filters, depth, classes: 0)
@@ -352,14 +450,21 @@ def test_parameter_count_matches_keras_and_explains_mistakes(capsys):
 def test_written_answers(capsys):
     assert check_answer("overlap_tile", ANSWER).passed
     assert "no answer yet" in check_answer("overlap_tile", None).message
-    assert "placeholder" in check_answer("overlap_tile", "YOUR ANSWER: " + ANSWER).message
+    assert "placeholder" in check_answer("overlap_tile", "\nYOUR ANSWER HERE\n").message
+    own_words = "In your answer here I mean: " + ANSWER  # a real answer may say "your answer"
+    assert check_answer("overlap_tile", own_words).passed
     short = check_answer("overlap_tile", "Mirroring.")
     assert not short.passed and "1 words" in short.message and short.answer == "Mirroring."
     with pytest.raises(Sprint19Error, match="question"):
         check_answer("unknown", ANSWER)
+    assert [EXERCISES[f"answer_{q}"].names for q in QUESTIONS] == [(f"{q}_answer",) for q in QUESTIONS]
 
 
-def test_list_exercises_names_every_check():
-    table = exercises.list_exercises()
-    assert len(table.splitlines()) == len(EXERCISES)
-    assert "check_answer('weight_map', text)" in table
+def test_tally_counts_outcomes_the_grader_brings_back():
+    item = EXERCISES["valid_output_size"]
+    cases = item.visible_cases()[:4]
+    outcomes = [Outcome(388), Outcome(timed_out=10.0), Outcome(missing="valid_output_size"), Outcome(error="boom")]
+    result = tally(item, cases, outcomes, hints=False)
+    assert (result.passed, result.total) == (1, 4)
+    assert result.first_failure == "case 2 (the smallest tile that fits, 188): your function ran past its 10 s"
+    assert "hint" not in result.first_failure

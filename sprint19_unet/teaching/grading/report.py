@@ -1,0 +1,195 @@
+"""The grades file and the terminal summary: one row per student and exercise, safe to open anywhere.
+
+Everything a row says about a student comes from the student (a file name, an exception message,
+a written answer), so everything is made safe before it is shown: characters that are not
+printable — a file name that is not UTF-8, a control or bidirectional-override character — are
+written as escapes (``Sch\\xfcler``), and a CSV cell that a spreadsheet would run as a formula
+(starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return) is prefixed with ``'``, as
+OWASP's advice on CSV injection says.
+
+The CSV's columns: ``student,exercise,passed,points,message,seconds`` — ``passed`` is ``1`` or ``0``,
+or empty for a row the teacher decides (``review``: a written answer, or an answer whose code names
+the package's own solution); ``points`` follows it.
+
+Example:
+    >>> printable("Sch\\udcfcler\\u202e.ipynb")
+    'Sch\\\\xfcler\\\\u202e.ipynb'
+    >>> spreadsheet_cell("=HYPERLINK(1)")
+    "'=HYPERLINK(1)"
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import io
+import os
+from pathlib import Path
+
+from sprint19_unet import atomic
+from sprint19_unet.errors import one_line
+
+CSV_COLUMNS = ("student", "exercise", "passed", "points", "message", "seconds")
+NOTEBOOK_ROW = "notebook"  # the exercise column of the one row about a notebook that has no exercise to show
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def printable(text: str) -> str:
+    """``text`` with every character that is not printable written as an escape.
+
+    Bytes that were not UTF-8 in a file name (kept by Python as surrogates) become ``\\xNN``;
+    control, format (e.g. right-to-left override) and separator characters become ``\\xNN``,
+    ``\\uNNNN`` or ``\\UNNNNNNNN``; spaces stay.
+
+    Example:
+        >>> printable("a\\tb")
+        'a\\\\x09b'
+    """
+    text = text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return "".join(character if character.isprintable() else _escape(character) for character in text)
+
+
+def _escape(character: str) -> str:
+    code = ord(character)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
+
+
+def spreadsheet_cell(text: str) -> str:
+    """A CSV cell a spreadsheet will not run as a formula (``'`` before ``= + - @``, a tab or CR).
+
+    Example:
+        >>> spreadsheet_cell("-1+1"), spreadsheet_cell("ok")
+        ("'-1+1", 'ok')
+    """
+    return "'" + text if text.startswith(_FORMULA_STARTS) else text
+
+
+@dataclasses.dataclass(frozen=True)
+class GradeRow:
+    """One row of the grades file: one student and one exercise.
+
+    Args:
+        student: the submission's name (its path below the submissions folder, without ``.ipynb``).
+        exercise: the exercise's name, or ``"notebook"`` for a notebook with no exercise to show.
+        passed: True or False, or None when the teacher decides (``review``).
+        points: the points earned, or None with ``passed``.
+        message: what the grader found.
+        seconds: the notebook's grading time (the same on each of its rows).
+    """
+
+    student: str
+    exercise: str
+    passed: bool | None
+    points: float | None
+    message: str
+    seconds: float
+
+
+@dataclasses.dataclass(frozen=True)
+class NotebookRun:
+    """How one notebook's grading went, for the summary.
+
+    Args:
+        student: the submission's name.
+        status: ``"finished"``, ``"timed out"``, ``"kernel died"``, ``"over a limit"``, ``"could not run"``,
+            ``"not a notebook"``, ``"not graded"`` or ``"no assignment"``.
+        reason: why it did not finish, else ``""``.
+        seconds: wall time of its room.
+    """
+
+    student: str
+    status: str
+    reason: str = ""
+    seconds: float = 0.0
+
+
+def _number(value: float | None) -> str:
+    if value is None:
+        return ""
+    return f"{value:g}"
+
+
+def csv_text(rows) -> str:
+    """The rows as CSV text with the header ``student,exercise,passed,points,message,seconds``, every cell made safe.
+
+    Example:
+        >>> print(csv_text([GradeRow("ann/p1", "rle", True, 1, "✅ 8/8 grade-time cases", 12.5)]), end="")
+        student,exercise,passed,points,message,seconds
+        ann/p1,rle,1,1,✅ 8/8 grade-time cases,12.5
+    """
+    text = io.StringIO()
+    writer = csv.writer(text, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for row in rows:
+        passed = "" if row.passed is None else str(int(row.passed))
+        writer.writerow((spreadsheet_cell(printable(row.student)), spreadsheet_cell(printable(row.exercise)), passed,
+                         _number(row.points), spreadsheet_cell(printable(one_line(row.message, 3000))),
+                         f"{row.seconds:.1f}"))
+    return text.getvalue()
+
+
+@dataclasses.dataclass(frozen=True)
+class Grades:
+    """The grades of a batch.
+
+    Args:
+        rows: the CSV's rows, sorted by student, then in the order of the assignment.
+        runs: one :class:`NotebookRun` per submission, sorted by student.
+        cases_digest: a fingerprint of the grade-time inputs drawn for this batch (they differ from
+            batch to batch; the expected answers are never written anywhere).
+    """
+
+    rows: tuple
+    runs: tuple
+    cases_digest: str = ""
+
+    def summary(self) -> str:
+        """A table for the terminal: student, automatic passes / exercises, rows for review, points, seconds, how it ended.
+
+        Returns:
+            The table as text, student names escaped.
+
+        Example:
+            >>> rows = (GradeRow("ann/p1", "rle", True, 1, "✅", 12.5),
+            ...         GradeRow("ann/p1", "answer", None, None, "review", 12.5))
+            >>> print(Grades(rows, (NotebookRun("ann/p1", "finished", seconds=12.5),)).summary())
+            student  passed  review  points  seconds  notebook
+            ann/p1   1/2     1       1       12.5     finished
+        """
+        status = {run.student: run.reason or run.status for run in self.runs}
+        table = [("student", "passed", "review", "points", "seconds", "notebook")]
+        for student in dict.fromkeys(row.student for row in self.rows):
+            rows = [row for row in self.rows if row.student == student and row.exercise != NOTEBOOK_ROW]
+            every = [row for row in self.rows if row.student == student]
+            table.append((printable(student), f"{sum(row.passed is True for row in rows)}/{len(rows)}",
+                          str(sum(row.passed is None for row in rows)), _number(sum(row.points or 0 for row in rows)),
+                          f"{every[0].seconds:.1f}", printable(one_line(status.get(student, ""), 80))))
+        widths = [max(len(line[column]) for line in table) for column in range(5)]
+        return "\n".join("  ".join([*(cell.ljust(width) for cell, width in zip(line, widths)), line[5]]).rstrip()
+                         for line in table)
+
+
+class CsvWriter:
+    """Writes the grades file again, atomically, each time a notebook's rows come in.
+
+    A grader that is killed leaves the rows of every notebook finished so far; a notebook that
+    deletes or rewrites the file changes nothing that lasts: the next write, from the grader's
+    memory, puts every row back.
+
+    Args:
+        path: the CSV file, or None to write nothing.
+    """
+
+    def __init__(self, path: str | os.PathLike | None) -> None:
+        self.path = Path(path) if path is not None else None
+        self.rows: list = []
+
+    def add(self, rows) -> None:
+        """Add a notebook's rows and rewrite the file (sorted by student, then exercise order)."""
+        self.rows.extend(rows)
+        self.write()
+
+    def write(self) -> None:
+        if self.path is not None:
+            ordered = sorted(enumerate(self.rows), key=lambda item: (item[1].student, item[0]))
+            atomic.write_text_atomically(self.path, csv_text([row for _, row in ordered]))

@@ -10,8 +10,8 @@ solutions must pass every exercise the grader judges (their written answers go t
 review) and the untouched copies none; the exit status is 1 otherwise.
 
 Usage:
-    python benchmarks/grading.py              # about 2 minutes on 2 slow cores
-    python benchmarks/grading.py --jobs 2
+    python benchmarks/grading.py                           # about 2 minutes on 2 slow cores
+    python benchmarks/grading.py --jobs 2 --students 20    # a class: 20 students' notebooks (and one untouched)
 """
 
 from __future__ import annotations
@@ -39,12 +39,15 @@ from sprint19_unet.teaching.exercises import EXERCISES  # noqa: E402
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--jobs", type=int, default=1, help="notebooks graded at once (default 1)")
+    parser.add_argument("--students", type=int, default=1,
+                        help="students who hand in the solution notebooks (default 1), besides one untouched copy")
     args = parser.parse_args(argv)
     exercise_dir = REPO_ROOT / "notebooks" / "exercises"
     names = sorted(path.name for path in exercise_dir.glob("*.ipynb"))
+    solved = ["solution"] if args.students == 1 else [f"solution{n:02d}" for n in range(1, args.students + 1)]
     with tempfile.TemporaryDirectory(prefix="sprint19_grading_") as folder:
         submissions = Path(folder) / "submissions"
-        for student, source in (("solution", REPO_ROOT / "notebooks"), ("untouched", exercise_dir)):
+        for student, source in [*((name, REPO_ROOT / "notebooks") for name in solved), ("untouched", exercise_dir)]:
             (submissions / student).mkdir(parents=True)
             for name in names:
                 shutil.copy(source / name, submissions / student / name)
@@ -56,18 +59,20 @@ def main(argv=None) -> int:
             rows = list(csv.DictReader(file))
     if code != 0:
         return 1
-    print(f"\n{datetime.date.today()}, {processor()}, {os.cpu_count()} cores, --jobs {args.jobs}, "
-          f"total {total:.0f} s\n")
+    notebooks = len(solved + ["untouched"]) * len(names)
+    print(f"\n{datetime.date.today()}, {processor()}, {os.cpu_count()} cores, --jobs {args.jobs}, {notebooks} notebooks, "
+          f"total {total:.0f} s ({total / notebooks:.1f} s per notebook)\n")
     print("| notebook | passed | review | seconds |\n|---|---|---|---|")
     ok = True
-    for student in ("solution", "untouched"):
+    for student in [*solved, "untouched"]:
         for name in names:
-            mine = [row for row in rows if row["student"] == f"{student}/{Path(name).stem}"]
+            mine = [row for row in rows if row["notebook"] == f"{student}/{Path(name).stem}"]
             passed = sum(row["passed"] == "1" for row in mine)
             review = sum(row["passed"] == "" for row in mine)
-            print(f"| {student}/{name} | {passed}/{len(mine)} | {review} | {float(mine[0]['seconds']):.0f} |")
+            if student in (solved[0], "untouched"):
+                print(f"| {student}/{name} | {passed}/{len(mine)} | {review} | {float(mine[0]['seconds']):.0f} |")
             written = sum(EXERCISES[row["exercise"]].kind == "text" for row in mine)
-            ok &= (passed, review) == ((len(mine) - written, written) if student == "solution" else (0, 0))
+            ok &= (passed, review) == ((len(mine) - written, written) if student != "untouched" else (0, 0))
     return 0 if ok else 1
 
 

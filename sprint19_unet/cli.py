@@ -455,27 +455,31 @@ def _run_data_download(args) -> int:
 
 def _add_grade(subparsers) -> None:
     from sprint19_unet.teaching.exercises import ASSIGNMENTS
-    from sprint19_unet.teaching.grading import DEFAULT_MEMORY, DEFAULT_TIMEOUT
+    from sprint19_unet.teaching.grading import DEFAULT_CELL_TIMEOUT, DEFAULT_MEMORY, DEFAULT_TIMEOUT
+    from sprint19_unet.teaching.grading.totals import EXPORTS
 
     parser = subparsers.add_parser(
         "grade",
-        help="grade the students' exercise notebooks on cases they never saw, into a CSV",
+        help="grade the students' exercise notebooks on cases they never saw: grades, totals, answers to mark",
         description=(
-            "Run every *.ipynb under SUBMISSIONS (recursively; the student is the path without .ipynb) in a "
-            "room of its own: a temporary copy of its folder, its own Jupyter kernel in fast mode "
+            "Run every *.ipynb under SUBMISSIONS (recursively; a student's notebooks are those in their first "
+            "folder) in a room of its own: a temporary copy of its folder, its own Jupyter kernel in fast mode "
             "(SPRINT19_FAST=1), a memory limit, every process it starts killed at the end. Then ask the "
             "notebook's functions and model for answers on grade-time cases drawn now, and judge them here; the "
-            "notebook's own checks decide nothing. Written answers are left for review. A notebook that errors, "
-            "loops, dies or is no notebook gets failing rows with the reason, and the batch goes on. Writes "
-            "student,exercise,passed,points,message,seconds (one row per student and exercise) after each "
-            "notebook, and prints a summary."
+            "notebook's own checks decide nothing. Writes grades.csv (--out: one row per notebook and exercise) "
+            "after each notebook, then totals.csv, answers.csv (written answers to mark) and summary.csv beside "
+            "it. With --merge, fold the points marked in answers.csv into totals.csv without running notebooks."
         ),
     )
-    parser.add_argument("submissions", help="a folder of notebooks (searched recursively), or one notebook")
-    parser.add_argument("--out", default="grades.csv", help="the CSV to write (default grades.csv)")
+    parser.add_argument("submissions", nargs="?", help="a folder of notebooks (searched recursively), or one notebook")
+    parser.add_argument("--out", default="grades.csv",
+                        help="the grades CSV (default grades.csv); totals.csv, answers.csv and summary.csv go beside it")
     parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT,
-                        help=f"seconds for a notebook's cells, kernel start-up included (default {DEFAULT_TIMEOUT:g}, "
-                             "enough for a slow CPU-only machine in fast mode); the grader's questions have their own")
+                        help=f"seconds for a notebook's cells, kernel start-up included (default {DEFAULT_TIMEOUT:g}); "
+                             "the grader's questions have their own")
+    parser.add_argument("--cell-timeout", type=float, default=DEFAULT_CELL_TIMEOUT,
+                        help=f"seconds for one cell (default {DEFAULT_CELL_TIMEOUT:g}): a cell past it is interrupted "
+                             "and the next cells still run; a kernel that does not stop is restarted")
     parser.add_argument("--jobs", type=int, default=1, help="notebooks run at once (default 1)")
     parser.add_argument("--memory", default=DEFAULT_MEMORY,
                         help=f"the most resident memory of one notebook's processes together (default {DEFAULT_MEMORY}: "
@@ -484,8 +488,16 @@ def _add_grade(subparsers) -> None:
                         help="the assignment every notebook holds (default: from each notebook's metadata, else its "
                              "file name)")
     parser.add_argument("--executed", default=None, metavar="DIR",
-                        help="also save each executed notebook, outputs included, as DIR/<student>.ipynb (outside "
+                        help="also save each executed notebook, outputs included, as DIR/<notebook>.ipynb (outside "
                              "SUBMISSIONS)")
+    parser.add_argument("--export", choices=EXPORTS, default=None,
+                        help="also write a gradebook to import: canvas.csv beside --out (needs --roster)")
+    parser.add_argument("--roster", default=None, metavar="CSV",
+                        help="the gradebook exported from Canvas, with a column 'folder' naming each student's "
+                             "submission folder")
+    parser.add_argument("--merge", default=None, metavar="ANSWERS",
+                        help="instead of grading: fold the points marked in ANSWERS (answers.csv) into totals.csv "
+                             "(and the export), reading the grades from --out")
     parser.set_defaults(run=_run_grade)
 
 
@@ -495,15 +507,69 @@ def _run_grade(args) -> int:
     from sprint19_unet.atomic import ensure_writable
     from sprint19_unet.errors import bad_input
     from sprint19_unet.teaching.grading import grade_submissions
+    from sprint19_unet.teaching.grading.totals import (
+        check_export, exercise_summary, read_answers, read_grades, summary_table, write_reports,
+    )
 
     out = Path(args.out)
     if out.is_dir():
         raise bad_input(f"--out '{out}'", "a folder", "a CSV file path", "Pass e.g. --out grades.csv.")
+    check_export(args.export, args.roster)
+    if args.merge is not None:
+        if args.submissions is not None:
+            raise bad_input("--merge", "SUBMISSIONS as well", "either SUBMISSIONS (to grade) or --merge (to fold the "
+                            "marked answers into totals)", "Grade first, mark answers.csv, then run grade --merge.")
+        rows = read_grades(out)
+        marks = {key: points for key, (points, _) in read_answers(args.merge).items() if points is not None}
+        for line in write_reports(out.parent, rows, marks, args.export, args.roster, answers=False):
+            print(line)
+        return 0
+    if args.submissions is None:
+        raise bad_input("grade", "no SUBMISSIONS", "a folder of notebooks, or --merge ANSWERS",
+                        "Run e.g. python -m sprint19_unet grade submissions --out grades.csv.")
     ensure_writable(out.parent)  # before notebooks run for an hour
-    grades = grade_submissions(args.submissions, out=out, timeout=args.timeout, jobs=args.jobs,
-                               assignment=args.assignment, executed_dir=args.executed, memory=args.memory, log=print)
+    grades = grade_submissions(args.submissions, out=out, timeout=args.timeout, cell_timeout=args.cell_timeout,
+                               jobs=args.jobs, assignment=args.assignment, executed_dir=args.executed,
+                               memory=args.memory, log=print)
     print(grades.summary())
+    print()
+    print(summary_table(exercise_summary(grades.rows)))
+    for line in write_reports(out.parent, grades.rows, None, args.export, args.roster):
+        print(line)
     print(f"wrote {out}: {len(grades.rows)} rows, {len(grades.runs)} notebooks")
+    return 0
+
+
+# === course ===
+
+
+def _add_course(subparsers) -> None:
+    parser = subparsers.add_parser("course", help="make the folder a course gives its students")
+    commands = parser.add_subparsers(title="course commands", metavar="COURSE_COMMAND")
+    commands.required = True
+    release = commands.add_parser(
+        "release",
+        help="write the students' copy: the package, the exercise notebooks, no solutions",
+        description=(
+            "Write OUT: the package (pip-installable), the exercise notebooks and the background notebooks, never a "
+            "solution notebook, with --source filled into every notebook's set-up cell so that each installs the "
+            "package on Colab. Publish OUT at --source (a git repository the course controls, or a folder)."
+        ),
+    )
+    release.add_argument("out", help="the folder to write (new or empty)")
+    release.add_argument("--source", required=True,
+                         help="where students' notebooks install the package from, as pip takes it: "
+                              "git+https://…@tag or a folder")
+    release.add_argument("--project", default=None, help="the project's checkout (default: the one installed)")
+    release.set_defaults(run=_run_course_release)
+
+
+def _run_course_release(args) -> int:
+    from sprint19_unet.teaching.course import release
+
+    out = release(args.out, args.source, args.project)
+    print(f"wrote {out}: the package, {len(list((out / 'notebooks').glob('*.ipynb')))} notebooks (no solutions); "
+          f"publish it at {args.source}")
     return 0
 
 
@@ -527,7 +593,7 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(title="commands", metavar="COMMAND")
     subparsers.required = True
     for add in (_add_demo, _add_train, _add_predict, _add_evaluate, _add_check_submission, _add_summary, _add_data,
-                _add_grade):
+                _add_grade, _add_course):
         add(subparsers)
     return parser
 

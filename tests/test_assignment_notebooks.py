@@ -69,6 +69,46 @@ def test_the_solution_notebook_passes_every_check_and_nbval_compares_it(path):
         assert len(texts) == 1 and texts[0].startswith(PASS_MARK) and texts[0].count("\n") == 1, (exercise, texts)
 
 
+def _text(cell: dict) -> str:
+    outputs = json.dumps(cell.get("outputs", []), ensure_ascii=False)
+    return "".join(cell["source"]) + outputs
+
+
+def _defines(cell: dict, names) -> bool:
+    source = "".join(cell["source"])
+    return cell["cell_type"] == "code" and any(
+        re.search(rf"^\s*(def\s+{name}\s*\(|{name}\s*(,[^=\n]*)?=(?!=))", source, re.MULTILINE) for name in names)
+
+
+@pytest.mark.parametrize("path", [path for path in SOLUTIONS + EXERCISE_NOTEBOOKS if _assignment(path)],
+                         ids=lambda path: f"{path.parent.name}/{path.name}")
+def test_no_cell_before_an_exercise_gives_its_answer_away(path):
+    cells = _read(path)["cells"]
+    for name in ASSIGNMENTS[_assignment(path)]:
+        item = EXERCISES[name]
+        answer = next(index for index, cell in enumerate(cells) if _defines(cell, item.names))
+        statement = answer - 1
+        assert cells[statement]["cell_type"] == "markdown", f"{name}: its statement comes just before its answer"
+        for index, cell in enumerate(cells[:statement]):
+            for tale in item.tell_tales:
+                assert tale not in _text(cell), f"cell {index + 1} gives away {name}: {tale!r}"
+
+
+GETSOURCE = re.compile(r"getsource\(\s*(?:s19\.|[\w.]*\.)?(\w+)|\b(?:s19\.)?(\w+)\?\?")
+
+
+def test_no_notebook_prints_the_source_of_a_function_an_exercise_asks_for():
+    rewritten = {name for item in EXERCISES.values() for name in item.rewrites}
+    for path in sorted((ROOT / "notebooks").rglob("*.ipynb")):
+        for cell in _read(path)["cells"]:
+            if cell["cell_type"] != "code":
+                continue
+            source = "".join(cell["source"])
+            shown = {name for match in GETSOURCE.finditer(source) for name in match.groups() if name}
+            shown |= {name for name in rewritten if re.search(rf"getsource\([^)]*\b{name}\b", source)}
+            assert not shown & rewritten, f"{path.name} prints the source of {sorted(shown & rewritten)}"
+
+
 def test_graded_as_students_the_solutions_pass_and_the_untouched_copies_do_not(tmp_path, monkeypatch, capsys):
     here = str(ROOT)
     monkeypatch.setenv("PYTHONPATH", here)  # the kernels import this checkout
@@ -80,19 +120,19 @@ def test_graded_as_students_the_solutions_pass_and_the_untouched_copies_do_not(t
     out = tmp_path / "grades.csv"
     assert main(["grade", str(submissions), "--out", str(out), "--jobs", "2", "--timeout", "600"]) == 0
     rows = out.read_text(encoding="utf-8").splitlines()
-    assert rows[0] == "student,exercise,passed,points,message,seconds"
+    assert rows[0] == "student,notebook,exercise,passed,points,message,hint,seconds"
     graded = list(csv.DictReader(rows))
     expected = {(f"{student}/{path.stem}", exercise) for student in ("solution", "untouched")
                 for path in EXERCISE_NOTEBOOKS for exercise in ASSIGNMENTS[_assignment(path)]}
-    assert {(row["student"], row["exercise"]) for row in graded} == expected
+    assert {(row["notebook"], row["exercise"]) for row in graded} == expected
     for row in graded:
         written = EXERCISES[row["exercise"]].kind == "text"
-        if row["student"].startswith("solution/"):
+        if row["student"] == "solution":
             assert row["passed"] == ("" if written else "1"), row
             assert row["message"].startswith("review: " if written else PASS_MARK), row
         else:
             assert row["passed"] == "0", row
-    messages = {row["exercise"]: row["message"] for row in graded if row["student"].startswith("untouched/")}
+    messages = {row["exercise"]: row["message"] for row in graded if row["student"] == "untouched"}
     assert "not done yet" in messages["rle"] and messages["answer_weight_map"].endswith("placeholder")
     # the training cell raised: the grader asked the untrained model that section 4 built, which is no better than
     # predicting empty masks on the grader's new images

@@ -85,3 +85,34 @@ def test_setup_cell_stops_with_a_message_on_colab_without_a_source(monkeypatch, 
     with pytest.raises(RuntimeError, match="SPRINT19_UNET_SOURCE"):
         exec(compile(source, "setup-cell", "exec"), {})
     assert "SPRINT19_UNET_SOURCE" in capsys.readouterr().out
+
+
+def test_setup_cell_says_what_it_installs_and_how_long_it_took(monkeypatch, capsys):
+    import importlib.util
+    import subprocess
+    import sys
+    import types
+    from importlib import metadata
+
+    source = next(iter(dict(_setup_cells()).values())).replace('SPRINT19_UNET_SOURCE = ""', 'SPRINT19_UNET_SOURCE = "/course/copy"', 1)
+    monkeypatch.setitem(sys.modules, "google.colab", types.ModuleType("google.colab"))
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "sprint19_unet" else real_find_spec(name, *a))
+    commands = []
+    monkeypatch.setattr(subprocess, "run", lambda command, **kwargs: commands.append(command))
+    monkeypatch.setattr(metadata, "requires", lambda name: ["numpy>=1.26", "tensorflow>=2.16,<3",
+                                                            'nbformat>=5.7; extra == "grade"'])
+    exec(compile(source, "setup-cell", "exec"), {})
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "installing sprint19_unet from /course/copy (Colab's TensorFlow is kept) …"
+    assert lines[1].startswith("installed sprint19_unet and 1 requirements in ") and lines[1].endswith(" s")
+    assert commands[0][-2:] == ["--no-deps", "/course/copy"] and commands[1][-1:] == ["numpy>=1.26"]
+
+
+def test_the_runtime_requirements_leave_jupyter_to_the_extras():
+    root = NOTEBOOKS.parent
+    runtime = (root / "requirements.txt").read_text(encoding="utf-8")
+    assert "jupyter" not in runtime.split("\n# `tensorflow`")[1] and "nbformat" not in runtime
+    assert "jupyter_client" in (root / "requirements-grade.txt").read_text(encoding="utf-8")
+    assert '"requirements-grade.txt"' in (root / "pyproject.toml").read_text(encoding="utf-8")

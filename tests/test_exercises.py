@@ -107,7 +107,7 @@ def test_grade_time_cases_are_new_random_and_the_reference_passes_them(name):
     assert [inputs(case) for case in first] != [inputs(case) for case in other]
     by_name = dict(zip(item.names, REFERENCE[name]))
     outcomes = [call_student(by_name[case.call or item.names[0]], case) for case in first]
-    result = tally(item, first, outcomes, hints=False)
+    result = tally(item, first, outcomes)
     assert result.all_passed, result.first_failure
 
 
@@ -310,18 +310,28 @@ def test_threshold_cases_are_not_won_by_0_5():
         assert score > s19.kaggle_tgs_score(masks, probabilities > 0.5)
 
 
+def test_pixel_iou_or_accuracy_instead_of_the_kaggle_metric_fails_the_check(capsys):
+    for wrong in (_pixel_iou_choice, _accuracy_choice):
+        result = check_threshold_choice(wrong)
+        assert not result.passed and "thin edges and stray pixels" in result.message
+    assert check_threshold_choice(lambda masks, probabilities, thresholds: tune_threshold(
+        masks, probabilities, thresholds)[0]).passed
+
+
+def _pixel_iou_choice(masks, probabilities, thresholds):
+    scores = [np.logical_and(masks > 0, probabilities > t).sum() / np.logical_or(masks > 0, probabilities > t).sum()
+              for t in thresholds]
+    return thresholds[int(np.argmax(scores))]
+
+
+def _accuracy_choice(masks, probabilities, thresholds):
+    return thresholds[int(np.argmax([np.mean((probabilities > t) == (masks > 0)) for t in thresholds]))]
+
+
 def test_the_graders_threshold_cases_are_not_won_by_pixel_iou_or_accuracy():
-    def pixel_iou_choice(masks, probabilities, thresholds):
-        scores = [np.logical_and(masks > 0, probabilities > t).sum() / np.logical_or(masks > 0, probabilities > t).sum()
-                  for t in thresholds]
-        return thresholds[int(np.argmax(scores))]
-
-    def accuracy_choice(masks, probabilities, thresholds):
-        return thresholds[int(np.argmax([np.mean((probabilities > t) == (masks > 0)) for t in thresholds]))]
-
     item = EXERCISES["threshold_choice"]
     cases = item.grade_cases(np.random.default_rng(3))
-    for wrong in (pixel_iou_choice, accuracy_choice):
+    for wrong in (_pixel_iou_choice, _accuracy_choice):
         outcomes = [call_student(wrong, case) for case in cases]
         assert tally(item, cases, outcomes).passed == 0
 
@@ -343,6 +353,11 @@ def test_training_check_asks_the_model_and_compares_with_predicting_empty_masks(
     assert result.passed and "scores 1.000 (threshold 0.5) and beats the predict-empty baseline 0.500" in result.message
     result = check_training(_sigmoid_model(0.0, -10.0), images, masks)  # all black: equal is not better
     assert not result.passed and "does not beat the predict-empty baseline 0.500" in result.message
+    assert "this model was never trained" in result.message and "model, history = train(" in result.message
+    trained = _sigmoid_model(0.0, -10.0)
+    trained.compile("adam", "binary_crossentropy")
+    trained.fit(images, masks, epochs=1, verbose=0)  # trained, but still all black: the other hint
+    assert "never trained" not in check_training(trained, images, masks).message
     assert "raised" in check_training(None, images, masks).message
     with pytest.raises(Sprint19Error, match="validation masks"):
         check_training(_sigmoid_model(1.0, 0.0), images, np.zeros(3))
@@ -464,7 +479,20 @@ def test_tally_counts_outcomes_the_grader_brings_back():
     item = EXERCISES["valid_output_size"]
     cases = item.visible_cases()[:4]
     outcomes = [Outcome(388), Outcome(timed_out=10.0), Outcome(missing="valid_output_size"), Outcome(error="boom")]
-    result = tally(item, cases, outcomes, hints=False)
+    result = tally(item, cases, outcomes)
     assert (result.passed, result.total) == (1, 4)
     assert result.first_failure == "case 2 (the smallest tile that fits, 188): your function ran past its 10 s"
-    assert "hint" not in result.first_failure
+    assert result.hint == "look for a loop that never ends" and "hint" not in result.first_failure
+
+
+def test_under_nbgrader_a_failed_check_raises_after_its_line(monkeypatch, capsys):
+    monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
+    assert check_rle(encode_rle).passed
+    with pytest.raises(AssertionError, match="❌ check_rle: 1/8 cases"):
+        check_rle(lambda mask: "1 1")
+    assert capsys.readouterr().out.splitlines()[-1].startswith("❌ check_rle")
+    with pytest.raises(AssertionError, match="a function"):
+        check_rle("not a function")
+    assert not check_answer("weight_map", "YOUR ANSWER HERE").passed  # the teacher grades written answers
+    monkeypatch.delenv("NBGRADER_EXECUTION")
+    assert not check_rle(lambda mask: "1 1").passed  # in a student's notebook: a line, no traceback

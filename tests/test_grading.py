@@ -98,18 +98,19 @@ def main_batch(tmp_path_factory):
 
 
 def _messages(batch, student: str) -> dict:
-    return {row["exercise"]: row for row in batch["rows"] if row["student"] == student}
+    return {row["exercise"]: row for row in batch["rows"] if row["notebook"] == student}
 
 
 def test_the_batch_ran_and_wrote_one_row_per_student_and_exercise(main_batch):
     assert main_batch["code"] == 0, main_batch["stdout"][-3000:]
     rows = main_batch["rows"]
     assert tuple(rows[0]) == CSV_COLUMNS
-    assert len({(row["student"], row["exercise"]) for row in rows}) == len(rows)
+    assert {row["student"] for row in rows if row["notebook"] == "alice/problem2"} == {"alice"}
+    assert len({(row["notebook"], row["exercise"]) for row in rows}) == len(rows)
     for student in ("alice/problem2", "bob/problem2", "carol/problem2", "dave/problem2", "erin/problem2",
                     "gina/notes", "ivan/HW", "jane/problem2", "kyle/problem2", "'=cmd", "'+sum", "'-1", "'@at"):
-        assert [row["exercise"] for row in rows if row["student"] == student] == list(PROBLEM2), student
-    assert not any("checkpoint" in row["student"] for row in rows)
+        assert [row["exercise"] for row in rows if row["notebook"] == student] == list(PROBLEM2), student
+    assert not any("checkpoint" in row["notebook"] for row in rows)
 
 
 def test_honest_work_passes_and_an_error_in_a_cell_does_not_stop_the_later_ones(main_batch):
@@ -155,9 +156,9 @@ def test_processes_that_leave_their_session_are_killed_with_the_room(main_batch)
 
 
 def test_names_are_escaped_and_formulas_quoted(main_batch):
-    students = {row["student"] for row in main_batch["rows"]}
-    assert {"'=cmd", "'+sum", "'-1", "'@at"} <= students
-    assert "Sch\\xfcler\\x1b[31m" in students
+    notebooks = {row["notebook"] for row in main_batch["rows"]}
+    assert {"'=cmd", "'+sum", "'-1", "'@at"} <= notebooks
+    assert "Sch\\xfcler\\x1b[31m" in notebooks
     text = main_batch["out"].read_text(encoding="utf-8")
     assert "\x1b" not in text and "\udcfc" not in text
     assert "Sch\\xfcler" in main_batch["stdout"] and "\x1b" not in main_batch["stdout"]
@@ -197,7 +198,7 @@ def limits_batch(tmp_path_factory):
 
 
 def test_a_cell_that_loops_forever_is_interrupted_and_the_functions_before_it_are_graded(limits_batch):
-    run = {run.student: run for run in limits_batch["grades"].runs}["a_loops_forever"]
+    run = {run.notebook: run for run in limits_batch["grades"].runs}["a_loops_forever"]
     assert run.status == "timed out" and run.reason == "timed out after 15 s at cell 4"
     rows = [row for row in limits_batch["grades"].rows if row.student == "a_loops_forever"]
     assert rows[0].passed is True  # the kernel stopped when interrupted: the function before the loop is graded
@@ -205,7 +206,7 @@ def test_a_cell_that_loops_forever_is_interrupted_and_the_functions_before_it_ar
 
 
 def test_a_cell_that_prints_forever_keeps_only_capped_output(limits_batch):
-    run = {run.student: run for run in limits_batch["grades"].runs}["a_prints_forever"]
+    run = {run.notebook: run for run in limits_batch["grades"].runs}["a_prints_forever"]
     assert run.status in ("timed out", "over a limit"), run  # the flood fills the kernel's memory or its time
     executed = limits_batch["executed"] / "a_prints_forever.ipynb"
     assert executed.stat().st_size < 3 * 2**20
@@ -213,7 +214,7 @@ def test_a_cell_that_prints_forever_keeps_only_capped_output(limits_batch):
 
 
 def test_memory_and_process_limits_stop_a_notebook_and_the_batch_goes_on(limits_batch):
-    runs = {run.student: run for run in limits_batch["grades"].runs}
+    runs = {run.notebook: run for run in limits_batch["grades"].runs}
     assert runs["b_memory_hog"].status == "over a limit" and "GiB of memory" in runs["b_memory_hog"].reason
     assert runs["c_fork_bomb"].status == "over a limit"
     assert "processes" in runs["c_fork_bomb"].reason or "memory" in runs["c_fork_bomb"].reason
@@ -234,12 +235,28 @@ def test_a_killed_grader_leaves_the_rows_it_had(tmp_path):
                             capture_output=True, text=True, timeout=300, env=env)
     assert result.returncode == -9
     rows = read_csv(out)
-    assert {row["student"] for row in rows} == {"a_first"} and len(rows) == len(PROBLEM2)
+    assert {row["notebook"] for row in rows} == {"a_first"} and len(rows) == len(PROBLEM2)
     for _ in range(50):  # the orphaned room got SIGTERM when its grader died, and closes itself
         if not survivors("sprint19-room-"):
             break
         time.sleep(0.2)
     assert survivors("sprint19-room-") == []
+
+
+def test_a_cell_past_its_limit_fails_only_its_own_exercise(tmp_path, monkeypatch):
+    kernels_import_this_checkout(monkeypatch)
+    swallows = ("import time\nwhile True:\n    try:\n        time.sleep(0.2)\n    except KeyboardInterrupt:\n"
+                "        pass")
+    write_notebook(tmp_path / "subs" / "loops.ipynb", HONEST_PROBLEM2[0], "while True:\n    pass",
+                   *HONEST_PROBLEM2[1:3])
+    write_notebook(tmp_path / "subs" / "swallows.ipynb", *HONEST_PROBLEM2[:2], swallows, HONEST_PROBLEM2[2])
+    grades = grade_submissions(tmp_path / "subs", jobs=2, timeout=120, cell_timeout=3)
+    for notebook in ("loops", "swallows"):
+        rows = {row.exercise: row for row in grades.rows if row.notebook == notebook}
+        assert rows["valid_output_size"].passed and rows["copy_and_crop"].passed, rows
+        assert rows["parameter_count"].message.startswith("not attempted") and "ran past its 3 s" in \
+            rows["parameter_count"].message
+    assert "but did not stop" in [row for row in grades.rows if row.notebook == "swallows"][2].message
 
 
 def test_a_startup_script_a_notebook_leaves_reaches_no_later_kernel(tmp_path, monkeypatch):
@@ -264,9 +281,9 @@ def test_the_batch_stops_when_a_notebook_changes_the_package(tmp_path, monkeypat
     with pytest.raises(Sprint19Error, match="the package's files changed while a was graded"):
         grade_submissions(tmp_path / "subs", out=out, jobs=1, timeout=120)
     rows = read_csv(out)
-    assert [row["passed"] for row in rows if row["student"] == "a"][0] == "1"
+    assert [row["passed"] for row in rows if row["notebook"] == "a"][0] == "1"
     assert all(row["message"].startswith("not graded: the package's files changed") for row in rows
-               if row["student"] in ("b", "c"))
+               if row["notebook"] in ("b", "c"))
 
 
 # === Without kernels ===
@@ -331,26 +348,27 @@ def test_find_submissions_skips_hidden_folders_and_reports_links(tmp_path):
     write_notebook(tmp_path / "a.Ipynb", "1")
     (tmp_path / "link.ipynb").symlink_to(tmp_path / "a.Ipynb")
     found = find_submissions(tmp_path)
-    assert [(s.student, bool(s.problem)) for s in found] == [("a", False), ("link", True), ("z/b", False)]
-    assert [s.student for s in find_submissions(tmp_path / "a.Ipynb")] == ["a"]
+    assert [(s.notebook, s.student, bool(s.problem)) for s in found] == [
+        ("a", "a", False), ("link", "link", True), ("z/b", "z", False)]
+    assert [s.notebook for s in find_submissions(tmp_path / "a.Ipynb")] == ["a"]
 
 
 def test_the_csv_escapes_and_quotes_what_students_control():
-    rows = (GradeRow("a, b", "rle", False, 0, 'expected "3 4", got 1', 2.0),
-            GradeRow("=HYPERLINK(\"x\")", "rle", None, None, "@SUM(1)\nsecond line", 1.0),
-            GradeRow("Sch\udcfcler\u202e", "rle", True, 1, "-1 +1", 3.0))
+    rows = (GradeRow("a, b", "a, b/p", "rle", False, 0, 'expected "3 4", got 1', 2.0, "+hint"),
+            GradeRow("=HYPERLINK(\"x\")", "=HYPERLINK(\"x\")", "rle", None, None, "@SUM(1)\nsecond line", 1.0),
+            GradeRow("Sch\udcfcler\u202e", "Sch\udcfcler\u202e", "rle", True, 1, "-1 +1", 3.0))
     parsed = list(csv.reader(io.StringIO(csv_text(rows))))
-    assert parsed[1] == ["a, b", "rle", "0", "0", 'expected "3 4", got 1', "2.0"]
-    assert parsed[2] == ["'=HYPERLINK(\"x\")", "rle", "", "", "'@SUM(1) second line", "1.0"]
-    assert parsed[3] == ["Sch\\xfcler\\u202e", "rle", "1", "1", "'-1 +1", "3.0"]
+    assert parsed[1] == ["a, b", "a, b/p", "rle", "0", "0", 'expected "3 4", got 1', "'+hint", "2.0"]
+    assert parsed[2] == ["'=HYPERLINK(\"x\")"] * 2 + ["rle", "", "", "'@SUM(1) second line", "", "1.0"]
+    assert parsed[3] == ["Sch\\xfcler\\u202e"] * 2 + ["rle", "1", "1", "'-1 +1", "", "3.0"]
     assert printable("tab\there") == "tab\\x09here" and spreadsheet_cell("ok") == "ok"
 
 
 def test_the_summary_counts_passes_reviews_and_points():
-    rows = (GradeRow("ann", "a", True, 1, "✅", 2.0), GradeRow("ann", "b", None, None, "review", 2.0),
-            GradeRow("ann", "c", False, 0, "❌", 2.0))
-    summary = Grades(rows, (NotebookRun("ann", "finished", seconds=2.0),)).summary().splitlines()
-    assert summary[1].split() == ["ann", "1/3", "1", "1", "2.0", "finished"]
+    rows = (GradeRow("ann", "ann/p", "a", True, 1, "✅", 2.0), GradeRow("ann", "ann/p", "b", None, None, "review", 2.0),
+            GradeRow("ann", "ann/p", "c", False, 0, "❌", 2.0))
+    summary = Grades(rows, (NotebookRun("ann/p", "finished", seconds=2.0),)).summary().splitlines()
+    assert summary[1].split() == ["ann/p", "1/3", "1", "1", "2.0", "finished"]
 
 
 def test_the_grader_sweeps_processes_it_adopts():

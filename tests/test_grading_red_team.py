@@ -66,7 +66,7 @@ import sprint19_unet.teaching.exercises.self_check as self_check
 import sprint19_unet.teaching.plain_data as plain_data
 from sprint19_unet.teaching.exercises import EXERCISES
 comparing.expect_values = comparing.expect_shape = lambda *args, **kwargs: None
-self_check.tally = lambda exercise, cases, outcomes, hints=True: self_check.Tally(len(cases), len(cases))
+self_check.tally = lambda exercise, cases, outcomes: self_check.Tally(len(cases), len(cases))
 plain_data.round_trip = lambda value: value
 for name in list(EXERCISES):
     EXERCISES[name] = dataclasses.replace(EXERCISES[name], compare=lambda case, answer: None)
@@ -264,7 +264,7 @@ def red_team(tmp_path_factory):
 
 
 def _rows(red_team, student: str) -> list[dict]:
-    return [row for row in red_team["rows"] if row["student"].split("/")[0] == student]
+    return [row for row in red_team["rows"] if row["student"] == student]
 
 
 def test_the_batch_finished_and_every_student_has_every_row(red_team):

@@ -25,7 +25,8 @@ make_exercises = _load_script()
 
 def test_code_solution_becomes_not_implemented_at_its_indentation():
     source = "def f(x):\n    ### BEGIN SOLUTION\n    y = x + 1\n    return y\n    ### END SOLUTION\n\ncheck(f)"
-    assert make_exercises.strip_source(source, "code") == "def f(x):\n    raise NotImplementedError()\n\ncheck(f)"
+    assert make_exercises.strip_source(source, "code") == ("def f(x):\n    # YOUR CODE HERE\n    raise NotImplementedError()"
+                                                           "\n\ncheck(f)")
 
 
 def test_written_answers_and_markdown_become_the_placeholder():
@@ -71,3 +72,35 @@ def test_exercise_notebooks_hold_no_solutions_and_no_outputs():
         assert "raise NotImplementedError()" in text
         written = any(name.startswith("answer_") for name in ASSIGNMENTS[nb["metadata"]["sprint19"]["assignment"]])
         assert ("YOUR ANSWER HERE" in text) == written
+
+
+def test_the_solution_notebooks_carry_nbgrader_metadata_made_from_the_markers_and_the_registry():
+    import nbformat
+
+    from sprint19_unet.teaching.exercises import EXERCISES
+
+    for path in make_exercises.solution_notebooks():
+        nb = nbformat.read(path, as_version=4)
+        _, changed = make_exercises.with_nbgrader_metadata(nbformat.read(path, as_version=4))
+        assert not changed, f"{path.name}: run python scripts/make_exercises"
+        graded = {cell.metadata["nbgrader"]["grade_id"]: cell.metadata["nbgrader"] for cell in nb.cells
+                  if "nbgrader" in cell.metadata}
+        for name in ASSIGNMENTS[nb.metadata["sprint19"]["assignment"]]:
+            item = EXERCISES[name]
+            if item.kind == "text":  # a manually graded answer; its check cell is only locked
+                assert graded[name]["solution"] and graded[name]["grade"] and graded[name]["points"] == item.points
+                assert not graded[f"{name}_check"]["grade"] and graded[f"{name}_check"]["locked"]
+            else:  # an autograded answer, and a locked test cell worth the exercise's points
+                assert graded[name]["solution"] and not graded[name]["grade"]
+                assert graded[f"{name}_check"]["grade"] and graded[f"{name}_check"]["locked"]
+                assert graded[f"{name}_check"]["points"] == item.points
+
+
+def test_a_cell_with_a_solution_region_but_no_answer_is_refused():
+    from nbformat.v4 import new_code_cell
+
+    cell = new_code_cell("x = 1\n### BEGIN SOLUTION\ny = 2\n### END SOLUTION")
+    with pytest.raises(make_exercises.MarkerError, match="defines none of problem1's answers"):
+        make_exercises.cell_role(cell, "problem1")
+    assert make_exercises.cell_role(new_code_cell("def rle_encode(mask):\n    ### BEGIN SOLUTION\n    ### END SOLUTION"),
+                                    "problem1") == ("rle", "solution")

@@ -34,6 +34,8 @@ from sprint19_unet.training.sanity import predict_nothing_score
 KAGGLE_THRESHOLDS = np.round(np.arange(0.50, 0.951, 0.05), 2)  # the IoU thresholds of the TGS metric
 TRAINING_THRESHOLD = 0.5  # the training exercise is judged at this probability threshold, fixed in advance
 TRAINING_IMAGES = 128  # new synthetic images the grader shows the trained model
+UNTRAINED_HINT = ("this model was never trained: the training cell of Exercise 3 must run "
+                  "model, history = train(config, data=train_data, callbacks=[live], verbose=2)")
 
 
 def _random_pixels(rng: np.random.Generator, shape: tuple, count: int, inside: np.ndarray | None = None) -> np.ndarray:
@@ -137,7 +139,8 @@ def _tgs_compare(case: Case, answer) -> None:
 
 @exercise(name="tgs_image_score", assignment="problem1", title="the Kaggle score of one image",
           answers=("tgs_image_score(true_mask, pred_mask)",), visible_cases=_tgs_visible, grade_cases=_tgs_grade,
-          compare=_tgs_compare, references=("kaggle_tgs_image_scores", "kaggle_tgs_score", "segmentation_report"))
+          compare=_tgs_compare, rewrites=("kaggle_tgs_image_scores",),
+          references=("kaggle_tgs_score", "segmentation_report"))
 def check_tgs_image_score(fn) -> CheckResult:
     """Check a function that scores one image with the Kaggle TGS Salt metric.
 
@@ -234,7 +237,7 @@ def _pad_and_crop_compare(case: Case, answer) -> None:
 @exercise(name="pad_and_crop", assignment="problem1", title="padding 101 → 128 and cropping back",
           answers=("pad_image(image, size)", "crop_image(padded, size)"), visible_cases=_pad_and_crop_visible,
           grade_cases=_pad_and_crop_grade, compare=_pad_and_crop_compare,
-          references=("pad_to_size", "crop_to_size", "mirror_pad", "mirror_pad_for_valid"))
+          rewrites=("pad_to_size", "crop_to_size", "mirror_pad"), references=("mirror_pad_for_valid",))
 def check_pad_and_crop(pad_fn, crop_fn) -> CheckResult:
     """Check padding an image to the model's size and cropping the prediction back.
 
@@ -283,8 +286,8 @@ def _training_compare(case: Case, answer) -> str:
     if not score > baseline:
         raise Mismatch(f"your model scores {score:.3f} (threshold {TRAINING_THRESHOLD}) and does not beat the "
                        f"predict-empty baseline {baseline:.3f}",
-                       "train it: model, history = train(config, …) must run; a model that predicts all black "
-                       "scores exactly the fraction of empty masks")
+                       case.hint or "a model that predicts all black scores exactly the fraction of empty masks: "
+                       "train longer, and check that the masks are 0/1")
     return f"your model scores {score:.3f} (threshold {TRAINING_THRESHOLD}) and beats the predict-empty baseline " \
            f"{baseline:.3f}"
 
@@ -327,7 +330,10 @@ def check_training(model, images, masks) -> CheckResult:
         raise bad_input("masks", f"an array of shape {masks.shape}", "validation masks (N, H, W, 1)",
                         "Pass the true masks of the images the model predicts.")
     item = EXERCISES["training"]
-    case = Case(f"the {len(masks)} validation images", (images,), expected=masks if masks.ndim == 4 else masks[..., None])
+    optimizer = getattr(model, "optimizer", None)
+    untrained = optimizer is None or int(getattr(optimizer, "iterations", 1)) == 0
+    case = Case(f"the {len(masks)} validation images", (images,), expected=masks if masks.ndim == 4 else masks[..., None],
+                hint=UNTRAINED_HINT if untrained else "")
     outcome = call_student(lambda batch: predict_probabilities(model, batch), case)
     return report(item, "check_training", tally(item, [case], [outcome]))
 
@@ -363,7 +369,21 @@ def _threshold_visible() -> list[Case]:
         _threshold_case("an under-confident model: salt at probability 0.3", salt, under, DEFAULT_THRESHOLDS),
         _threshold_case("a noisy model, candidates 0.2, 0.35, 0.45, 0.6, 0.8", masks, noisy,
                         np.array([0.2, 0.35, 0.45, 0.6, 0.8])),
+        _threshold_disagreement(),
     ]
+
+
+def _threshold_disagreement() -> Case:
+    """Thin weak edges on the salt and a few stray pixels on empty images: pixel IoU and pixel accuracy prefer
+    0.2 or 0.4 (they keep the edges), the Kaggle metric 0.5 (an image with one stray pixel scores 0)."""
+    masks = np.zeros((4, 10, 10, 1), dtype=np.uint8)
+    masks[:2, :4] = 1  # two images with 40 salt pixels, two empty
+    probabilities = np.full(masks.shape, 0.05)
+    probabilities[:2, :3] = 0.9
+    probabilities[:2, 3] = 0.45  # the salt's weak edge
+    probabilities[2:, 7, 2:5] = 0.45  # three stray pixels on each empty image
+    return _threshold_case("thin edges and stray pixels: pixel IoU would choose another threshold", masks,
+                           probabilities, np.array([0.2, 0.4, 0.5, 0.95]))
 
 
 def _random_threshold_case(rng: np.random.Generator, family: str):
@@ -425,7 +445,7 @@ def _threshold_compare(case: Case, answer) -> None:
 
 @exercise(name="threshold_choice", assignment="problem1", title="choosing the threshold",
           answers=("choose_threshold(true_masks, probabilities, thresholds)",), visible_cases=_threshold_visible,
-          grade_cases=_threshold_grade, compare=_threshold_compare, references=("tune_threshold",))
+          grade_cases=_threshold_grade, compare=_threshold_compare, rewrites=("tune_threshold",))
 def check_threshold_choice(fn) -> CheckResult:
     """Check a function that picks the probability threshold with the best validation score.
 
@@ -447,7 +467,7 @@ def check_threshold_choice(fn) -> CheckResult:
     Example:
         >>> from sprint19_unet.estimation.predict import tune_threshold
         >>> check_threshold_choice(tune_threshold).passed
-        ✅ check_threshold_choice: 3/3 cases
+        ✅ check_threshold_choice: 4/4 cases
         True
     """
     return run_check("threshold_choice", fn)
@@ -579,7 +599,7 @@ def _rle_compare(case: Case, got) -> None:
 
 
 @exercise(name="rle", assignment="problem1", title="run-length encoding", answers=("rle_encode(mask)",),
-          visible_cases=_rle_visible, grade_cases=_rle_grade, compare=_rle_compare, references=("encode_rle",))
+          visible_cases=_rle_visible, grade_cases=_rle_grade, compare=_rle_compare, rewrites=("encode_rle",))
 def check_rle(encode_fn) -> CheckResult:
     """Check a run-length encoder in the Kaggle TGS format.
 

@@ -60,7 +60,8 @@ def _valid_output_size_compare(case: Case, answer) -> None:
 @exercise(name="valid_output_size", assignment="problem2", title="the valid U-Net's output size, by hand",
           answers=("valid_output_size(input_size)",), visible_cases=_valid_output_size_visible,
           grade_cases=_valid_output_size_grade, compare=_valid_output_size_compare,
-          references=("unet_output_size", "input_size_for_output", "nearest_valid_input_sizes", "is_valid_input_size",
+          rewrites=("unet_output_size",), tell_tales=("388",),
+          references=("input_size_for_output", "nearest_valid_input_sizes", "is_valid_input_size",
                       "paper_unet", "build_unet"))
 def check_valid_output_size(fn) -> CheckResult:
     """Check a function that gives the output side length of the paper's U-Net.
@@ -153,7 +154,7 @@ def _copy_and_crop_compare(case: Case, answer) -> None:
 @exercise(name="copy_and_crop", assignment="problem2", title="copy and crop",
           answers=("copy_and_crop(features, upsampled)",), visible_cases=_copy_and_crop_visible,
           grade_cases=_copy_and_crop_grade, compare=_copy_and_crop_compare,
-          references=("copy_and_crop", "crop_to_size", "CenterCrop", "Cropping2D"))
+          rewrites=("copy_and_crop",), references=("crop_to_size", "CenterCrop", "Cropping2D"))
 def check_copy_and_crop(fn) -> CheckResult:
     """Check the paper's "copy and crop": the contracting map's centre, concatenated onto the upsampled map.
 
@@ -300,11 +301,12 @@ def _parameter_count_compare(case: Case, answer) -> None:
         raise Mismatch(f"{int(got):,} is not the count", _parameter_hint(int(got), case.kwargs))
 
 
-@exercise(name="parameter_count", assignment="problem2", title="the paper's 31,030,658 parameters, counted",
+@exercise(name="parameter_count", assignment="problem2", title="the parameter count of any U-Net, by hand",
           answers=("count_unet_parameters(input_channels, base_filters, depth, num_classes)",),
           visible_cases=_parameter_count_visible, grade_cases=_parameter_count_grade,
           compare=_parameter_count_compare,
-          references=("unet_parameter_count", "count_params", "paper_unet", "build_unet", "PAPER_PARAMETERS"),
+          rewrites=("unet_parameter_count",), tell_tales=("31,030,658", "31030658"),
+          references=("count_params", "paper_unet", "build_unet", "PAPER_PARAMETERS"),
           crash_hint="the function is called with the keywords input_channels, base_filters, depth, num_classes")
 def check_parameter_count(fn) -> CheckResult:
     """Check a function that counts a U-Net's parameters without building it.
@@ -387,7 +389,8 @@ def _transposed_compare(case: Case, answer) -> None:
 @exercise(name="transposed_conv", assignment="problem2", title="a transposed convolution by zero insertion",
           answers=("transposed_conv(x, kernel, stride)",), visible_cases=_transposed_visible,
           grade_cases=_transposed_grade, compare=_transposed_compare,
-          references=("conv2d_transpose", "conv2d_transpose_by_zero_insertion", "Conv2DTranspose", "conv_transpose"))
+          rewrites=("conv2d_transpose", "conv2d_transpose_by_zero_insertion"),
+          references=("Conv2DTranspose", "conv_transpose"))
 def check_transposed_conv(fn) -> CheckResult:
     """Check a transposed convolution (one channel, "valid"), e.g. written as zero insertion.
 

@@ -3,7 +3,7 @@
 An exercise is declared where its check is written, with the :func:`exercise` decorator::
 
     @exercise(name="rle", assignment="problem1", title="run-length encoding", answers=("rle_encode(mask)",),
-              visible_cases=_rle_visible, grade_cases=_rle_grade, compare=_rle_compare, references=("encode_rle",))
+              visible_cases=_rle_visible, grade_cases=_rle_grade, compare=_rle_compare, rewrites=("encode_rle",))
     def check_rle(encode_fn): ...
 
 Everything else follows from that one place: :data:`EXERCISES` and :data:`ASSIGNMENTS` (in the
@@ -20,8 +20,11 @@ What an exercise holds:
   differed (and a hint, which only the notebook shows);
 * ``answers`` — what the notebook defines (functions with their parameters, ``model``, or a text
   variable), which the grader asks for by name;
-* ``references`` — names of the package's own solution; an answer whose code names one of them is
-  passed to the teacher for review instead of being passed automatically;
+* ``rewrites`` — the package's functions the student writes again: the notebooks never print their
+  source (a test checks); ``references`` — further package names that solve the exercise. An answer
+  whose code names either is passed to the teacher for review instead of being passed automatically;
+* ``tell_tales`` — the exercise's answer as it would read in a notebook (``388`` for the paper's tile):
+  no cell before the exercise may contain it (a test checks);
 * ``points`` — what the exercise is worth.
 
 Example:
@@ -92,7 +95,9 @@ class Exercise:
     visible_cases: Callable | None = None
     grade_cases: Callable | None = None
     compare: Callable | None = None
+    rewrites: tuple = ()
     references: tuple = ()
+    tell_tales: tuple = ()
     points: int = 1
     seconds_per_call: float = 10.0
     crash_hint: str = ""
@@ -112,8 +117,8 @@ assignment in its metadata (``{"sprint19": {"assignment": "problem1"}}``) or in 
 
 
 def exercise(*, name: str, assignment: str, title: str, answers: tuple, kind: str = "function",
-             visible_cases=None, grade_cases=None, compare=None, references: tuple = (), points: int = 1,
-             seconds_per_call: float = 10.0, crash_hint: str = ""):
+             visible_cases=None, grade_cases=None, compare=None, rewrites: tuple = (), references: tuple = (),
+             tell_tales: tuple = (), points: int = 1, seconds_per_call: float = 10.0, crash_hint: str = ""):
     """Register an exercise; decorates its check (the function the notebook calls).
 
     Args:
@@ -125,7 +130,9 @@ def exercise(*, name: str, assignment: str, title: str, answers: tuple, kind: st
         visible_cases: ``() -> list[Case]``, the check cell's cases (None: the check has its own).
         grade_cases: ``(rng) -> list[Case]``, the grader's cases (None for written answers).
         compare: ``(case, answer) -> str | None``, raises :class:`Mismatch`; may return a note for a ✅ line.
-        references: the package's names that solve the exercise.
+        rewrites: the package's functions the student writes again (their source is never shown).
+        references: further package names that solve the exercise.
+        tell_tales: the answer as a notebook would print it (no cell before the exercise may hold it).
         points: what it is worth.
         seconds_per_call: the time limit of one call into the student's code.
         crash_hint: the hint when the student's code raises.
@@ -143,7 +150,8 @@ def exercise(*, name: str, assignment: str, title: str, answers: tuple, kind: st
         if name in EXERCISES:
             raise ValueError(f"exercise {name!r} is registered twice")
         EXERCISES[name] = Exercise(name, assignment, title, tuple(answers), check, kind, visible_cases, grade_cases,
-                                   compare, tuple(references), points, seconds_per_call, crash_hint)
+                                   compare, tuple(rewrites), tuple(references), tuple(tell_tales), points,
+                                   seconds_per_call, crash_hint)
         ASSIGNMENTS[assignment] = ASSIGNMENTS.get(assignment, ()) + (name,)
         return check
 

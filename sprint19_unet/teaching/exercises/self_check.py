@@ -15,7 +15,9 @@ check cell and the grader see the same value.
 What a check promises: deterministic cases; the failing case named with what differed and a hint,
 never the full expected answer where that would be the solution; an exception of the student's
 code is a ❌ naming it, never a traceback (``raise NotImplementedError`` reads "not done yet").
-A check's result is for learning only: it decides no grade.
+A check's result is for learning only: it decides no grade — except under nbgrader's autograde
+(``NBGRADER_EXECUTION`` set), where a failed check raises ``AssertionError`` after its line, so that
+nbgrader scores the check's cell 0 (as nbgrader grades; ``grade`` does not trust it).
 
 Example:
     >>> from sprint19_unet.teaching.exercises import check_rle
@@ -28,6 +30,7 @@ Example:
 from __future__ import annotations
 
 import dataclasses
+import os
 
 import numpy as np
 
@@ -39,6 +42,7 @@ PASS_MARK, FAIL_MARK = "✅", "❌"
 SHOWN_CHARS = 120  # how much of a student's exception message a line quotes
 NOT_DONE = "not done yet (the function raises NotImplementedError)"
 NOT_DONE_HINT = "replace that line with your code"
+NBGRADER_VARIABLE = "NBGRADER_EXECUTION"  # nbgrader sets it while it autogrades (or validates) a notebook
 
 
 @dataclasses.dataclass(frozen=True)
@@ -95,13 +99,15 @@ class Tally:
     Args:
         passed: cases passed.
         total: cases run.
-        first_failure: ``"case N (description): what — hint: …"`` for the first failing case, or ``""``.
+        first_failure: ``"case N (description): what differed"`` for the first failing case, or ``""``.
+        hint: the hint for that failure (the notebook shows it; the grader keeps it beside the row), or ``""``.
         note: what ``compare`` said about a single passing case (e.g. the scores), or ``""``.
     """
 
     passed: int
     total: int
     first_failure: str = ""
+    hint: str = ""
     note: str = ""
 
     @property
@@ -133,8 +139,8 @@ def crash_text(error: BaseException) -> str:
     return "your function raised " + exception_text(error)
 
 
-def _problem(exercise: Exercise, case: Case, outcome: Outcome, hints: bool) -> tuple[str, str]:
-    """(what went wrong, note) for one case; what is ``""`` when the case passed."""
+def _problem(exercise: Exercise, case: Case, outcome: Outcome) -> tuple[str, str, str]:
+    """(what went wrong, its hint, a note) for one case; what is ``""`` when the case passed."""
     hint = ""
     if outcome.missing:
         what = f"not attempted: the notebook defines no {outcome.missing}"
@@ -151,18 +157,17 @@ def _problem(exercise: Exercise, case: Case, outcome: Outcome, hints: bool) -> t
         except Mismatch as mismatch:
             what, hint = mismatch.what, mismatch.hint
         else:
-            return "", note or ""
-    return what + (f" — hint: {hint}" if hints and hint else ""), ""
+            return "", "", note or ""
+    return what, hint, ""
 
 
-def tally(exercise: Exercise, cases: list[Case], outcomes: list[Outcome], hints: bool = True) -> Tally:
+def tally(exercise: Exercise, cases: list[Case], outcomes: list[Outcome]) -> Tally:
     """Compare every outcome with its case; count the passes and describe the first failure.
 
     Args:
         exercise: the exercise (its ``compare``).
         cases: its cases.
         outcomes: one :class:`Outcome` per case (the student's answers, as plain data).
-        hints: add each failure's hint (the notebook does; the grades file does not).
 
     Returns:
         A :class:`Tally`.
@@ -171,18 +176,19 @@ def tally(exercise: Exercise, cases: list[Case], outcomes: list[Outcome], hints:
         >>> from sprint19_unet.teaching.exercises import EXERCISES
         >>> rle = EXERCISES["rle"]
         >>> cases = rle.visible_cases()[:2]
-        >>> tally(rle, cases, [Outcome("3 4"), Outcome(not_done=True)], hints=False)
-        Tally(passed=1, total=2, first_failure='case 2 (an empty mask): not done yet (the function raises NotImplementedError)', note='')
+        >>> result = tally(rle, cases, [Outcome("3 4"), Outcome(not_done=True)])
+        >>> result.passed, result.first_failure, result.hint
+        (1, 'case 2 (an empty mask): not done yet (the function raises NotImplementedError)', 'replace that line with your code')
     """
-    passed, first_failure, note = 0, "", ""
+    passed, first_failure, first_hint, note = 0, "", "", ""
     for number, (case, outcome) in enumerate(zip(cases, outcomes), start=1):
-        what, case_note = _problem(exercise, case, outcome, hints)
+        what, hint, case_note = _problem(exercise, case, outcome)
         if not what:
             passed += 1
             note = case_note
         elif not first_failure:
-            first_failure = f"case {number} ({case.description}): {what}"
-    return Tally(passed, len(cases), first_failure, note if len(cases) == 1 else "")
+            first_failure, first_hint = f"case {number} ({case.description}): {what}", hint
+    return Tally(passed, len(cases), first_failure, first_hint, note if len(cases) == 1 else "")
 
 
 def _copy(value):
@@ -226,13 +232,22 @@ def line(label: str, result: Tally) -> str:
     """
     if result.all_passed:
         return f"{PASS_MARK} {label}: " + (result.note or f"{result.total}/{result.total} cases")
-    return f"{FAIL_MARK} {label}: {result.passed}/{result.total} cases; {result.first_failure}"
+    return (f"{FAIL_MARK} {label}: {result.passed}/{result.total} cases; {result.first_failure}"
+            + (f" — hint: {result.hint}" if result.hint else ""))
+
+
+def _under_nbgrader(message: str) -> None:
+    """Under nbgrader's autograde a failed check raises, so nbgrader scores its cell 0 (a notebook goes on)."""
+    if os.environ.get(NBGRADER_VARIABLE):
+        raise AssertionError(message)
 
 
 def report(exercise: Exercise, label: str, result: Tally, answer: str = "") -> CheckResult:
-    """Print the check's line and return its :class:`CheckResult`."""
+    """Print the check's line and return its :class:`CheckResult` (under nbgrader, a failure raises)."""
     message = line(label, result)
     print(message)
+    if not result.all_passed:
+        _under_nbgrader(message)
     return CheckResult(exercise.name, result.all_passed, message, result.passed, result.total, answer)
 
 
@@ -244,6 +259,7 @@ def refuse_non_functions(exercise: Exercise, functions: tuple) -> CheckResult | 
                        f"{one_line(repr(value), 60)} — hint: pass the function itself, without calling it "
                        "(no parentheses)")
             print(message)
+            _under_nbgrader(message)
             return CheckResult(exercise.name, False, message, 0, 0)
     return None
 

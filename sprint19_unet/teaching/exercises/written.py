@@ -34,21 +34,30 @@ PLACEHOLDER = "YOUR ANSWER HERE"  # what scripts/make_exercises leaves where the
 MIN_WORDS = 20
 
 
+# What a template leaves where a written answer goes: ours, and nbgrader's code stub (nbgrader does not know
+# that the solution region of a written answer sits inside a string).
+TEMPLATE_TEXTS = (PLACEHOLDER, "# YOUR CODE HERE", "raise NotImplementedError()")
+
+
 def is_placeholder(text: str) -> bool:
-    """Whether a written answer is only the template's placeholder (with nothing else written around it).
+    """Whether a written answer is only a template's text (with nothing else written around it).
 
     Args:
         text: the answer.
 
     Returns:
-        True when nothing but ``YOUR ANSWER HERE`` (any letter case), spaces and punctuation is left.
+        True when nothing but ``YOUR ANSWER HERE`` — or nbgrader's stub ``# YOUR CODE HERE`` /
+        ``raise NotImplementedError()`` — spaces and punctuation is left.
 
     Example:
-        >>> is_placeholder("  your answer here  ")
-        True
+        >>> is_placeholder("  YOUR ANSWER HERE  "), is_placeholder("# YOUR CODE HERE\\nraise NotImplementedError()")
+        (True, True)
     """
-    rest = re.sub(re.escape(PLACEHOLDER), " ", text, flags=re.IGNORECASE)
-    return PLACEHOLDER.lower() in text.lower() and not re.search(r"\w", rest)
+    rest, found = text, False
+    for template in TEMPLATE_TEXTS:
+        found = found or template in rest
+        rest = rest.replace(template, " ")
+    return found and not re.search(r"\w", rest)
 
 
 def text_problem(text) -> str:

@@ -51,6 +51,8 @@ from sprint19_unet.teaching.grading.submissions import Snapshot, assignment_of, 
 # The slowest machine we plan for runs a Problem 1 notebook in fast mode in a few minutes; 20 minutes leaves room
 # without letting a notebook that loops forever hold the batch for long.
 DEFAULT_TIMEOUT = 1200.0
+# One cell: an endless loop in one exercise must leave time for the others (a fast-mode training takes well under it).
+DEFAULT_CELL_TIMEOUT = 300.0
 # Two rooms at once (--jobs 2) on the 24 GiB, 2-core machine: 2 × 8 GiB, and 8 GiB left for the grader and the system.
 DEFAULT_MEMORY = "8G"
 FAST_VARIABLE = "SPRINT19_FAST"
@@ -92,7 +94,8 @@ def _check_tools() -> None:
         import nbformat  # noqa: F401
     except ImportError as error:
         raise bad_input("grading", f"no module {error.name!r}", "ipykernel, jupyter_client and nbformat installed",
-                        "Run: pip install ipykernel jupyter_client nbformat") from None
+                        "Install the grade extra: pip install \"sprint19-unet[grade]\" (in a checkout: "
+                        "pip install -e \".[grade]\")") from None
 
 
 def package_fingerprint() -> str:
@@ -180,7 +183,7 @@ def _why_not(result: dict) -> str:
 
 
 def _rows(snapshot: Snapshot, result: dict, batch: BatchCases) -> list[GradeRow]:
-    student, seconds = snapshot.submission.student, round(float(result.get("seconds", 0.0)), 1)
+    submission, seconds = snapshot.submission, round(float(result.get("seconds", 0.0)), 1)
     sources = [cell["source"] for cell in snapshot.cells if cell["cell_type"] == "code"]
     rows = []
     for name in ASSIGNMENTS[snapshot.assignment]:
@@ -192,16 +195,16 @@ def _rows(snapshot: Snapshot, result: dict, batch: BatchCases) -> list[GradeRow]
             verdict = Verdict(False, f"the grader could not judge the answer ({type(error).__name__}: {error}); "
                                      "please report this to the sprint19_unet maintainers")
         points = None if verdict.passed is None else (exercise.points if verdict.passed else 0)
-        rows.append(GradeRow(student, name, verdict.passed, points, verdict.message, seconds))
+        rows.append(GradeRow(submission.student, submission.notebook, name, verdict.passed, points, verdict.message,
+                             seconds, verdict.hint))
     return rows
 
 
 def _problem_rows(snapshot: Snapshot, assignment: str | None) -> list[GradeRow]:
-    student, problem = snapshot.submission.student, snapshot.problem
-    chosen = snapshot.assignment or assignment_of(snapshot.submission.path, None, assignment)
-    if chosen is None:
-        return [GradeRow(student, NOTEBOOK_ROW, False, 0, problem, 0.0)]
-    return [GradeRow(student, name, False, 0, problem, 0.0) for name in ASSIGNMENTS[chosen]]
+    submission, problem = snapshot.submission, snapshot.problem
+    chosen = snapshot.assignment or assignment_of(submission.path, None, assignment)
+    names = ASSIGNMENTS[chosen] if chosen is not None else (NOTEBOOK_ROW,)
+    return [GradeRow(submission.student, submission.notebook, name, False, 0, problem, 0.0) for name in names]
 
 
 def _write_executed(snapshot: Snapshot, result: dict, executed_dir: Path) -> None:
@@ -218,7 +221,7 @@ def _write_executed(snapshot: Snapshot, result: dict, executed_dir: Path) -> Non
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         text = nbformat.writes(notebook)
-    atomic.write_text_atomically(executed_dir / f"{snapshot.submission.student}.ipynb", text)
+    atomic.write_text_atomically(executed_dir / f"{snapshot.submission.notebook}.ipynb", text)
 
 
 def _check_arguments(timeout, jobs, assignment, memory, submissions, executed_dir) -> tuple[int, int]:
@@ -243,6 +246,7 @@ def grade_submissions(
     *,
     out: str | os.PathLike | None = None,
     timeout: float = DEFAULT_TIMEOUT,
+    cell_timeout: float = DEFAULT_CELL_TIMEOUT,
     jobs: int = 1,
     assignment: str | None = None,
     executed_dir: str | os.PathLike | None = None,
@@ -256,6 +260,7 @@ def grade_submissions(
         out: the CSV to write, again after each notebook (None: write nothing).
         timeout: seconds for a notebook's cells, kernel start-up included (default 1200); the grader's
             questions afterwards have limits of their own.
+        cell_timeout: seconds for one cell (default 300): past it the cell is interrupted and the next ones run.
         jobs: notebooks run at once, each in its own room.
         assignment: the assignment every notebook holds (a key of
             :data:`~sprint19_unet.teaching.exercises.ASSIGNMENTS`), or None to read each notebook's.
@@ -271,6 +276,9 @@ def grade_submissions(
             package's own files change during the batch. Nothing a notebook does raises: it becomes rows.
     """
     jobs, memory_bytes = _check_arguments(timeout, jobs, assignment, memory, submissions, executed_dir)
+    if isinstance(cell_timeout, bool) or not isinstance(cell_timeout, (int, float)) or not 0 < cell_timeout < math.inf:
+        raise bad_input("cell_timeout", repr(cell_timeout), "a positive number of seconds",
+                        f"Use e.g. --cell-timeout {DEFAULT_CELL_TIMEOUT:g}.")
     found = find_submissions(submissions)
     _check_tools()
     snapshots = [read_submission(submission, assignment) for submission in found]
@@ -284,7 +292,7 @@ def grade_submissions(
                        for name, cases in batch.cases.items()}
 
     def one(snapshot: Snapshot, rooms: _Rooms) -> None:
-        student = snapshot.submission.student
+        notebook = snapshot.submission.notebook
         if stopped:
             result = {"status": "not graded", "reason": stopped[0]}
             rows = _problem_rows(dataclasses.replace(snapshot, problem=stopped[0]), assignment)
@@ -294,7 +302,8 @@ def grade_submissions(
         else:
             names = ASSIGNMENTS[snapshot.assignment]
             folder = snapshot.submission.folder
-            job = {"cells": snapshot.cells, "timeout": float(timeout), "memory_bytes": memory_bytes, "env": env,
+            job = {"cells": snapshot.cells, "timeout": float(timeout), "cell_timeout": float(cell_timeout),
+                   "memory_bytes": memory_bytes, "env": env,
                    "folder": None if folder is None else str(folder), "manifest": snapshot.manifest,
                    "keep_outputs": executed_dir is not None,
                    "exercises": [questions(EXERCISES[name], batch.cases[name]) for name in names]}
@@ -307,17 +316,17 @@ def grade_submissions(
             if executed_dir is not None and result.get("cells") is not None:
                 with contextlib.suppress(Exception):  # a copy for the teacher's eyes: its failure changes no grade
                     _write_executed(snapshot, result, executed_dir)
-        run = NotebookRun(student, str(result.get("status", "")), one_line(str(result.get("reason", "")), 300),
+        run = NotebookRun(notebook, str(result.get("status", "")), one_line(str(result.get("reason", "")), 300),
                           float(result.get("seconds", 0.0)))
         with lock:
             runs.append(run)
             writer.add(rows)
             if not stopped and package_fingerprint() != fingerprint:
-                stopped.append(f"not graded: the package's files changed while {printable(student)} was graded; "
+                stopped.append(f"not graded: the package's files changed while {printable(notebook)} was graded; "
                                "reinstall sprint19_unet and grade again, as another user or in a container")
         if log is not None:
             passed, review = sum(row.passed is True for row in rows), sum(row.passed is None for row in rows)
-            log(f"graded {printable(student)}: {run.reason or run.status}, {passed}/{len(rows)} passed"
+            log(f"graded {printable(notebook)}: {run.reason or run.status}, {passed}/{len(rows)} passed"
                 + (f", {review} for review" if review else "") + f", {run.seconds:.1f} s")
 
     with processes.subreaper(), processes.not_dumpable():
@@ -330,7 +339,7 @@ def grade_submissions(
         raise bad_input("grading", stopped[0].removeprefix("not graded: "), "the package's files unchanged",
                         f"The rows graded before are in {out}." if out else "Grade again after reinstalling.")
     order = {name: index for index, name in enumerate(EXERCISES)}
-    rows = sorted(writer.rows, key=lambda row: (row.student, order.get(row.exercise, -1)))
-    return Grades(tuple(rows), tuple(sorted(runs, key=lambda run: run.student)), batch.digest)
+    rows = sorted(writer.rows, key=lambda row: (row.notebook, order.get(row.exercise, -1)))
+    return Grades(tuple(rows), tuple(sorted(runs, key=lambda run: run.notebook)), batch.digest)
 
 

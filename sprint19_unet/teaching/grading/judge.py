@@ -156,7 +156,7 @@ def names_in_answer_code(exercise: Exercise, sources: list) -> list:
     (``check_copy_and_crop(copy_and_crop)`` names the student's function, ``s19.copy_and_crop`` ours).
 
     Args:
-        exercise: the exercise (its ``names`` and ``references``).
+        exercise: the exercise (its ``names``, ``rewrites`` and ``references``).
         sources: the notebook's code cells.
 
     Returns:
@@ -181,16 +181,19 @@ def names_in_answer_code(exercise: Exercise, sources: list) -> list:
                 qualified.add(node.value)
             elif isinstance(node, ast.Name):
                 plain.add(node.id)
-        found |= {name for name in exercise.references if name in qualified or (name in plain and name not in own)}
+        found |= {name for name in (*exercise.rewrites, *exercise.references)
+                  if name in qualified or (name in plain and name not in own)}
     return sorted(found)
 
 
 @dataclasses.dataclass(frozen=True)
 class Verdict:
-    """The grader's verdict on one exercise: ``passed`` True / False, or None for review; the row's message."""
+    """The grader's verdict on one exercise: ``passed`` True / False, or None for review; the row's message,
+    and the hint the notebook's check would give for the first failure (``""`` if none)."""
 
     passed: bool | None
     message: str
+    hint: str = ""
 
 
 def _text_verdict(answer: list[Outcome]) -> Verdict:
@@ -233,9 +236,10 @@ def judge(exercise: Exercise, cases: list, answer: dict, sources: list, why_not:
     if all(outcome.missing for outcome in found):
         return Verdict(False, f"not attempted: the notebook defines no {found[0].missing}" +
                        (f"; {why_not}" if why_not else ""))
-    result = tally(exercise, cases, found, hints=False)
+    result = tally(exercise, cases, found)
     if not result.all_passed:
-        return Verdict(False, f"{FAIL_MARK} {result.passed}/{result.total} grade-time cases; {result.first_failure}")
+        return Verdict(False, f"{FAIL_MARK} {result.passed}/{result.total} grade-time cases; {result.first_failure}",
+                       result.hint)
     named = names_in_answer_code(exercise, sources)
     passes = f"{result.total}/{result.total} grade-time cases" + (f" ({result.note})" if result.note else "")
     if named:

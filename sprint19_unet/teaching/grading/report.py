@@ -7,9 +7,11 @@ written as escapes (``Sch\\xfcler``), and a CSV cell that a spreadsheet would ru
 (starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return) is prefixed with ``'``, as
 OWASP's advice on CSV injection says.
 
-The CSV's columns: ``student,exercise,passed,points,message,seconds`` — ``passed`` is ``1`` or ``0``,
-or empty for a row the teacher decides (``review``: a written answer, or an answer whose code names
-the package's own solution); ``points`` follows it.
+The CSV's columns: ``student,notebook,exercise,passed,points,message,hint,seconds`` — the student is
+the notebook's first folder, so all of one student's notebooks add up; ``passed`` is ``1`` or ``0``, or
+empty for a row the teacher decides (``review``: a written answer, or an answer whose code names the
+package's own solution); ``points`` follows it; ``hint`` is what the notebook's check would have told
+the student about the first failing case.
 
 Example:
     >>> printable("Sch\\udcfcler\\u202e.ipynb")
@@ -29,7 +31,7 @@ from pathlib import Path
 from sprint19_unet import atomic
 from sprint19_unet.errors import one_line
 
-CSV_COLUMNS = ("student", "exercise", "passed", "points", "message", "seconds")
+CSV_COLUMNS = ("student", "notebook", "exercise", "passed", "points", "message", "hint", "seconds")
 NOTEBOOK_ROW = "notebook"  # the exercise column of the one row about a notebook that has no exercise to show
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -69,20 +71,24 @@ class GradeRow:
     """One row of the grades file: one student and one exercise.
 
     Args:
-        student: the submission's name (its path below the submissions folder, without ``.ipynb``).
+        student: whose notebook it is (its first folder below the submissions folder).
+        notebook: the notebook's path below the submissions folder, without ``.ipynb``.
         exercise: the exercise's name, or ``"notebook"`` for a notebook with no exercise to show.
         passed: True or False, or None when the teacher decides (``review``).
         points: the points earned, or None with ``passed``.
         message: what the grader found.
         seconds: the notebook's grading time (the same on each of its rows).
+        hint: the check's hint for the first failing case, or ``""``.
     """
 
     student: str
+    notebook: str
     exercise: str
     passed: bool | None
     points: float | None
     message: str
     seconds: float
+    hint: str = ""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -90,14 +96,14 @@ class NotebookRun:
     """How one notebook's grading went, for the summary.
 
     Args:
-        student: the submission's name.
+        notebook: the notebook's name (its path below the submissions folder).
         status: ``"finished"``, ``"timed out"``, ``"kernel died"``, ``"over a limit"``, ``"could not run"``,
             ``"not a notebook"``, ``"not graded"`` or ``"no assignment"``.
         reason: why it did not finish, else ``""``.
         seconds: wall time of its room.
     """
 
-    student: str
+    notebook: str
     status: str
     reason: str = ""
     seconds: float = 0.0
@@ -110,21 +116,43 @@ def _number(value: float | None) -> str:
 
 
 def csv_text(rows) -> str:
-    """The rows as CSV text with the header ``student,exercise,passed,points,message,seconds``, every cell made safe.
+    """The rows as CSV text with the header :data:`CSV_COLUMNS`, every cell made safe.
 
     Example:
-        >>> print(csv_text([GradeRow("ann/p1", "rle", True, 1, "✅ 8/8 grade-time cases", 12.5)]), end="")
-        student,exercise,passed,points,message,seconds
-        ann/p1,rle,1,1,✅ 8/8 grade-time cases,12.5
+        >>> print(csv_text([GradeRow("ann", "ann/p1", "rle", True, 1, "✅ 8/8 grade-time cases", 12.5)]), end="")
+        student,notebook,exercise,passed,points,message,hint,seconds
+        ann,ann/p1,rle,1,1,✅ 8/8 grade-time cases,,12.5
+    """
+    return table_text(CSV_COLUMNS, [
+        (row.student, row.notebook, row.exercise, "" if row.passed is None else str(int(row.passed)),
+         _number(row.points), one_line(row.message, 3000), one_line(row.hint, 500), f"{row.seconds:.1f}")
+        for row in rows])
+
+
+def written(text: str) -> str:
+    """A cell as every file of the grader writes it: escaped (:func:`printable`) and formula-safe (:func:`spreadsheet_cell`).
+
+    Writing twice changes nothing, so names read back from a file match the rows they came from.
+
+    Example:
+        >>> written("=1"), written(written("=1"))
+        ("'=1", "'=1")
+    """
+    return spreadsheet_cell(printable(text))
+
+
+def table_text(columns, rows) -> str:
+    """CSV text: a header and rows, every cell escaped (:func:`printable`) and formula-safe (:func:`spreadsheet_cell`).
+
+    Example:
+        >>> table_text(("a", "b"), [("=1", "x")])
+        "a,b\\n'=1,x\\n"
     """
     text = io.StringIO()
     writer = csv.writer(text, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
+    writer.writerow(columns)
     for row in rows:
-        passed = "" if row.passed is None else str(int(row.passed))
-        writer.writerow((spreadsheet_cell(printable(row.student)), spreadsheet_cell(printable(row.exercise)), passed,
-                         _number(row.points), spreadsheet_cell(printable(one_line(row.message, 3000))),
-                         f"{row.seconds:.1f}"))
+        writer.writerow([written(str(cell)) for cell in row])
     return text.getvalue()
 
 
@@ -133,8 +161,8 @@ class Grades:
     """The grades of a batch.
 
     Args:
-        rows: the CSV's rows, sorted by student, then in the order of the assignment.
-        runs: one :class:`NotebookRun` per submission, sorted by student.
+        rows: the CSV's rows, sorted by notebook, then in the order of the assignment.
+        runs: one :class:`NotebookRun` per submission, sorted by notebook.
         cases_digest: a fingerprint of the grade-time inputs drawn for this batch (they differ from
             batch to batch; the expected answers are never written anywhere).
     """
@@ -144,26 +172,26 @@ class Grades:
     cases_digest: str = ""
 
     def summary(self) -> str:
-        """A table for the terminal: student, automatic passes / exercises, rows for review, points, seconds, how it ended.
+        """A table for the terminal: notebook, automatic passes / exercises, rows for review, points, seconds, how it ended.
 
         Returns:
-            The table as text, student names escaped.
+            The table as text, names escaped.
 
         Example:
-            >>> rows = (GradeRow("ann/p1", "rle", True, 1, "✅", 12.5),
-            ...         GradeRow("ann/p1", "answer", None, None, "review", 12.5))
+            >>> rows = (GradeRow("ann", "ann/p1", "rle", True, 1, "✅", 12.5),
+            ...         GradeRow("ann", "ann/p1", "answer", None, None, "review", 12.5))
             >>> print(Grades(rows, (NotebookRun("ann/p1", "finished", seconds=12.5),)).summary())
-            student  passed  review  points  seconds  notebook
-            ann/p1   1/2     1       1       12.5     finished
+            notebook  passed  review  points  seconds  status
+            ann/p1    1/2     1       1       12.5     finished
         """
-        status = {run.student: run.reason or run.status for run in self.runs}
-        table = [("student", "passed", "review", "points", "seconds", "notebook")]
-        for student in dict.fromkeys(row.student for row in self.rows):
-            rows = [row for row in self.rows if row.student == student and row.exercise != NOTEBOOK_ROW]
-            every = [row for row in self.rows if row.student == student]
-            table.append((printable(student), f"{sum(row.passed is True for row in rows)}/{len(rows)}",
+        status = {run.notebook: run.reason or run.status for run in self.runs}
+        table = [("notebook", "passed", "review", "points", "seconds", "status")]
+        for notebook in dict.fromkeys(row.notebook for row in self.rows):
+            rows = [row for row in self.rows if row.notebook == notebook and row.exercise != NOTEBOOK_ROW]
+            every = [row for row in self.rows if row.notebook == notebook]
+            table.append((printable(notebook), f"{sum(row.passed is True for row in rows)}/{len(rows)}",
                           str(sum(row.passed is None for row in rows)), _number(sum(row.points or 0 for row in rows)),
-                          f"{every[0].seconds:.1f}", printable(one_line(status.get(student, ""), 80))))
+                          f"{every[0].seconds:.1f}", printable(one_line(status.get(notebook, ""), 80))))
         widths = [max(len(line[column]) for line in table) for column in range(5)]
         return "\n".join("  ".join([*(cell.ljust(width) for cell, width in zip(line, widths)), line[5]]).rstrip()
                          for line in table)
@@ -185,11 +213,11 @@ class CsvWriter:
         self.rows: list = []
 
     def add(self, rows) -> None:
-        """Add a notebook's rows and rewrite the file (sorted by student, then exercise order)."""
+        """Add a notebook's rows and rewrite the file (sorted by notebook, then exercise order)."""
         self.rows.extend(rows)
         self.write()
 
     def write(self) -> None:
         if self.path is not None:
-            ordered = sorted(enumerate(self.rows), key=lambda item: (item[1].student, item[0]))
+            ordered = sorted(enumerate(self.rows), key=lambda item: (item[1].notebook, item[0]))
             atomic.write_text_atomically(self.path, csv_text([row for _, row in ordered]))

@@ -12,8 +12,10 @@ input. The room
 2. makes itself a child subreaper and watches the memory and the number of every process below it
    (:class:`~sprint19_unet.teaching.grading.processes.Watch`);
 3. runs the notebook's code cells in an IPython kernel (:class:`~sprint19_unet.teaching.grading.kernel.Kernel`):
-   a cell error does not stop the notebook; at the notebook's time limit the kernel is interrupted and
-   the remaining cells are not run;
+   a cell error does not stop the notebook; a cell past its own limit is interrupted and the next cells
+   still run — and when the interrupt does not stop it (a loop that swallows ``KeyboardInterrupt``), the
+   kernel is restarted, the cells that had finished run again, and the notebook goes on from the next
+   cell; at the notebook's time limit the remaining cells are not run;
 4. if the kernel still answers, asks it for each exercise's answers on the grader's grade-time inputs
    (:mod:`sprint19_unet.teaching.grading.in_kernel`, a time limit per call);
 5. kills every process below it — those that left their session or their parent too — removes
@@ -167,23 +169,64 @@ def _harvest(kernel: Kernel, folder: Path, exercises: list) -> dict:
     return answers
 
 
-def _run_cells(kernel: Kernel, cells: list, deadline: float, keep_outputs: bool) -> dict:
-    """Run the code cells until the end or the deadline; what happened, cell by cell."""
-    ran, first_error, status, stopped_at, last = [], "", FINISHED, None, OK
-    for index, cell in enumerate(cells):
-        if cell.get("cell_type") != "code" or not str(cell.get("source", "")).strip():
-            continue
-        run = kernel.run_cell(str(cell["source"]), deadline)
-        last = run.status
-        if keep_outputs:
-            ran.append({"index": index, "execution_count": run.execution_count, "outputs": run.outputs})
-        if run.status == ERROR and not first_error:
-            first_error = f"cell {index + 1}: {run.error}"
-        if run.status in (TIMED_OUT, STUCK, DIED):
-            status, stopped_at = {TIMED_OUT: TIMED_OUT_STATUS, STUCK: TIMED_OUT_STATUS, DIED: KERNEL_DIED}[run.status], \
-                index + 1
-            break
-    return {"status": status, "stopped_at": stopped_at, "first_error": first_error, "cells": ran, "kernel": last}
+class _Notebook:
+    """The notebook's cells run one by one in the room's kernel, each under its own limit and the notebook's."""
+
+    def __init__(self, kernel: Kernel, job: dict, deadline: float) -> None:
+        self.kernel, self.cells, self.deadline = kernel, job["cells"], deadline
+        self.cell_timeout = float(job.get("cell_timeout") or job["timeout"])
+        self.keep_outputs = bool(job.get("keep_outputs"))
+        self.ran, self.completed, self.first_error = [], [], ""
+        self.status, self.stopped_at, self.last, self.restarts = FINISHED, None, OK, 0
+
+    def _limit(self) -> float:
+        return min(self.deadline, time.monotonic() + self.cell_timeout)
+
+    def _note(self, text: str) -> None:
+        self.first_error = self.first_error or text
+
+    def run(self) -> None:
+        """Run every code cell; a cell past its limit is interrupted (the kernel restarted if it does not stop)."""
+        for index, cell in enumerate(self.cells):
+            if cell.get("cell_type") != "code" or not str(cell.get("source", "")).strip():
+                continue
+            if time.monotonic() >= self.deadline:
+                self.status, self.stopped_at = TIMED_OUT_STATUS, index + 1
+                return
+            run = self.kernel.run_cell(str(cell["source"]), self._limit())
+            self.last = run.status
+            if self.keep_outputs:
+                self.ran.append({"index": index, "execution_count": run.execution_count, "outputs": run.outputs})
+            if run.status in (OK, ERROR):
+                self.completed.append(index)
+                if run.status == ERROR:
+                    self._note(f"cell {index + 1}: {run.error}")
+                continue
+            if run.status == DIED:
+                self.status, self.stopped_at = KERNEL_DIED, index + 1
+                return
+            past_notebook = time.monotonic() >= self.deadline
+            self._note(f"cell {index + 1}: ran past its {self.cell_timeout:g} s and was interrupted"
+                       + (", but did not stop" if run.status == STUCK else ""))
+            if past_notebook:
+                self.status, self.stopped_at = TIMED_OUT_STATUS, index + 1
+                return
+            if run.status == STUCK:
+                self._restart(index)
+
+    def _restart(self, stuck: int) -> None:
+        """A fresh kernel, the cells that had finished run again (their outputs not kept), then on from the next cell."""
+        old = self.kernel
+        old.stop()
+        processes.kill_all(lambda: processes.descendants(os.getpid()))
+        self.kernel = Kernel(old.room, old.work, old.env)
+        self.kernel.output_budget = old.output_budget
+        self.kernel.start(min(self.deadline, time.monotonic() + STARTUP_SECONDS))
+        self.restarts += 1
+        for index in self.completed:
+            if self.kernel.run_cell(str(self.cells[index]["source"]), self._limit()).status not in (OK, ERROR):
+                break
+        self.last = OK
 
 
 def run_room(job: dict) -> dict:
@@ -192,8 +235,8 @@ def run_room(job: dict) -> dict:
     Args:
         job: ``cells`` (``cell_type`` and ``source`` of each cell), ``folder`` (the submission's own folder
             to copy, or None) and its ``manifest`` (:func:`copy_folder`), ``timeout`` (seconds for the
-            cells), ``memory_bytes``, ``env`` (the kernel's environment), ``exercises`` (each ``name``,
-            ``limit`` and ``calls``), ``keep_outputs``.
+            cells), ``cell_timeout`` (seconds for one cell), ``memory_bytes``, ``env`` (the kernel's
+            environment), ``exercises`` (each ``name``, ``limit`` and ``calls``), ``keep_outputs``.
 
     Returns:
         ``status``, ``reason``, ``seconds``, ``stopped_at``, ``first_error``, ``cells`` (outputs, when
@@ -217,8 +260,14 @@ def run_room(job: dict) -> dict:
         except KernelStartError as error:
             result["reason"] = f"could not run: {error}"
             return result
-        result.update(_run_cells(kernel, job["cells"], deadline, bool(job.get("keep_outputs"))))
-        if result.pop("kernel") == STUCK:  # it did not stop when interrupted: no question would be answered
+        notebook = _Notebook(kernel, job, deadline)
+        try:
+            notebook.run()
+        finally:
+            kernel = notebook.kernel  # a restarted kernel is the one to ask, and to stop
+        result.update(status=notebook.status, stopped_at=notebook.stopped_at, first_error=notebook.first_error,
+                      cells=notebook.ran, restarts=notebook.restarts)
+        if notebook.last == STUCK:  # it did not stop when interrupted: no question would be answered
             result["answers"] = {item["name"]: {"status": STUCK} for item in job["exercises"]}
         elif kernel.alive():
             result["answers"] = _harvest(kernel, asked, job["exercises"])

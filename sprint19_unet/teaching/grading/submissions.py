@@ -3,8 +3,9 @@
 :func:`find_submissions` walks the submissions folder without following links. Every notebook gets
 a row, whatever the letter case of its suffix (``HW.IPYNB``); a link — to a file or a folder, inside
 or outside the folder — is reported as not graded (never read through: ``passwd.ipynb ->
-/etc/passwd`` is not opened); hidden files and folders (``.ipynb_checkpoints``) are skipped. The
-student is the path below the folder without the suffix (``alice/problem1``).
+/etc/passwd`` is not opened); hidden files and folders (``.ipynb_checkpoints``) are skipped. A
+notebook is named by its path below the folder without the suffix (``alice/problem1``); its student
+is the first folder of that path (``alice``), so that all of one student's notebooks add up.
 
 :func:`read_submission` reads each notebook's bytes into memory when grading starts, before any
 student code runs, so a notebook that rewrites another student's file on disk changes nothing that
@@ -21,8 +22,8 @@ Example:
     >>> import pathlib, tempfile
     >>> root = pathlib.Path(tempfile.mkdtemp())
     >>> _ = (root / "alice").mkdir(), (root / "alice" / "Problem1.IPYNB").write_text("{}")
-    >>> [(s.student, s.problem) for s in find_submissions(root)]
-    [('alice/Problem1', '')]
+    >>> [(s.student, s.notebook, s.problem) for s in find_submissions(root)]
+    [('alice', 'alice/Problem1', '')]
 """
 
 from __future__ import annotations
@@ -46,17 +47,23 @@ class Submission:
     """One notebook to grade, or one entry that is reported instead.
 
     Args:
-        student: the path below the submissions folder without the suffix, ``/`` on every system.
+        notebook: the path below the submissions folder without the suffix, ``/`` on every system.
         path: the file (or link).
         problem: why it is not graded (``"not graded: a link to …"``), else ``""``.
         folder: the submission's own folder, which its room copies; None for a notebook directly in the
             submissions folder (the submissions folder is never copied) or given alone.
     """
 
-    student: str
+    notebook: str
     path: Path
     problem: str = ""
     folder: Path | None = None
+
+    @property
+    def student(self) -> str:
+        """Whose it is: the first folder below the submissions folder (``alice`` for ``alice/problem1``), or
+        the notebook's own name when it lies directly in the submissions folder."""
+        return self.notebook.split("/")[0]
 
 
 def _link_problem(path: Path, what: str) -> str:
@@ -68,7 +75,7 @@ def _link_problem(path: Path, what: str) -> str:
             "put the notebook itself in the submissions folder")
 
 
-def _student(relative: str) -> str:
+def _notebook_name(relative: str) -> str:
     return relative[: -len(SUFFIX)] if relative.lower().endswith(SUFFIX) else relative
 
 
@@ -79,7 +86,7 @@ def find_submissions(root: str | os.PathLike) -> list[Submission]:
         root: the submissions folder (searched recursively), or one ``.ipynb`` file.
 
     Returns:
-        The submissions sorted by student.
+        The submissions sorted by notebook.
 
     Raises:
         Sprint19Error: when ``root`` does not exist or holds no notebook.
@@ -92,7 +99,7 @@ def find_submissions(root: str | os.PathLike) -> list[Submission]:
         if not root.name.lower().endswith(SUFFIX):
             raise bad_input(f"submissions '{root}'", "a file that is not a .ipynb notebook",
                             "a folder of notebooks or one .ipynb file", fix)
-        return [Submission(_student(root.name), root)]
+        return [Submission(_notebook_name(root.name), root)]
     found = []
     for folder, subfolders, files in os.walk(root, followlinks=False):
         relative_folder = Path(folder).relative_to(root)
@@ -110,19 +117,19 @@ def find_submissions(root: str | os.PathLike) -> list[Submission]:
             if name.startswith(".") or not name.lower().endswith(SUFFIX):
                 continue
             path = Path(folder, name)
-            student = _student((relative_folder / name).as_posix())
+            notebook = _notebook_name((relative_folder / name).as_posix())
             if path.is_symlink():
-                found.append(Submission(student, path, _link_problem(path, "the notebook")))
+                found.append(Submission(notebook, path, _link_problem(path, "the notebook")))
             elif not path.is_file():
-                found.append(Submission(student, path, "not graded: not a regular file"))
+                found.append(Submission(notebook, path, "not graded: not a regular file"))
             else:
-                found.append(Submission(student, path, folder=None if Path(folder) == root else Path(folder)))
+                found.append(Submission(notebook, path, folder=None if Path(folder) == root else Path(folder)))
     if not found:
         raise bad_input(f"submissions folder '{root}'", "no notebook (*.ipynb) in it or its subfolders",
                         "one notebook per student and assignment", fix)
-    names = [submission.student for submission in found]
-    return sorted((dataclasses.replace(s, student=s.path.relative_to(root).as_posix()) if names.count(s.student) > 1
-                   else s for s in found), key=lambda submission: submission.student)
+    names = [submission.notebook for submission in found]
+    return sorted((dataclasses.replace(s, notebook=s.path.relative_to(root).as_posix()) if names.count(s.notebook) > 1
+                   else s for s in found), key=lambda submission: submission.notebook)
 
 
 @dataclasses.dataclass(frozen=True)

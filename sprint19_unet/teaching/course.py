@@ -133,7 +133,7 @@ def release(out: str | os.PathLike, source: str, project: str | os.PathLike | No
         shutil.copyfile(root / "data" / "README.md", folder / "data" / "README.md")
         (folder / "notebooks").mkdir()
         for name, notebook in notebooks.items():
-            (folder / "notebooks" / name).write_text(json.dumps(notebook, indent=1, ensure_ascii=False) + "\n",
-                                                     encoding="utf-8")
+            text = json.dumps(notebook, indent=1, sort_keys=True, ensure_ascii=False) + "\n"  # as nbformat writes
+            (folder / "notebooks" / name).write_text(text, encoding="utf-8")
         (folder / "README.md").write_text(STUDENT_README.format(name=out.name, source=source), encoding="utf-8")
     return out

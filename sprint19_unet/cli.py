@@ -514,7 +514,7 @@ def _run_grade(args) -> int:
     out = Path(args.out)
     if out.is_dir():
         raise bad_input(f"--out '{out}'", "a folder", "a CSV file path", "Pass e.g. --out grades.csv.")
-    check_export(args.export, args.roster)
+    check_export(args.export, args.roster, out.parent)
     if args.merge is not None:
         if args.submissions is not None:
             raise bad_input("--merge", "SUBMISSIONS as well", "either SUBMISSIONS (to grade) or --merge (to fold the "

@@ -20,6 +20,8 @@ import pytest
 
 from sprint19_unet.cli import main
 from sprint19_unet.teaching.exercises import ASSIGNMENTS, EXERCISES, PASS_MARK
+from sprint19_unet.teaching.exercises.registry import notebook_assignment
+from sprint19_unet.teaching.grading.judge import defines
 
 ROOT = Path(__file__).resolve().parents[1]
 SOLUTIONS = sorted((ROOT / "notebooks").glob("*.ipynb"))
@@ -33,7 +35,7 @@ def _read(path: Path) -> dict:
 
 
 def _assignment(path: Path) -> str | None:
-    return _read(path)["metadata"].get("sprint19", {}).get("assignment")
+    return notebook_assignment(_read(path)["metadata"])
 
 
 def _check_cells(notebook: dict) -> dict[str, dict]:
@@ -75,9 +77,7 @@ def _text(cell: dict) -> str:
 
 
 def _defines(cell: dict, names) -> bool:
-    source = "".join(cell["source"])
-    return cell["cell_type"] == "code" and any(
-        re.search(rf"^\s*(def\s+{name}\s*\(|{name}\s*(,[^=\n]*)?=(?!=))", source, re.MULTILINE) for name in names)
+    return cell["cell_type"] == "code" and defines("".join(cell["source"]), names)
 
 
 @pytest.mark.parametrize("path", [path for path in SOLUTIONS + EXERCISE_NOTEBOOKS if _assignment(path)],

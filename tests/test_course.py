@@ -59,4 +59,7 @@ def test_a_release_refuses_what_it_cannot_publish(tmp_path):
         release(tmp_path / "new", "")
     with pytest.raises(Sprint19Error, match="no project checkout"):
         release(tmp_path / "new", SOURCE, project=tmp_path)
+    with pytest.raises(Sprint19Error, match="inside the project's sprint19_unet/"):  # it would copy itself
+        release(ROOT / "sprint19_unet" / "release-v1", SOURCE)
+    assert not (ROOT / "sprint19_unet" / "release-v1").exists()
     assert (tmp_path / "full" / "keep.txt").read_text() == "mine" and not (tmp_path / "new").exists()

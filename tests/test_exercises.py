@@ -22,6 +22,7 @@ from sprint19_unet.teaching.exercises.registry import Mismatch
 from sprint19_unet.teaching.exercises.self_check import Outcome, call_student, tally
 from sprint19_unet.unet.sizes import unet_output_size
 from sprint19_unet.unet.transposed import conv2d_transpose_by_zero_insertion
+from trick_types import AlwaysEqual, Sly, Splitter
 
 ANSWER = ("Unpadded convolutions lose a border of pixels at every layer, so the output is smaller than the "
           "input tile; overlap-tile predicts the image tile by tile, mirroring the missing context at the border.")
@@ -159,21 +160,9 @@ def test_a_value_instead_of_a_function_is_refused_with_a_hint(capsys):
 
 
 def test_answers_are_compared_as_plain_data_so_tricks_do_not_pass(capsys):
-    class AlwaysEqual:
-        def __eq__(self, other):
-            return True
-
-    class Splitter(str):
-        def split(self, *args):
-            return AlwaysEqual()
-
-    class Anything(np.ndarray):
-        def __eq__(self, other):
-            return np.ones(np.shape(other), bool)
-
     assert not check_rle(lambda mask: AlwaysEqual()).passed
     assert not check_rle(lambda mask: Splitter("1 1")).passed
-    assert not check_copy_and_crop(lambda f, u: np.zeros(3).view(Anything)).passed
+    assert not check_copy_and_crop(lambda f, u: np.zeros(3).view(Sly)).passed
     assert not check_valid_output_size(lambda size: AlwaysEqual()).passed
 
 

@@ -290,8 +290,9 @@ def test_the_batch_stops_when_a_notebook_changes_the_package(tmp_path, monkeypat
 
 
 def test_no_notebook_is_one_error_and_exit_code_2(tmp_path):
-    (tmp_path / "notes.txt").write_text("no notebooks here")
-    result = run_cli("grade", tmp_path, "--out", tmp_path / "grades.csv")
+    (tmp_path / "subs").mkdir()
+    (tmp_path / "subs" / "notes.txt").write_text("no notebooks here")
+    result = run_cli("grade", tmp_path / "subs", "--out", tmp_path / "grades.csv")
     err = result.stderr.strip().splitlines()
     assert result.returncode == 2 and len(err) == 1 and "no notebook (*.ipynb)" in err[0]
     result = run_cli("grade", tmp_path / "missing", "--out", tmp_path / "grades.csv")
@@ -311,9 +312,24 @@ def test_bad_arguments_are_refused_before_anything_runs(tmp_path):
         grade_submissions(tmp_path / "subs", memory="lots")
     out = tmp_path / "grades.csv"
     result = run_cli("grade", tmp_path / "subs", "--out", out, "--executed", tmp_path / "subs" / "executed")
-    assert result.returncode == 2 and "inside the submissions folder" in result.stderr
+    assert result.returncode == 2 and "--executed" in result.stderr and "inside the submissions" in result.stderr
+    result = run_cli("grade", tmp_path / "subs", "--out", tmp_path / "subs" / "a.ipynb")  # would overwrite a notebook
+    assert result.returncode == 2 and "--out" in result.stderr and "inside the submissions" in result.stderr
+    assert (tmp_path / "subs" / "a.ipynb").read_text(encoding="utf-8").startswith("{")
     assert run_cli("grade", tmp_path / "subs", "--out", out, "--assignment", "problem9").returncode == 2
     assert not (tmp_path / "subs" / "executed").exists()
+
+
+def test_a_dead_kernels_reason_skips_tensorflows_chatter(tmp_path):
+    from sprint19_unet.teaching.grading.kernel import Kernel
+
+    kernel = Kernel(tmp_path, tmp_path, {})
+    kernel.log_tail.extend(["I0000 00:00:1 port.cc:153] oneDNN custom operations are on ... round-off errors",
+                            "Fatal Python error: Segmentation fault", "W0000 00:00:1 something else"])
+    assert kernel.telling_line() == "Fatal Python error: Segmentation fault"
+    kernel.log_tail.clear()
+    kernel.log_tail.append("I0000 00:00:1 port.cc:153] round-off errors from different computation orders")
+    assert kernel.telling_line() == ""
 
 
 def test_memory_sizes():

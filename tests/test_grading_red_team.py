@@ -13,8 +13,11 @@ honest verdict does not.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+import trick_types
 from grading_helpers import (
     HONEST_PROBLEM2, MARKER, TEMPLATE_PROBLEM2, grade, kernels_import_this_checkout, survivors, write_notebook,
 )
@@ -79,36 +82,7 @@ np.array_equal = lambda *args, **kwargs: True
 np.isclose = lambda a, b, *args, **kwargs: np.ones(np.broadcast(np.asarray(a), np.asarray(b)).shape, bool)
 """
 
-TRICK_TYPES = """
-import numpy as np
-
-class AlwaysEqual:
-    def __eq__(self, other):
-        return True
-    def __ne__(self, other):
-        return False
-    __hash__ = None
-
-class FloatEqual(float):
-    def __eq__(self, other):
-        return True
-    def __ne__(self, other):
-        return False
-    __hash__ = float.__hash__
-
-class Splitter(str):
-    def split(self, *args, **kwargs):
-        return AlwaysEqual()
-    def __eq__(self, other):
-        return True
-    __hash__ = str.__hash__
-
-class Sly(np.ndarray):
-    def __eq__(self, other):
-        return np.ones(np.shape(other), bool)
-    def __array_function__(self, func, types, args, kwargs):
-        return True
-"""
+TRICK_TYPES = Path(trick_types.__file__).read_text(encoding="utf-8")  # the classes, as a notebook cell
 
 ALWAYS_EQUAL = TRICK_TYPES + """
 valid_output_size = lambda input_size: FloatEqual(0)

@@ -134,13 +134,16 @@ def test_canvas_export_from_a_roster_reports_who_is_on_one_side_only(rows, tmp_p
 
 def test_the_command_line_refuses_what_cannot_work_before_anything_runs(tmp_path):
     (tmp_path / "subs").mkdir()
+    (tmp_path / "canvas.csv").write_text("Student,ID,SIS User ID,SIS Login ID,Section,folder\n", encoding="utf-8")
     for arguments, pattern in (
         (("--export", "canvas"), "--roster"),
         (("--merge", tmp_path / "answers.csv", tmp_path / "subs"), "either SUBMISSIONS"),
         ((), "no SUBMISSIONS"),
         (("--merge", tmp_path / "answers.csv"), "grades file"),
         ((tmp_path / "subs", "--cell-timeout", "0"), "cell_timeout"),
+        ((tmp_path / "subs", "--export", "canvas", "--roster", tmp_path / "canvas.csv"), "one of the files grade writes"),
     ):
         result = run_cli("grade", *arguments, "--out", tmp_path / "grades.csv")
         assert result.returncode == 2 and pattern in result.stderr, (arguments, result.stderr)
         assert len(result.stderr.strip().splitlines()) == 1
+    assert (tmp_path / "canvas.csv").read_text(encoding="utf-8").startswith("Student,")  # the roster is intact

@@ -9,6 +9,7 @@ import pytest
 from sprint19_unet.teaching.plain_data import (
     MAX_ARRAY_BYTES, PlainDataError, Unsupported, dumps, from_plain, loads, round_trip, to_plain,
 )
+from trick_types import AlwaysEqual, FloatEqual, Sly, Splitter
 
 
 @pytest.mark.parametrize("value", [None, True, 0, -3, 2.5, float("inf"), "", "1 2 3", [1, [2.0, "x"]],
@@ -30,22 +31,6 @@ def test_tuples_scalars_and_tensors_become_lists_numbers_and_arrays():
 
 
 def test_behaviour_does_not_survive_the_trip():
-    class AlwaysEqual:
-        def __eq__(self, other):
-            return True
-
-    class Splitter(str):
-        def split(self, *args):
-            return AlwaysEqual()
-
-    class FloatEqual(float):
-        def __eq__(self, other):
-            return True
-
-    class Sly(np.ndarray):
-        def __eq__(self, other):
-            return True
-
     assert isinstance(round_trip(AlwaysEqual()), Unsupported) and round_trip(AlwaysEqual()) != 1
     text = round_trip(Splitter("1 2"))
     assert type(text) is str and text.split() == ["1", "2"]

@@ -29,6 +29,7 @@ from pathlib import Path
 
 from sprint19_unet import atomic
 from sprint19_unet.errors import bad_input
+from sprint19_unet.teaching.exercises.registry import notebook_assignment
 
 SOURCE_LINE = 'SPRINT19_UNET_SOURCE = ""'
 PROJECT_FILES = ("pyproject.toml", "requirements.txt", "requirements-grade.txt", "requirements-notebooks.txt",
@@ -66,11 +67,6 @@ def project_root(start: str | os.PathLike | None = None) -> Path:
     return root
 
 
-def _assignment(notebook: dict) -> str | None:
-    named = notebook.get("metadata", {}).get("sprint19")
-    return named.get("assignment") if isinstance(named, dict) else None
-
-
 def _with_source(notebook: dict, source: str, name: str) -> dict:
     for cell in notebook["cells"]:
         text = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
@@ -86,7 +82,7 @@ def release_notebooks(root: Path) -> dict:
     chosen = {}
     for path in sorted((root / "notebooks").glob("*.ipynb")):
         notebook = json.loads(path.read_text(encoding="utf-8"))
-        if _assignment(notebook) is None:
+        if notebook_assignment(notebook.get("metadata")) is None:
             chosen[path.name] = notebook
     for path in sorted((root / "notebooks" / "exercises").glob("*.ipynb")):
         chosen[path.name] = json.loads(path.read_text(encoding="utf-8"))
@@ -113,6 +109,11 @@ def release(out: str | os.PathLike, source: str, project: str | os.PathLike | No
                         "Pass e.g. --source git+https://github.com/YOUR-COURSE/unet-sprint@v1 (or a folder).")
     root = project_root(project)
     out = Path(out)
+    for source_folder in ("sprint19_unet", "notebooks", "data"):
+        inside = root / source_folder
+        if out.resolve() == inside.resolve() or inside.resolve() in out.resolve().parents:
+            raise bad_input(f"release folder '{out}'", f"a folder inside the project's {source_folder}/",
+                            "a folder outside what the release copies", "Pass e.g. --out ../release-v1.")
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise bad_input(f"release folder '{out}'", "a path that exists and is not an empty folder",
                         "a new or empty folder", "Pass a new folder, e.g. --out release-v1.")

@@ -158,6 +158,20 @@ def exercise(*, name: str, assignment: str, title: str, answers: tuple, kind: st
     return register
 
 
+def notebook_assignment(metadata) -> str | None:
+    """The assignment a notebook's metadata names — ``{"sprint19": {"assignment": "problem1"}}``, or the careless
+    ``{"sprint19": "problem1"}`` — if it is one of :data:`ASSIGNMENTS`; metadata of any other shape names none.
+
+    Example:
+        >>> notebook_assignment({"sprint19": {"assignment": "problem2"}}), notebook_assignment({"sprint19": ["x"]})
+        ('problem2', None)
+    """
+    named = metadata.get("sprint19") if isinstance(metadata, dict) else None
+    if isinstance(named, dict):
+        named = named.get("assignment")
+    return named if isinstance(named, str) and named in ASSIGNMENTS else None
+
+
 def describe(assignment: str) -> str:
     """The table of an assignment's exercises, as the top of its notebook prints it.
 

@@ -224,20 +224,28 @@ def _write_executed(snapshot: Snapshot, result: dict, executed_dir: Path) -> Non
     atomic.write_text_atomically(executed_dir / f"{snapshot.submission.notebook}.ipynb", text)
 
 
-def _check_arguments(timeout, jobs, assignment, memory, submissions, executed_dir) -> tuple[int, int]:
-    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not 0 < timeout < math.inf:
-        raise bad_input("timeout", repr(timeout), "a positive number of seconds",
-                        f"Use e.g. timeout={DEFAULT_TIMEOUT:g} (seconds per notebook).")
+def _check_seconds(name: str, value, fix: str) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < math.inf:
+        raise bad_input(name, repr(value), "a positive number of seconds", fix)
+
+
+def _check_arguments(timeout, cell_timeout, jobs, assignment, memory, submissions, out,
+                     executed_dir) -> tuple[int, int]:
+    _check_seconds("timeout", timeout, f"Use e.g. timeout={DEFAULT_TIMEOUT:g} (seconds per notebook).")
+    _check_seconds("cell_timeout", cell_timeout, f"Use e.g. --cell-timeout {DEFAULT_CELL_TIMEOUT:g}.")
     jobs = check_int("jobs", jobs, 1, "Use jobs=1 (one notebook at a time) or the number of free CPU cores.")
     if assignment is not None and assignment not in ASSIGNMENTS:
         raise bad_input("assignment", repr(assignment), f"one of {', '.join(map(repr, ASSIGNMENTS))} or None",
                         "Leave it out to read each notebook's assignment from its metadata or file name.")
-    if executed_dir is not None and Path(submissions).is_dir():
-        executed, root = Path(executed_dir).resolve(), Path(submissions).resolve()
-        if executed == root or root in executed.parents:
-            raise bad_input(f"--executed '{executed_dir}'", "a folder inside the submissions folder",
-                            "a folder outside it", "Executed copies there would overwrite or join the "
-                            "submissions; pass e.g. --executed executed/ beside the submissions folder.")
+    root = Path(submissions).resolve()
+    for option, path, what in (("--executed", executed_dir, "Executed copies"), ("--out", out, "The grades")):
+        if path is None:
+            continue
+        inside = Path(path).resolve()
+        if inside == root or root in inside.parents:
+            raise bad_input(f"{option} '{path}'", "a path inside the submissions", "a path outside them",
+                            f"{what} there would overwrite or join the submissions; write them beside the "
+                            "submissions folder.")
     return jobs, parse_memory(memory)
 
 
@@ -275,14 +283,13 @@ def grade_submissions(
         Sprint19Error: for bad arguments, a folder with no notebook, missing Jupyter tools, or when the
             package's own files change during the batch. Nothing a notebook does raises: it becomes rows.
     """
-    jobs, memory_bytes = _check_arguments(timeout, jobs, assignment, memory, submissions, executed_dir)
-    if isinstance(cell_timeout, bool) or not isinstance(cell_timeout, (int, float)) or not 0 < cell_timeout < math.inf:
-        raise bad_input("cell_timeout", repr(cell_timeout), "a positive number of seconds",
-                        f"Use e.g. --cell-timeout {DEFAULT_CELL_TIMEOUT:g}.")
+    jobs, memory_bytes = _check_arguments(timeout, cell_timeout, jobs, assignment, memory, submissions, out,
+                                          executed_dir)
     found = find_submissions(submissions)
     _check_tools()
     snapshots = [read_submission(submission, assignment) for submission in found]
-    batch = draw_cases({name for snapshot in snapshots if snapshot.assignment for name in ASSIGNMENTS[snapshot.assignment]})
+    batch = draw_cases({name for snapshot in snapshots if snapshot.assignment
+                        for name in ASSIGNMENTS[snapshot.assignment]})
     fingerprint = package_fingerprint()
     writer, lock, runs = CsvWriter(out), threading.Lock(), []
     env, stopped = _kernel_environment(), []
@@ -326,8 +333,10 @@ def grade_submissions(
                                "reinstall sprint19_unet and grade again, as another user or in a container")
         if log is not None:
             passed, review = sum(row.passed is True for row in rows), sum(row.passed is None for row in rows)
+            peak = float(result.get("peak_bytes", 0)) / 2**30
             log(f"graded {printable(notebook)}: {run.reason or run.status}, {passed}/{len(rows)} passed"
-                + (f", {review} for review" if review else "") + f", {run.seconds:.1f} s")
+                + (f", {review} for review" if review else "") + f", {run.seconds:.1f} s"
+                + (f", peak memory {peak:.2f} GiB" if peak else ""))
 
     with processes.subreaper(), processes.not_dumpable():
         rooms = _Rooms()
@@ -338,8 +347,6 @@ def grade_submissions(
     if stopped:
         raise bad_input("grading", stopped[0].removeprefix("not graded: "), "the package's files unchanged",
                         f"The rows graded before are in {out}." if out else "Grade again after reinstalling.")
-    order = {name: index for index, name in enumerate(EXERCISES)}
-    rows = sorted(writer.rows, key=lambda row: (row.notebook, order.get(row.exercise, -1)))
-    return Grades(tuple(rows), tuple(sorted(runs, key=lambda run: run.notebook)), batch.digest)
+    return Grades(tuple(writer.ordered()), tuple(sorted(runs, key=lambda run: run.notebook)), batch.digest)
 
 

@@ -64,6 +64,8 @@ class OutOfTime(BaseException):
 
 
 def _exception_text(error: BaseException) -> str:
+    """``TypeError: …`` on one short line, as :func:`sprint19_unet.teaching.exercises.self_check.exception_text`
+    writes it — repeated here because this file runs in the kernel without importing the package."""
     try:
         detail = " ".join(str(error).split())[:160]
     except BaseException:  # a student's exception whose __str__ raises anything
@@ -141,9 +143,10 @@ def ask_code(folder: str, exercise: str) -> str:
         >>> "answer('/room/grader', 'rle', globals())" in ask_code("/room/grader", "rle")
         True
     """
+    here = str(Path(__file__).resolve())
     return ("def __sprint19_ask():\n"
             "    import importlib.util\n"
-            f"    spec = importlib.util.spec_from_file_location('_sprint19_in_kernel', {str(Path(__file__).resolve())!r})\n"
+            f"    spec = importlib.util.spec_from_file_location('_sprint19_in_kernel', {here!r})\n"
             "    module = importlib.util.module_from_spec(spec)\n"
             "    spec.loader.exec_module(module)\n"
             "    return module\n"

@@ -115,8 +115,9 @@ def outcomes(text: str, count: int) -> list[Outcome] | None:
     """The outcomes in a kernel's answers file, one per case; None when the file is not what ``in_kernel`` writes.
 
     Example:
-        >>> outcomes('{"answers": [{"value": 3}, {"timeout": 10}]}', 2)
-        [Outcome(value=3, error='', not_done=False, timed_out=0.0, missing=''), Outcome(value=None, error='', not_done=False, timed_out=10.0, missing='')]
+        >>> found = outcomes('{"answers": [{"value": 3}, {"timeout": 10}]}', 2)
+        >>> [(outcome.value, outcome.timed_out) for outcome in found]
+        [(3, 0.0), (None, 10.0)]
     """
     try:
         data = parse_json(text)
@@ -145,6 +146,17 @@ def _parse(source: str) -> ast.AST | None:
         return ast.parse(code)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
+
+
+def defines(source: str, names) -> bool:
+    """Whether a cell's code binds one of ``names``: ``def name``, ``name = …``, ``name, other = …``, an import.
+
+    Example:
+        >>> defines("model, history = train(config)", ("model",)), defines("print(model)", ("model",))
+        (True, False)
+    """
+    tree = _parse(source)
+    return tree is not None and _binds(tree, set(names))
 
 
 def names_in_answer_code(exercise: Exercise, sources: list) -> list:

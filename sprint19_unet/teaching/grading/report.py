@@ -129,8 +129,21 @@ def csv_text(rows) -> str:
         for row in rows])
 
 
+def aligned(lines) -> str:
+    """A table for the terminal: every column but the last padded to its widest cell, two spaces apart.
+
+    Example:
+        >>> print(aligned([("a", "bb", "c"), ("ccc", "d", "long last")]))
+        a    bb  c
+        ccc  d   long last
+    """
+    widths = [max(len(line[column]) for line in lines) for column in range(len(lines[0]) - 1)]
+    return "\n".join("  ".join([*(cell.ljust(width) for cell, width in zip(line, widths)), line[-1]]).rstrip()
+                     for line in lines)
+
+
 def written(text: str) -> str:
-    """A cell as every file of the grader writes it: escaped (:func:`printable`) and formula-safe (:func:`spreadsheet_cell`).
+    """A cell as the grader's files write it: escaped (:func:`printable`), formula-safe (:func:`spreadsheet_cell`).
 
     Writing twice changes nothing, so names read back from a file match the rows they came from.
 
@@ -172,7 +185,7 @@ class Grades:
     cases_digest: str = ""
 
     def summary(self) -> str:
-        """A table for the terminal: notebook, automatic passes / exercises, rows for review, points, seconds, how it ended.
+        """A table for the terminal: notebook, automatic passes / exercises, reviews, points, seconds, how it ended.
 
         Returns:
             The table as text, names escaped.
@@ -192,9 +205,7 @@ class Grades:
             table.append((printable(notebook), f"{sum(row.passed is True for row in rows)}/{len(rows)}",
                           str(sum(row.passed is None for row in rows)), _number(sum(row.points or 0 for row in rows)),
                           f"{every[0].seconds:.1f}", printable(one_line(status.get(notebook, ""), 80))))
-        widths = [max(len(line[column]) for line in table) for column in range(5)]
-        return "\n".join("  ".join([*(cell.ljust(width) for cell, width in zip(line, widths)), line[5]]).rstrip()
-                         for line in table)
+        return aligned(table)
 
 
 class CsvWriter:
@@ -213,11 +224,11 @@ class CsvWriter:
         self.rows: list = []
 
     def add(self, rows) -> None:
-        """Add a notebook's rows and rewrite the file (sorted by notebook, then exercise order)."""
+        """Add a notebook's rows and rewrite the file."""
         self.rows.extend(rows)
-        self.write()
-
-    def write(self) -> None:
         if self.path is not None:
-            ordered = sorted(enumerate(self.rows), key=lambda item: (item[1].notebook, item[0]))
-            atomic.write_text_atomically(self.path, csv_text([row for _, row in ordered]))
+            atomic.write_text_atomically(self.path, csv_text(self.ordered()))
+
+    def ordered(self) -> list:
+        """The rows so far, sorted by notebook; a notebook's own rows keep their order (its assignment's)."""
+        return [row for _, row in sorted(enumerate(self.rows), key=lambda item: (item[1].notebook, item[0]))]

@@ -47,7 +47,7 @@ from pathlib import Path
 
 import sprint19_unet.teaching.grading.processes as processes
 from sprint19_unet.teaching.grading.in_kernel import ask_code
-from sprint19_unet.teaching.grading.kernel import DIED, ERROR, OK, STUCK, TIMED_OUT, Kernel, KernelStartError
+from sprint19_unet.teaching.grading.kernel import DIED, ERROR, OK, STUCK, Kernel, KernelStartError
 from sprint19_unet.teaching.plain_data import MAX_JSON_CHARS
 
 FINISHED, TIMED_OUT_STATUS, KERNEL_DIED, OVER_LIMIT, FAILED = (
@@ -107,7 +107,7 @@ def file_digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def copy_folder(source: Path, target: Path, manifest: dict) -> tuple[int, int]:
+def copy_folder(source: Path, target: Path, manifest: dict) -> None:
     """Copy the files of a submission's folder that are as they were when grading started.
 
     A file another notebook added or changed since (a ``numpy.py`` planted to break a later kernel) is
@@ -118,25 +118,17 @@ def copy_folder(source: Path, target: Path, manifest: dict) -> tuple[int, int]:
         target: the room's working folder (created).
         manifest: relative path → :func:`file_digest`, read when grading started.
 
-    Returns:
-        ``(files copied, files left out)``.
     """
-    copied, left_out = 0, 0
     target.mkdir(parents=True, exist_ok=True)
     for relative, path in folder_files(source):
         try:
             data = path.read_bytes()
         except OSError:
-            left_out += 1
             continue
-        if manifest.get(relative) != file_digest(data):
-            left_out += 1
-            continue
-        destination = target / relative
-        destination.parent.mkdir(parents=True, exist_ok=True)
-        destination.write_bytes(data)
-        copied += 1
-    return copied, left_out
+        if manifest.get(relative) == file_digest(data):
+            destination = target / relative
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            destination.write_bytes(data)
 
 
 def _kernel_environment(job: dict, room: Path) -> dict:
@@ -177,7 +169,7 @@ class _Notebook:
         self.cell_timeout = float(job.get("cell_timeout") or job["timeout"])
         self.keep_outputs = bool(job.get("keep_outputs"))
         self.ran, self.completed, self.first_error = [], [], ""
-        self.status, self.stopped_at, self.last, self.restarts = FINISHED, None, OK, 0
+        self.status, self.stopped_at, self.last = FINISHED, None, OK
 
     def _limit(self) -> float:
         return min(self.deadline, time.monotonic() + self.cell_timeout)
@@ -215,14 +207,13 @@ class _Notebook:
                 self._restart(index)
 
     def _restart(self, stuck: int) -> None:
-        """A fresh kernel, the cells that had finished run again (their outputs not kept), then on from the next cell."""
+        """A fresh kernel, the cells that had finished run again (outputs not kept), then on from the next cell."""
         old = self.kernel
         old.stop()
         processes.kill_all(lambda: processes.descendants(os.getpid()))
         self.kernel = Kernel(old.room, old.work, old.env)
         self.kernel.output_budget = old.output_budget
         self.kernel.start(min(self.deadline, time.monotonic() + STARTUP_SECONDS))
-        self.restarts += 1
         for index in self.completed:
             if self.kernel.run_cell(str(self.cells[index]["source"]), self._limit()).status not in (OK, ERROR):
                 break
@@ -240,7 +231,8 @@ def run_room(job: dict) -> dict:
 
     Returns:
         ``status``, ``reason``, ``seconds``, ``stopped_at``, ``first_error``, ``cells`` (outputs, when
-        kept), ``answers`` (exercise → ``status`` and the answers' JSON ``text``), ``peak_bytes``.
+        kept), ``answers`` (exercise → ``status`` and the answers' JSON ``text``), ``peak_bytes`` (the largest
+        resident memory of the room's processes seen).
     """
     started = time.monotonic()
     room = Path(tempfile.mkdtemp(prefix="sprint19-room-"))
@@ -249,7 +241,8 @@ def run_room(job: dict) -> dict:
     result = {"status": FAILED, "reason": "", "stopped_at": None, "first_error": "", "cells": [], "answers": {}}
     try:
         work, asked = room / "work", room / "grader"
-        result["copied"] = copy_folder(Path(job["folder"]), work, job["manifest"]) if job.get("folder") else (0, 0)
+        if job.get("folder"):
+            copy_folder(Path(job["folder"]), work, job["manifest"])
         work.mkdir(exist_ok=True)
         asked.mkdir()
         kernel = Kernel(room, work, _kernel_environment(job, room))
@@ -266,7 +259,7 @@ def run_room(job: dict) -> dict:
         finally:
             kernel = notebook.kernel  # a restarted kernel is the one to ask, and to stop
         result.update(status=notebook.status, stopped_at=notebook.stopped_at, first_error=notebook.first_error,
-                      cells=notebook.ran, restarts=notebook.restarts)
+                      cells=notebook.ran)
         if notebook.last == STUCK:  # it did not stop when interrupted: no question would be answered
             result["answers"] = {item["name"]: {"status": STUCK} for item in job["exercises"]}
         elif kernel.alive():

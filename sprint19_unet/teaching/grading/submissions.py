@@ -35,7 +35,7 @@ import warnings
 from pathlib import Path
 
 from sprint19_unet.errors import bad_input, one_line
-from sprint19_unet.teaching.exercises.registry import ASSIGNMENTS
+from sprint19_unet.teaching.exercises.registry import ASSIGNMENTS, notebook_assignment
 from sprint19_unet.teaching.grading.room import file_digest, folder_files
 
 MAX_NOTEBOOK_BYTES = 50 * 2**20  # larger files are not read (an executed notebook with many figures is a few MB)
@@ -173,10 +173,8 @@ def assignment_of(path: str | os.PathLike, metadata=None, assignment: str | None
     """
     if assignment is not None:
         return assignment
-    named = metadata.get("sprint19") if isinstance(metadata, dict) else None
-    if isinstance(named, dict):
-        named = named.get("assignment")
-    if isinstance(named, str) and named in ASSIGNMENTS:
+    named = notebook_assignment(metadata)
+    if named is not None:
         return named
     letters = re.sub(r"[^a-z0-9]", "", Path(path).name.lower())
     matches = [name for name in ASSIGNMENTS if name in letters]

@@ -40,7 +40,7 @@ from pathlib import Path
 from sprint19_unet import atomic
 from sprint19_unet.errors import bad_input, one_line
 from sprint19_unet.teaching.exercises.registry import ASSIGNMENTS, EXERCISES
-from sprint19_unet.teaching.grading.report import CSV_COLUMNS, GradeRow, table_text, written
+from sprint19_unet.teaching.grading.report import CSV_COLUMNS, GradeRow, aligned, table_text, written
 
 TOTALS, ANSWERS, SUMMARY, CANVAS = "totals.csv", "answers.csv", "summary.csv", "canvas.csv"
 ANSWER_COLUMNS = ("student", "notebook", "exercise", "answer", "points", "out_of")
@@ -163,7 +163,7 @@ def answer_rows(rows, previous: dict) -> list[tuple]:
 
 
 def read_answers(path: str | os.PathLike) -> dict:
-    """A teacher's ``answers.csv``: ``(notebook, exercise) → (points or None, answer)``, names as the file writes them.
+    """A teacher's ``answers.csv``: ``(notebook, exercise) → (points or None, answer)``, names as written there.
 
     Raises:
         Sprint19Error: naming the file and line, for a missing column, an unknown exercise, or points that
@@ -225,7 +225,8 @@ def read_grades(path: str | os.PathLike) -> list[GradeRow]:
                 rows.append(GradeRow(record["student"], record["notebook"], record["exercise"], passed, points,
                                      record["message"], float(record["seconds"] or 0), record["hint"]))
     except FileNotFoundError:
-        raise bad_input(f"grades file '{path}'", "a file that does not exist", "the grades of a grade run", fix) from None
+        raise bad_input(f"grades file '{path}'", "a file that does not exist", "the grades of a grade run",
+                        fix) from None
     except (OSError, UnicodeDecodeError, ValueError, KeyError, csv.Error) as error:
         raise bad_input(f"grades file '{path}'", f"a file that cannot be read ({type(error).__name__})",
                         "the grades of a grade run", fix) from None
@@ -262,9 +263,7 @@ def summary_table(summary: list[tuple]) -> str:
     lines = [SUMMARY_COLUMNS[:5] + ("most frequent hint",)]
     lines += [(name, str(count), str(passed), rate, str(review), one_line(hint, 70))
               for name, count, passed, rate, review, hint in summary]
-    widths = [max(len(line[column]) for line in lines) for column in range(5)]
-    return "\n".join("  ".join([*(cell.ljust(width) for cell, width in zip(line, widths)), line[5]]).rstrip()
-                     for line in lines)
+    return aligned(lines)
 
 
 def read_roster(path: str | os.PathLike) -> list[dict]:
@@ -352,8 +351,14 @@ def write_reports(folder: str | os.PathLike, rows, marks: dict | None = None, ex
     return [f"wrote {', '.join(str(path) for path in paths)}", *lines]
 
 
-def check_export(export: str | None, roster) -> None:
-    """Refuse an unknown export or one without its roster, before anything runs."""
+def check_export(export: str | None, roster, folder: str | os.PathLike) -> None:
+    """Refuse, before anything runs: an unknown export, one without its roster, a roster the reports would overwrite.
+
+    Args:
+        export: ``"canvas"`` or None.
+        roster: the roster's path, or None.
+        folder: where the reports go (the folder of ``grades.csv``).
+    """
     if export is not None and export not in EXPORTS:
         raise bad_input("--export", repr(export), f"one of {', '.join(EXPORTS)}", "Use --export canvas.")
     if export is not None and roster is None:
@@ -362,3 +367,7 @@ def check_export(export: str | None, roster) -> None:
     if roster is not None and not Path(roster).is_file():
         raise bad_input(f"--roster '{roster}'", "a path that is not a file", "a CSV file",
                         "Export the gradebook from Canvas and add a folder column.")
+    reports = {(Path(folder) / name).resolve() for name in (TOTALS, ANSWERS, SUMMARY, CANVAS)}
+    if roster is not None and Path(roster).resolve() in reports:
+        raise bad_input(f"--roster '{roster}'", "one of the files grade writes beside --out",
+                        "a roster kept apart from them", "Rename the roster, e.g. roster.csv.")

@@ -20,6 +20,7 @@ import glob
 import json
 import os
 import re
+import secrets
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -187,30 +188,78 @@ def _exchange(first: Path, second: Path) -> bool:
     raise OSError(code, os.strerror(code), str(second))
 
 
-def _leftovers(path: Path) -> tuple[list[Path], list[Path]]:
-    """The hidden folders an interrupted :func:`atomic_directory` of ``path`` left beside it.
+_OURS = "sprint19-"  # our temporaries: .<name>.sprint19-<token>, .<name>.sprint19-<token>.old, journal .json
 
-    Returns:
-        ``(temporaries, old_copies)``: ``.<name>.XXXXXXXX`` (new output being written, or
-        the old one after a swap) and ``.<name>.old.XXXXXXXX`` (the old output, moved aside).
+
+def _alive(pid: object) -> bool:
+    """Whether another process with this id is running (its folders beside ours are still in use)."""
+    if not isinstance(pid, int) or isinstance(pid, bool) or pid <= 0 or pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # it exists, but belongs to someone else
+        return True
+    return True
+
+
+def _journals(path: Path) -> list[tuple[Path, str]]:
+    """The journals an interrupted :func:`atomic_directory` of ``path`` left beside it, with their tokens.
+
+    A journal is a small JSON file ``.<name>.sprint19-<token>.json`` that the call
+    writes *before* it creates its folders; only folders named by a journal are ours,
+    whatever else beside ``path`` looks like them (``.masks.previous`` is the user's).
     """
-    name = re.escape(path.name)
-    temporary, old = re.compile(rf"\.{name}\.[A-Za-z0-9_]{{8}}"), re.compile(rf"\.{name}\.old\.[A-Za-z0-9_]{{8}}")
-    siblings = [entry for entry in path.parent.glob(f".{glob.escape(path.name)}.*") if entry.is_dir() and not entry.is_symlink()]
-    return ([entry for entry in siblings if temporary.fullmatch(entry.name)],
-            [entry for entry in siblings if old.fullmatch(entry.name)])
+    pattern = re.compile(rf"\.{re.escape(path.name)}\.{_OURS}([0-9a-f]{{16}})\.json")
+    found = []
+    for entry in path.parent.glob(f".{glob.escape(path.name)}.{_OURS}*.json"):
+        match = pattern.fullmatch(entry.name)
+        if not match or entry.is_symlink() or not entry.is_file():
+            continue
+        try:
+            record = json.loads(entry.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue  # torn while being written: its folders (if any) are left alone
+        if isinstance(record, dict) and record.get("token") == match.group(1) and not _alive(record.get("pid")):
+            found.append((entry, match.group(1)))
+    return found
+
+
+def _our_folders(path: Path, token: str) -> tuple[Path, Path]:
+    """``(temporary, old)``: the new output being written (or, after a swap, the old one) and the old one set aside."""
+    temporary = path.parent / f".{path.name}.{_OURS}{token}"
+    return temporary, temporary.with_name(temporary.name + ".old")
+
+
+def _put_back(path: Path, old: Path) -> None:
+    """Restore the old output a kill left set aside (after moving it away, before moving the new one in)."""
+    if not path.exists() and not path.is_symlink() and (old / path.name).is_dir():
+        os.replace(old / path.name, path)
 
 
 def _recover(path: Path) -> None:
-    """Undo what a kill in the middle of :func:`atomic_directory` left: restore the old output, drop the rest."""
-    temporaries, old_copies = _leftovers(path)
-    if not path.exists():
-        for old in sorted(old_copies, key=lambda entry: entry.stat().st_mtime, reverse=True):
-            if (old / path.name).is_dir():  # killed between moving the old output aside and the new one in
-                os.replace(old / path.name, path)
-                break
-    for leftover in temporaries + old_copies:
-        shutil.rmtree(leftover, ignore_errors=True)
+    """Undo what a kill in the middle of :func:`atomic_directory` left: restore the old output, drop the rest.
+
+    Touches only the folders that a journal names, and only journals of processes no longer running.
+    """
+    for journal, token in _journals(path):
+        temporary, old = _our_folders(path, token)
+        _put_back(path, old)
+        for folder in (temporary, old):
+            if folder.is_dir() and not folder.is_symlink():
+                shutil.rmtree(folder, ignore_errors=True)
+        journal.unlink(missing_ok=True)
+
+
+def _write_journal(path: Path, token: str) -> Path:
+    journal = path.parent / f".{path.name}.{_OURS}{token}.json"
+    descriptor = os.open(journal, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+        json.dump({"pid": os.getpid(), "token": token, "target": path.name}, file)
+        file.flush()
+        os.fsync(file.fileno())
+    return journal
 
 
 @contextlib.contextmanager
@@ -220,9 +269,13 @@ def atomic_directory(path: str | os.PathLike) -> Iterator[Path]:
     The old and the new folder are swapped in one atomic step where the system
     can (Linux), so a kill at any moment leaves ``path`` complete: the old files
     or the new ones, never a mixture and never nothing. Elsewhere the old folder is
-    moved aside first; the next call restores it if a kill came in between. Hidden
-    leftovers of an interrupted call (``.<name>.XXXXXXXX``, ``.<name>.old.XXXXXXXX``)
-    are removed by the next call.
+    moved aside first; the next call restores it if a kill came in between.
+
+    Our temporaries are ours by proof, not by name: before it makes any folder, a call
+    writes a journal beside ``path`` (``.<name>.sprint19-<token>.json``: its process id
+    and a random token), and the next call removes only the folders a journal names,
+    of a process that no longer runs. A ``path`` that is a symlink is followed on
+    purpose: the output goes where the link points, and the link is never renamed.
 
     Args:
         path: the final folder.
@@ -243,14 +296,22 @@ def atomic_directory(path: str | os.PathLike) -> Iterator[Path]:
         ['a.txt']
     """
     path = Path(path)
+    if path.is_symlink():
+        path = Path(os.path.realpath(path))
     if path.exists() and not path.is_dir():
         raise bad_input(f"output folder '{path}'", "a file", "a folder or a new path", "Choose another output path.")
     made = missing_folders(path.parent)
+    token = secrets.token_hex(8)
+    temporary, old = _our_folders(path, token)
+    journal = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         _recover(path)
-        temporary = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}."))
+        journal = _write_journal(path, token)
+        temporary.mkdir(mode=0o755)
     except OSError as error:
+        if journal is not None:
+            journal.unlink(missing_ok=True)
         remove_empty_folders(made)
         raise _unwritable(path, error) from None
     try:
@@ -258,15 +319,17 @@ def atomic_directory(path: str | os.PathLike) -> Iterator[Path]:
         if not path.exists():
             os.replace(temporary, path)
         elif not _exchange(temporary, path):  # temporary now holds the old output when swapped
-            old = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.old."))
+            old.mkdir()
             os.replace(path, old / path.name)
             os.replace(temporary, path)
-            shutil.rmtree(old, ignore_errors=True)
     except OSError as error:
         raise _unwritable(path, error) from None
     finally:
-        if temporary.exists():
-            shutil.rmtree(temporary, ignore_errors=True)
+        _put_back(path, old)
+        for folder in (temporary, old):
+            if folder.exists():
+                shutil.rmtree(folder, ignore_errors=True)
+        journal.unlink(missing_ok=True)
         if not path.exists():  # the write failed: the folders made for it go too
             remove_empty_folders(made)
 

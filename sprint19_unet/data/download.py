@@ -41,11 +41,13 @@ Example:
 from __future__ import annotations
 
 import importlib
+import lzma
 import os
 import re
 import shutil
 import tempfile
 import zipfile
+import zlib
 from pathlib import Path, PurePosixPath
 from typing import Callable, Iterator
 
@@ -216,16 +218,54 @@ def _download(client: str, folder: Path) -> Path:
 # === Unpacking ===
 
 
-def _folder_entries(folder: Path) -> Iterator[tuple[tuple[str, ...], Callable]]:
+# What unpacking may write, checked against each archive's directory before a byte is written: a
+# 101×101 image is at most about 80 KB even as 16-bit RGBA, the competition's CSVs a few MB.
+MAX_PNG_BYTES = 128 * 1024
+MAX_CSV_BYTES = 64 * 1024 * 1024
+MAX_NESTING = 3  # the download's zip → train.zip → images/: two levels; one more of slack
+UNBOUNDED_BYTES = 4 * 1024**3  # without expected counts (tests, other sizes): the most unpacking writes in all
+_MARGIN = 1.1  # expected counts: this much more, plus a few files, is still accepted
+
+
+class _Budget:
+    """What unpacking may still write: bytes and files, from the expected layout (with a margin)."""
+
+    def __init__(self, expected_counts):
+        if expected_counts:
+            self.files = int(sum(expected_counts.values()) * _MARGIN) + 100
+            self.bytes = self.files * MAX_PNG_BYTES + 2 * MAX_CSV_BYTES
+        else:
+            self.files, self.bytes = None, UNBOUNDED_BYTES
+
+    def spend(self, files: int, size: int, where: str) -> None:
+        if self.files is not None and files > self.files:
+            raise bad_input(where, f"{files:,} more files to unpack", f"at most {self.files:,} (the competition's "
+                            "layout with a margin)", "Check that the file is the TGS Salt competition's download.")
+        if size > self.bytes:
+            raise bad_input(where, f"{size:,} more bytes to unpack", f"at most {self.bytes:,} (the competition's "
+                            "layout with a margin)", "Check that the file is the TGS Salt competition's download.")
+        if self.files is not None:
+            self.files -= files
+        self.bytes -= size
+
+
+def _folder_entries(folder: Path) -> Iterator[tuple[tuple[str, ...], int, Callable]]:
     for path in sorted(folder.rglob("*")):
         if path.is_file():
-            yield path.relative_to(folder).parts, lambda path=path: open(path, "rb")
+            yield path.relative_to(folder).parts, path.stat().st_size, lambda path=path: open(path, "rb")
 
 
-def _zip_entries(archive: zipfile.ZipFile) -> Iterator[tuple[tuple[str, ...], Callable]]:
+def _zip_entries(archive: zipfile.ZipFile, where: str) -> list[tuple[tuple[str, ...], int, Callable]]:
+    entries, seen = [], set()
     for info in archive.infolist():
-        if not info.is_dir():
-            yield PurePosixPath(info.filename).parts, lambda info=info: archive.open(info)
+        if info.is_dir():
+            continue
+        if info.filename in seen:
+            raise bad_input(where, f"the entry '{info.filename}' twice", "each file once",
+                            "The archive was edited or damaged: download it again.")
+        seen.add(info.filename)
+        entries.append((PurePosixPath(info.filename).parts, info.file_size, lambda info=info: archive.open(info)))
+    return entries
 
 
 def _split_of(parts: tuple[str, ...], context: str | None) -> str | None:
@@ -236,52 +276,82 @@ def _split_of(parts: tuple[str, ...], context: str | None) -> str | None:
     return context
 
 
-def _unpack_entries(entries, names: set[str], dest: Path, work: Path, context: str | None, counter: list) -> None:
-    """Copy the images, masks and CSVs among ``entries`` into ``dest``; open nested zips on the way."""
+def _plan(entries, names: set[str], dest: Path, context: str | None, where: str):
+    """What of ``entries`` is unpacked, and where: ``(parts, size, open, target or None for a nested zip)``."""
     skip_duplicate = {"train.zip", "test.zip"} <= names
-    for parts, open_entry in entries:
+    for parts, size, open_entry in entries:
         name = parts[-1]
         lower = name.lower()
         if "__MACOSX" in parts or name.startswith("."):
             continue
         if lower.endswith(".zip"):
-            if skip_duplicate and lower == _DUPLICATE_ARCHIVE:
-                continue
-            counter[0] += 1
-            nested = work / f"nested-{counter[0]}.zip"
-            with open_entry() as source, open(nested, "wb") as target:
-                shutil.copyfileobj(source, target)
-            _unpack(nested, dest, work, _split_of(parts[:-1], Path(lower).stem if Path(lower).stem in _SPLITS
-                                                  else context), counter)
-            nested.unlink()
+            if not (skip_duplicate and lower == _DUPLICATE_ARCHIVE):
+                yield parts, size, open_entry, None
         elif lower in _CSV_FILES and len(parts) <= 2:
-            target = dest / lower
-            if not target.exists():
-                with open_entry() as source, open(target, "wb") as file:
-                    shutil.copyfileobj(source, file)
+            if size > MAX_CSV_BYTES:
+                raise bad_input(f"{where}: '{'/'.join(parts)}'", f"{size:,} bytes", f"at most {MAX_CSV_BYTES:,}",
+                                "Check that the file is the TGS Salt competition's download.")
+            yield parts, size, open_entry, dest / lower
         elif _ID_PNG.fullmatch(name) and len(parts) >= 2 and parts[-2].lower() in _KINDS:
             split = _split_of(parts[:-2], context)
             if split is None or (split, parts[-2].lower()) == ("test", "masks"):
                 continue
-            target = dest / split / parts[-2].lower() / name
-            if not target.exists():
-                target.parent.mkdir(parents=True, exist_ok=True)
-                with open_entry() as source, open(target, "wb") as file:
-                    shutil.copyfileobj(source, file)
+            if size > MAX_PNG_BYTES:
+                raise bad_input(f"{where}: '{'/'.join(parts)}'", f"{size:,} bytes", f"at most {MAX_PNG_BYTES:,} for "
+                                "a 101×101 image", "Check that the file is the TGS Salt competition's download.")
+            yield parts, size, open_entry, dest / split / parts[-2].lower() / name
 
 
-def _unpack(source: Path, dest: Path, work: Path, context: str | None, counter: list) -> None:
+def _unpack_entries(entries, dest: Path, work: Path, context: str | None, counter: list, budget: _Budget,
+                    where: str, depth: int) -> None:
+    """Copy the images, masks and CSVs among ``entries`` into ``dest``; open nested zips on the way.
+
+    The whole archive's share is checked against ``budget`` before anything of it is written.
+    """
+    names = {parts[-1].lower() for parts, _, _ in entries}
+    plan = list(_plan(entries, names, dest, context, where))
+    budget.spend(len(plan), sum(size for _, size, _, _ in plan), where)
+    for parts, size, open_entry, target in plan:
+        if target is None:
+            counter[0] += 1
+            nested = work / f"nested-{counter[0]}.zip"
+            with open_entry() as source, open(nested, "wb") as file:
+                shutil.copyfileobj(source, file)
+            stem = PurePosixPath(parts[-1].lower()).stem
+            _unpack(nested, dest, work, _split_of(parts[:-1], stem if stem in _SPLITS else context), counter, budget,
+                    f"{where} → {'/'.join(parts)}", depth + 1)
+            nested.unlink()
+        elif not target.exists():  # the same image in two of the download's archives: the first is kept
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with open_entry() as source, open(target, "wb") as file:
+                shutil.copyfileobj(source, file)
+
+
+# What reading a zip can raise besides BadZipFile: damaged deflate data, an encrypted entry (RuntimeError),
+# a compression method Python lacks (NotImplementedError), a truncated or damaged LZMA/BZ2 stream.
+_ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, RuntimeError, NotImplementedError, EOFError, lzma.LZMAError,
+               ValueError)
+
+
+def _unpack(source: Path, dest: Path, work: Path, context: str | None, counter: list, budget: _Budget,
+            where: str, depth: int = 0) -> None:
+    if depth > MAX_NESTING:
+        raise bad_input(where, f"zip files nested more than {MAX_NESTING} deep", "the competition's zip files "
+                        "(a zip holding train.zip and test.zip)", "Check that the file is the TGS Salt "
+                        "competition's download.")
     if source.is_dir():
         entries = list(_folder_entries(source))
-        _unpack_entries(entries, {parts[-1].lower() for parts, _ in entries}, dest, work, context, counter)
+        _unpack_entries(entries, dest, work, context, counter, budget, where, depth)
         return
     try:
         with zipfile.ZipFile(source) as archive:
-            names = {PurePosixPath(info.filename).name.lower() for info in archive.infolist()}
-            _unpack_entries(_zip_entries(archive), names, dest, work, context, counter)
-    except zipfile.BadZipFile as error:
-        raise bad_input(f"archive '{source.name}'", f"a damaged zip file ({error})", "the competition's zip files",
-                        "Delete the download and run it again.") from None
+            _unpack_entries(_zip_entries(archive, where), dest, work, context, counter, budget, where, depth)
+    except _ZIP_ERRORS as error:
+        if isinstance(error, Sprint19Error):
+            raise
+        reason = "an encrypted entry" if "encrypted" in str(error) else f"{type(error).__name__}: {str(error)[:120]}"
+        raise bad_input(where, f"a damaged zip file, or one Python cannot read ({reason})", "the competition's zip files "
+                        "(deflate-compressed, unencrypted)", "Delete the download and run it again.") from None
 
 
 def _counts(root: Path) -> dict[str, int]:
@@ -345,7 +415,7 @@ def unpack_tgs(source: str | os.PathLike, dest: str | os.PathLike, *, expected_c
         raise bad_input(f"TGS folder '{dest}'", "a file" if not dest.is_dir() else "a folder that is not empty",
                         "a new or empty folder", "Pick another folder, or delete this one first.")
     with tempfile.TemporaryDirectory(prefix="sprint19-unpack-") as work, atomic.atomic_directory(dest) as folder:
-        _unpack(source, folder, Path(work), None, [0])
+        _unpack(source, folder, Path(work), None, [0], _Budget(expected_counts), f"TGS download '{source}'")
         _check_counts(folder, expected_counts, f"TGS download '{source}'")
     return dest
 

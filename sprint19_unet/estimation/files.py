@@ -13,6 +13,7 @@ Example:
 from __future__ import annotations
 
 import os
+import re
 import zipfile
 from pathlib import Path
 
@@ -27,6 +28,9 @@ from sprint19_unet.data.images import write_png
 from sprint19_unet.data.input_spec import check_segmentation_model
 from sprint19_unet.estimation.predict import predict_masks
 from sprint19_unet.estimation.submission import check_text_ids, write_submission
+from sprint19_unet.outputs import check_output_folder, mark_output, refuse_overlap
+
+_PREDICTED_MASK = re.compile(r".+\.png")  # what predict writes into a folder (besides its marker)
 
 
 def load_model(path: str | os.PathLike) -> keras.Model:
@@ -94,7 +98,9 @@ def predict_to_files(
         data_path: images to predict, any layout :func:`~sprint19_unet.data.datasets.load_dataset`
             reads with ``split="test"`` (a Kaggle TGS folder's ``test/images``, a folder of images, …).
         out: ``*.csv`` → Kaggle submission (``id,rle_mask``); otherwise a folder
-            of ``<id>.png`` masks (0/255), replaced whole and atomically.
+            of ``<id>.png`` masks (0/255), replaced whole and atomically. Never one of
+            the inputs, inside or around them; an existing folder only when
+            ``predict`` wrote it (see :mod:`sprint19_unet.outputs`).
         threshold: probability threshold.
         tta: horizontal-flip test-time augmentation.
         batch_size: images per prediction batch.
@@ -108,21 +114,30 @@ def predict_to_files(
         >>> predict_to_files("runs/unet/model.keras", "data/sample", "submission.csv")  # doctest: +SKIP
     """
     out = Path(out)
-    ensure_writable(out.parent if out.suffix.lower() == ".csv" else out)
+    csv_out = out.suffix.lower() == ".csv"
+    data_folder = data_path if Path(data_path).exists() else None
+    # A new submission may go inside the data folder; an existing file there may be one of the inputs (train.csv).
+    inputs = {"--model": model_path, "--data": None if csv_out and not out.exists() else data_folder}
+    refuse_overlap("--out", out, inputs, "Write the masks or the submission elsewhere, e.g. --out masks or "
+                   "--out submission.csv beside the data folder.")
+    if not csv_out:
+        check_output_folder(out, "predict", _PREDICTED_MASK, "--out")
+    ensure_writable(out.parent if csv_out else out)
     model = load_model(model_path)
     data = load_dataset(data_path, "test")
-    if out.suffix.lower() == ".csv":  # before the long prediction, not after it
+    if csv_out:  # before the long prediction, not after it
         check_text_ids(data.ids, f"images in '{data_path}'")
     masks = predict_masks(
         model, data.images, threshold=threshold, batch_size=batch_size, tta=tta, verbose=verbose,
         scale=trained_scale(model_path),
     )
-    if out.suffix.lower() == ".csv":
+    if csv_out:
         return write_submission(data.ids, masks, out, expected_ids=data.ids)
     scale = 255 if masks.max() <= 1 else 1
     with atomic_directory(out) as folder:
         for item, mask in zip(data.ids, masks):
             write_png(folder / f"{item}.png", (mask[..., 0] * scale).astype("uint8"))
+        mark_output(folder, "predict")
     return out
 
 

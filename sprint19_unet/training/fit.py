@@ -18,6 +18,7 @@ from __future__ import annotations
 import importlib.util
 import logging
 import sys
+from pathlib import Path
 
 import keras
 import numpy as np
@@ -41,6 +42,7 @@ from sprint19_unet.training.losses import get_loss
 from sprint19_unet.training.metrics import TgsScore, ThresholdedIoU
 from sprint19_unet.unet.model import build_unet
 from sprint19_unet.data.prepare import stratified_split
+from sprint19_unet.outputs import refuse_overlap
 from sprint19_unet.training.sanity import check_training_masks, warn_if_no_better_than_empty
 from sprint19_unet.data.weight_map import class_balance_weights, weight_maps
 
@@ -328,6 +330,9 @@ def _train_in_scope(config: TrainConfig, data, callbacks, resume: bool, verbose,
     if config.tensorboard and importlib.util.find_spec("tensorboard") is None:
         raise bad_input("tensorboard", "True on a machine without TensorBoard", "TensorBoard installed",
                         "Run `pip install tensorboard`, or train with tensorboard=false.")
+    data_folder = config.data if Path(config.data).exists() else None
+    refuse_overlap("output_dir", config.output_dir, {"data": data_folder},
+                   "Choose an --output-dir beside the data folder, e.g. runs/unet.")
     run = RunDirectory(config.output_dir)
     state = run.load_state()
     if state is not None and not resume:

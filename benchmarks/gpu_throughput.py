@@ -300,7 +300,6 @@ def torch_worker(args) -> None:
 
 def pipeline_worker(args) -> None:
     import keras
-    import numpy as np
 
     sys.path.insert(0, str(PROJECT_ROOT))
     from sprint19_unet.data.augment import AugmentConfig

@@ -26,7 +26,12 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from sprint19_unet.errors import bad_input
+from sprint19_unet.errors import bad_input, check_path, one_line
+
+# What names our temporaries: .<stem>.sprint19-XXXXXXXX<suffix> (atomic_path), .<name>.sprint19-<token> and
+# .<name>.sprint19-<token>.old (atomic_directory) with its journal .<name>.sprint19-<token>.json.
+TEMPORARY_TAG = "sprint19-"
+_OURS = TEMPORARY_TAG
 
 
 def _unwritable(path: Path, error: OSError):
@@ -87,8 +92,9 @@ def remove_empty_folders(folders: list[Path]) -> None:
 def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; on success move it onto ``path``.
 
-    The temporary name keeps the suffix (``model.keras`` → ``.model.XXXX.keras``)
-    so writers that check the extension, such as ``model.save``, accept it.
+    The temporary name keeps the suffix (``model.keras`` → ``.model.sprint19-XXXXXXXX.keras``)
+    so writers that check the extension, such as ``model.save``, accept it; the tag
+    (:data:`TEMPORARY_TAG`) tells a leftover of ours from a user's ``.model.backup01.keras``.
 
     Args:
         path: the final file path; missing parent folders are created.
@@ -107,11 +113,12 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
         >>> target.read_text()
         'done'
     """
-    path = Path(path)
+    path = check_path(path, "output file path")
     made = missing_folders(path.parent)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        handle, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=path.suffix or ".tmp")
+        handle, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.{TEMPORARY_TAG}",
+                                        suffix=path.suffix or ".tmp")
         os.close(handle)
     except OSError as error:
         remove_empty_folders(made)
@@ -188,7 +195,6 @@ def _exchange(first: Path, second: Path) -> bool:
     raise OSError(code, os.strerror(code), str(second))
 
 
-_OURS = "sprint19-"  # our temporaries: .<name>.sprint19-<token>, .<name>.sprint19-<token>.old, journal .json
 
 
 def _alive(pid: object) -> bool:
@@ -295,7 +301,7 @@ def atomic_directory(path: str | os.PathLike) -> Iterator[Path]:
         >>> sorted(p.name for p in target.iterdir())
         ['a.txt']
     """
-    path = Path(path)
+    path = check_path(path, "output folder path")
     if path.is_symlink():
         path = Path(os.path.realpath(path))
     if path.exists() and not path.is_dir():
@@ -372,6 +378,8 @@ def read_json(path: str | os.PathLike, subject: str, expected: str, fix: str):
         raise bad_input(subject, f"invalid JSON ({error})", expected, fix) from None
     except RecursionError:
         raise bad_input(subject, "JSON nested too deeply to read", expected, fix) from None
+    except ValueError as error:  # an integer of more than 4,300 digits (Python's conversion limit)
+        raise bad_input(subject, f"a value too large to read ({one_line(error, 120)})", expected, fix) from None
     except OSError as error:
         raise bad_input(subject, f"an unreadable file ({error.strerror or error})", expected, fix) from None
 

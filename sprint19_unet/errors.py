@@ -9,6 +9,7 @@ message as one line, with no traceback.
 from __future__ import annotations
 
 import numbers
+import os
 
 import numpy as np
 
@@ -152,3 +153,89 @@ def check_threshold(threshold, allow_none: bool):
             "a number in [0, 1)" + (" or None for soft (unthresholded) scores" if allow_none else ""),
             "Use threshold=0.5 for sigmoid probabilities.",
         )
+
+
+def shown(value: object, limit: int = 200) -> str:
+    """``repr(value)`` for a message, whatever it is: an integer too long for ``repr`` (Python
+    refuses more than 4,300 digits) is described by its length, a long text shortened.
+
+    Example:
+        >>> shown(10**40), shown(10**5000), shown("run")
+        ('an integer of 41 digits', 'an integer of about 5001 digits', "'run'")
+    """
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**30:
+        try:
+            return f"an integer of {len(str(abs(value)))} digits"
+        except ValueError:  # more than Python converts (4,300 digits): count from the bits
+            return f"an integer of about {abs(value).bit_length() * 30103 // 100000 + 1} digits"
+    try:
+        text = repr(value)
+    except ValueError:
+        return f"a {type(value).__name__} that cannot be shown"
+    except Exception:  # a repr that raises: say only the type
+        return f"a {type(value).__name__} that cannot be shown"
+    return one_line(text, limit)
+
+
+MAX_PATH_CHARACTERS = 4096  # Linux's PATH_MAX
+
+
+def path_problem(path: object) -> str | None:
+    """What makes ``path`` unusable as a file name on any system, or None when it is fine.
+
+    A NUL character ends a name at the system call (Python raises ``ValueError``); a lone
+    surrogate (``"\\ud800"``, as a JSON file may hold) cannot be encoded (``UnicodeEncodeError``).
+
+    Args:
+        path: a ``str`` or ``os.PathLike``.
+
+    Returns:
+        A description for an error message, or None.
+
+    Example:
+        >>> path_problem("runs/unet"), path_problem("run\\x00x"), path_problem(3)
+        (None, 'a path with a NUL character', 'an int, not a path')
+    """
+    if isinstance(path, os.PathLike):
+        path = os.fspath(path)
+    if isinstance(path, bytes):
+        return "a path with a NUL character" if b"\0" in path else None
+    if not isinstance(path, str):
+        return f"{'a' if type(path).__name__[0] not in 'aeiou' else 'an'} {type(path).__name__}, not a path"
+    if "\0" in path:
+        return "a path with a NUL character"
+    try:
+        os.fsencode(path)
+    except UnicodeEncodeError:
+        return "a path with characters that cannot be encoded (a lone surrogate such as \\ud800)"
+    if len(path) > MAX_PATH_CHARACTERS:
+        return f"a path of {len(path):,} characters (at most {MAX_PATH_CHARACTERS:,})"
+    return None
+
+
+def check_path(path: object, subject: str, fix: str = "Pass a file or folder path as a string or pathlib.Path."):
+    """Refuse what cannot be a path (an int, None, a NUL character, a lone surrogate) with one clear error.
+
+    Args:
+        path: what was passed.
+        subject: what it is, for the message (e.g. ``"image path"``).
+        fix: one sentence telling the user what to pass.
+
+    Returns:
+        ``path`` as a ``pathlib.Path``.
+
+    Raises:
+        Sprint19Error: naming ``subject`` and what is wrong.
+
+    Example:
+        >>> check_path(None, "image path")
+        Traceback (most recent call last):
+        ...
+        sprint19_unet.errors.Sprint19Error: image path: expected a file or folder path; received a NoneType, not a path. Pass a file or folder path as a string or pathlib.Path.
+    """
+    from pathlib import Path
+
+    problem = path_problem(path)
+    if problem:
+        raise bad_input(subject, problem, "a file or folder path", fix)
+    return Path(os.fsdecode(path) if isinstance(path, bytes) else path)

@@ -235,7 +235,6 @@ def test_config_file_with_an_unknown_field(tmp_path):
 
 def test_unwritable_output_location(tmp_path):
     target = unwritable(tmp_path)
-    pattern = r"output '.*sprint19-unwritable.*|.*locked.*': expected a writable folder"
     config = s19.TrainConfig(num_samples=20, batch_size=4, epochs=1, base_filters=2, depth=2, output_dir=str(target))
     with pytest.raises(Sprint19Error, match=r"expected a writable folder"):
         s19.train(config, verbose=0)
@@ -339,9 +338,10 @@ def test_repair_removes_only_our_own_temporary_files(tmp_path):
 
     run = RunDirectory(tmp_path / "run")
     (run.resume_dir).mkdir(parents=True)
-    mine = [run.path / ".model.ab12cd_3.keras", run.path / ".history.x1y2z3w4.csv", run.resume_dir / ".epoch_0003.abcdefgh.keras",
-            run.resume_dir / ".state.abcdefgh.json"]
-    theirs = [run.path / ".gitignore", run.path / ".env", run.path / ".model.keras.bak", run.resume_dir / ".notes"]
+    mine = [run.path / ".model.sprint19-ab12cd_3.keras", run.path / ".history.sprint19-x1y2z3w4.csv",
+            run.resume_dir / ".epoch_0003.sprint19-abcdefgh.keras", run.resume_dir / ".state.sprint19-abcdefgh.json"]
+    theirs = [run.path / ".gitignore", run.path / ".env", run.path / ".model.keras.bak", run.resume_dir / ".notes",
+              run.path / ".model.backup01.keras", run.resume_dir / ".state.original.json"]  # our old names' shape
     for path in mine + theirs:
         path.write_text("x")
     run.repair(None)

@@ -7,6 +7,7 @@ from sprint19_unet.unet.flops import (
     conv_multiply_adds,
     model_forward_flops,
     training_step_flops,
+    unet_conv_shapes,
     unet_forward_flops,
 )
 from sprint19_unet.unet.model import build_unet, paper_unet
@@ -66,6 +67,31 @@ def test_hand_count_equals_the_count_over_the_built_model(kwargs, dense_up_conv)
         up_mode=kwargs.get("up_mode", "transpose"), dense_up_conv=dense_up_conv,
     )
     assert model_forward_flops(model, dense_up_conv=dense_up_conv) == hand
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"input_shape": (64, 64, 1), "base_filters": 8},
+        {"input_shape": (48, 80, 3), "base_filters": 4, "depth": 3, "num_classes": 5},
+        {"input_shape": (92, 92, 1), "base_filters": 4, "depth": 2, "padding": "valid", "num_classes": 3},
+        {"input_shape": (32, 32, 1), "base_filters": 4, "depth": 2, "up_mode": "resize"},
+    ],
+)
+def test_the_walk_knows_every_convolution_of_the_built_model(kwargs):
+    # What train's memory estimate reads before building anything: shapes and weights, layer by layer.
+    model = build_unet(**kwargs, batch_norm=False)
+    height, width, channels = kwargs["input_shape"]
+    shapes = unet_conv_shapes(
+        (height, width), base_filters=kwargs["base_filters"], depth=kwargs.get("depth", 4),
+        padding=kwargs.get("padding", "same"), in_channels=channels, num_classes=kwargs.get("num_classes", 1),
+        up_mode=kwargs.get("up_mode", "transpose"),
+    )
+    import keras
+
+    convs = [layer for layer in model.layers if isinstance(layer, (keras.layers.Conv2D, keras.layers.Conv2DTranspose))]
+    assert [tuple(layer.output.shape[1:]) for layer in convs] == [(s.height, s.width, s.out_channels) for s in shapes]
+    assert sum(shape.parameters for shape in shapes) == model.count_params()
 
 
 def test_paper_model_count():

@@ -17,6 +17,8 @@ from __future__ import annotations
 import io
 import json
 import time
+import warnings
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -165,3 +167,103 @@ def test_config_file_of_any_bytes(tmp_path, data, nonce):
     path = tmp_path / f"config-{nonce}.json"
     path.write_bytes(data)
     _refuses_cleanly(s19.TrainConfig.from_json, path)
+
+
+# === Zips (issue 24): corrupt members, odd methods, deep nesting, bombs ===
+
+
+def _zip_of(members: list[tuple[str, bytes, int]]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, data, method in members:
+            info = zipfile.ZipInfo(name)
+            info.compress_type = method
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # duplicate names are part of the fuzz
+                archive.writestr(info, data)
+    return buffer.getvalue()
+
+
+_MEMBER_NAMES = st.sampled_from(["train/images/a.png", "train/masks/a.png", "test/images/b.png", "train.csv",
+                                 "depths.csv", "train.zip", "test.zip", "images/c.png", "x/../y.png", "../z.png"])
+_ZIP_METHODS = st.sampled_from([zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA])
+
+
+@st.composite
+def damaged_zips(draw):
+    """Bytes of a zip in the competition's layout, nested, with fields and bytes overwritten."""
+    members = draw(st.lists(st.tuples(_MEMBER_NAMES, st.sampled_from([VALID_FILES[".png"], b"", b"id,z\n"]),
+                                      _ZIP_METHODS), min_size=1, max_size=5))
+    data = _zip_of(members)
+    for _ in range(draw(st.integers(0, 6))):  # zips inside zips, up to past the cap
+        data = _zip_of([(draw(st.sampled_from(["train.zip", "test.zip", "inner.zip"])), data, draw(_ZIP_METHODS))])
+    data = bytearray(data)
+    for position, value in draw(st.lists(st.tuples(st.integers(0, len(data) - 1), st.integers(0, 255)), max_size=8)):
+        data[position] = value  # method ids, flags (encryption), sizes, CRCs, compressed bytes
+    cut = draw(st.one_of(st.none(), st.integers(0, len(data))))
+    return bytes(data[:cut] if cut is not None else data)
+
+
+@FUZZ
+@given(damaged_zips(), st.integers())
+def test_unpacking_any_damaged_zip(tmp_path, data, nonce):
+    import tempfile
+
+    from sprint19_unet.data.download import unpack_tgs
+
+    folder = Path(tempfile.mkdtemp(dir=tmp_path))  # one per example: the fixture is shared between examples
+    (folder / "download.zip").write_bytes(data)
+    try:
+        _refuses_cleanly(unpack_tgs, folder / "download.zip", folder / "tgs",
+                         expected_counts={"train/images": 1, "train/masks": 1, "test/images": 1})
+    finally:  # nothing left beside it, refused or not
+        assert sorted(path.name for path in folder.iterdir() if path.name != "tgs") == ["download.zip"]
+
+
+@FUZZ
+@given(st.booleans(), st.integers(1, 40), st.integers(0, 3))
+def test_a_bomb_of_any_shape_is_refused_before_writing(tmp_path, big, extra, nesting):
+    from sprint19_unet.data.download import MAX_PNG_BYTES, unpack_tgs
+
+    counts = {"train/images": 1, "train/masks": 1, "test/images": 1}  # a budget of 103 files
+    entries = extra if big else 103 + extra  # one image over its size limit, or more files than the layout
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for index in range(entries):
+            archive.writestr(f"train/images/{index:010d}.png", bytes(MAX_PNG_BYTES + (index == entries - 1 and big)))
+    data = buffer.getvalue()
+    for _ in range(nesting):
+        data = _zip_of([("train.zip", data, zipfile.ZIP_DEFLATED)])
+    path = tmp_path / f"bomb-{big}-{extra}-{nesting}.zip"
+    path.write_bytes(data)
+    with pytest.raises(Sprint19Error, match=r"(at most|more files to unpack)"):
+        unpack_tgs(path, tmp_path / path.stem, expected_counts=counts)
+    assert not (tmp_path / path.stem).exists()
+
+
+# === Config values at and around every bound (issue 24) ===
+
+_BOUNDED = {"num_samples": (2, 1_000_000), "tiles_per_epoch": (1, 1_000_000), "base_filters": (1, 1024),
+            "num_classes": (1, 1024), "batch_size": (1, 65_536), "epochs": (1, 100_000), "workers": (1, 64),
+            "early_stopping_patience": (0, 100_000), "reduce_lr_patience": (0, 100_000), "seed": (0, 2**32 - 1),
+            "foreground": (0, 65_535)}
+
+
+@FUZZ
+@given(st.sampled_from(sorted(_BOUNDED)), st.sampled_from(["low", "high"]), st.integers(-2, 2),
+       st.sampled_from([1, 10**30, 10**5000]))
+def test_config_values_near_every_bound(field, end, step, scale):
+    low, high = _BOUNDED[field]
+    value = (low if end == "low" else high) + step * (1 if step in (-1, 0, 1) else scale)
+    extra = {"lr_schedule": "cosine", "reduce_lr_patience": 0} if field != "reduce_lr_patience" else {}
+    if field == "num_classes" and value > 1:
+        extra["loss"] = "sparse_cce"
+    values = {**extra, field: value}
+    try:
+        config = s19.TrainConfig.from_dict(values)
+    except Sprint19Error as error:
+        assert not low <= value <= high or field in ("num_classes",), (field, value, str(error))
+        assert len(str(error)) < 600  # a huge integer is described, not printed
+        return
+    assert low <= value <= high
+    assert getattr(config, field) == value

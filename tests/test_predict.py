@@ -1,6 +1,5 @@
 """Estimation: sizes, overlap-tile against direct prediction, TTA, threshold tuning, submissions."""
 
-import keras
 import numpy as np
 import pytest
 

@@ -45,7 +45,7 @@ from sprint19_unet.data.formats import (
     load_tgs,
     load_tiff_stacks,
 )
-from sprint19_unet.errors import bad_input
+from sprint19_unet.errors import bad_input, check_path
 from sprint19_unet.data.images import SUPPORTED_EXTENSIONS, special_file_kind
 
 GENERATED = ("synthetic", "shapes")
@@ -127,10 +127,7 @@ def find_layout(source: str | os.PathLike, split: str = "train") -> DataLayout:
     split = _check_split(split)
     if isinstance(source, str) and source in GENERATED:
         return DataLayout(source, None)
-    if not isinstance(source, (str, os.PathLike)):
-        raise bad_input("data", f"a {type(source).__name__}", "a folder path, 'synthetic' or 'shapes'",
-                        "Pass the data folder, e.g. 'data/sample'.")
-    root = Path(source)
+    root = check_path(source, "data", "Pass the data folder, e.g. 'data/sample', or 'synthetic' or 'shapes'.")
     if root.is_file():
         if root.suffix.lower() in TIFF_EXTENSIONS:
             return DataLayout("tiff stacks", root, images=root)

@@ -258,7 +258,7 @@ def _folder_entries(folder: Path) -> Iterator[tuple[tuple[str, ...], int, Callab
 def _zip_entries(archive: zipfile.ZipFile, where: str) -> list[tuple[tuple[str, ...], int, Callable]]:
     entries, seen = [], set()
     for info in archive.infolist():
-        if info.is_dir():
+        if not info.filename or info.filename.endswith("/"):  # a folder, or a name cut at a NUL byte
             continue
         if info.filename in seen:
             raise bad_input(where, f"the entry '{info.filename}' twice", "each file once",
@@ -280,6 +280,8 @@ def _plan(entries, names: set[str], dest: Path, context: str | None, where: str)
     """What of ``entries`` is unpacked, and where: ``(parts, size, open, target or None for a nested zip)``."""
     skip_duplicate = {"train.zip", "test.zip"} <= names
     for parts, size, open_entry in entries:
+        if not parts:  # an empty name (zipfile cuts a name at a NUL byte): not one of the competition's files
+            continue
         name = parts[-1]
         lower = name.lower()
         if "__MACOSX" in parts or name.startswith("."):
@@ -308,7 +310,7 @@ def _unpack_entries(entries, dest: Path, work: Path, context: str | None, counte
 
     The whole archive's share is checked against ``budget`` before anything of it is written.
     """
-    names = {parts[-1].lower() for parts, _, _ in entries}
+    names = {parts[-1].lower() for parts, _, _ in entries if parts}
     plan = list(_plan(entries, names, dest, context, where))
     budget.spend(len(plan), sum(size for _, size, _, _ in plan), where)
     for parts, size, open_entry, target in plan:

@@ -54,7 +54,7 @@ import numpy as np
 from sprint19_unet import atomic
 from sprint19_unet.data import images as image_io
 from sprint19_unet.data import rle
-from sprint19_unet.errors import bad_input
+from sprint19_unet.errors import bad_input, check_path
 
 logger = logging.getLogger(__name__)
 
@@ -148,7 +148,7 @@ def _duplicates(items) -> list[str]:
 
 def _require_folder(path: str | os.PathLike, what: str, fix: str) -> Path:
     """Return ``path`` as a Path, or raise when it is missing or is a file."""
-    path = Path(path)
+    path = check_path(path, f"{what} path", fix)
     if not path.exists():
         raise bad_input(f"{what} '{path}'", "a path that does not exist", "an existing folder", fix)
     if not path.is_dir():
@@ -297,6 +297,7 @@ def open_csv(path: str | os.PathLike, subject: str, fix: str):
         ...     next(csv.reader(file))
         ['id', 'z']
     """
+    check_path(path, subject, fix)
     try:
         mode = os.stat(path).st_mode
     except OSError as error:

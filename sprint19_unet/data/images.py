@@ -51,7 +51,7 @@ import numpy as np
 from PIL import Image
 
 from sprint19_unet import atomic
-from sprint19_unet.errors import Sprint19Error, bad_input, check_int
+from sprint19_unet.errors import Sprint19Error, bad_input, check_int, check_path
 
 logger = logging.getLogger(__name__)
 
@@ -114,7 +114,7 @@ def _check_file(path: str | os.PathLike, kind: str, extensions=SUPPORTED_EXTENSI
 
     Only ``stat`` is used: a FIFO or device is refused before anything opens it.
     """
-    path = Path(path)
+    path = check_path(path, f"{kind} path", f"Pass the {kind} file's path as a string or pathlib.Path.")
     subject = f"{kind} '{path}'"
     try:
         status = path.stat()
@@ -734,7 +734,7 @@ def write_png(path: str | os.PathLike, array: object) -> Path:
         >>> path.suffix
         '.png'
     """
-    path = Path(path)
+    path = check_path(path, "output file path")
     subject = f"output file '{path}'"
     if path.suffix.lower() != ".png":
         raise bad_input(subject, f"the extension {path.suffix or '(none)'!r}", "'.png'", "Name the file with .png.")
@@ -762,7 +762,7 @@ def write_tiff_stack(path: str | os.PathLike, array: object) -> Path:
         >>> read_tiff_stack(path).shape
         (3, 4, 5)
     """
-    path = Path(path)
+    path = check_path(path, "output file path")
     subject = f"output file '{path}'"
     if path.suffix.lower() not in TIFF_EXTENSIONS:
         raise bad_input(

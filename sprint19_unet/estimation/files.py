@@ -22,7 +22,7 @@ import keras
 from sprint19_unet.atomic import atomic_directory, ensure_writable
 from sprint19_unet.training.config import TrainConfig
 from sprint19_unet.data.datasets import load_dataset
-from sprint19_unet.errors import bad_input
+from sprint19_unet.errors import bad_input, check_path, path_problem
 from sprint19_unet.estimation.scoring import isbi_report, segmentation_report
 from sprint19_unet.data.images import write_png
 from sprint19_unet.data.input_spec import check_segmentation_model
@@ -50,8 +50,8 @@ def load_model(path: str | os.PathLike) -> keras.Model:
         Not run by the doctests: it needs a model that ``train`` wrote.
         >>> load_model("runs/unet/model.keras")  # doctest: +SKIP
     """
-    path = Path(path)
     fix = "Pass the model.keras that `python -m sprint19_unet train` wrote into its --output-dir."
+    path = check_path(path, "model path", fix)
     if not path.is_file():
         raise bad_input(f"model '{path}'", "a path that is not a file", "a .keras model file", fix)
     if path.suffix != ".keras" or not zipfile.is_zipfile(path):
@@ -113,9 +113,9 @@ def predict_to_files(
         Not run by the doctests: it needs a model that ``train`` wrote.
         >>> predict_to_files("runs/unet/model.keras", "data/sample", "submission.csv")  # doctest: +SKIP
     """
-    out = Path(out)
+    out = check_path(out, "--out", "Pass a submission.csv or a folder for the masks.")
     csv_out = out.suffix.lower() == ".csv"
-    data_folder = data_path if Path(data_path).exists() else None
+    data_folder = data_path if path_problem(data_path) is None and Path(data_path).exists() else None
     # A new submission may go inside the data folder; an existing file there may be one of the inputs (train.csv).
     inputs = {"--model": model_path, "--data": None if csv_out and not out.exists() else data_folder}
     refuse_overlap("--out", out, inputs, "Write the masks or the submission elsewhere, e.g. --out masks or "

@@ -21,7 +21,7 @@ import numpy as np
 
 from sprint19_unet.atomic import write_text_atomically
 from sprint19_unet.data.formats import open_csv
-from sprint19_unet.errors import bad_input
+from sprint19_unet.errors import bad_input, check_path
 from sprint19_unet.data.rle import decode_rle, encode_rle
 
 HEADER = ["id", "rle_mask"]
@@ -136,8 +136,8 @@ def read_submission(path: str | os.PathLike, shape=(101, 101)):
         >>> read_submission(path, (2, 2))[1][..., 0].tolist()
         [[[1, 1], [1, 1]]]
     """
-    path = Path(path)
     fix = "Write it with sprint19_unet.write_submission or python -m sprint19_unet predict --out submission.csv."
+    path = check_path(path, "submission path", fix)
     with open_csv(path, f"submission '{path}'", fix) as file:
         rows = list(csv.reader(file))
     if not rows or rows[0] != HEADER:

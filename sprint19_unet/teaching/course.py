@@ -29,6 +29,7 @@ from pathlib import Path
 
 from sprint19_unet import atomic
 from sprint19_unet.errors import bad_input
+from sprint19_unet.outputs import overlap
 from sprint19_unet.teaching.exercises.registry import notebook_assignment
 
 SOURCE_LINE = 'SPRINT19_UNET_SOURCE = ""'
@@ -110,8 +111,7 @@ def release(out: str | os.PathLike, source: str, project: str | os.PathLike | No
     root = project_root(project)
     out = Path(out)
     for source_folder in ("sprint19_unet", "notebooks", "data"):
-        inside = root / source_folder
-        if out.resolve() == inside.resolve() or inside.resolve() in out.resolve().parents:
+        if overlap(out, root / source_folder) in ("is", "lies inside"):
             raise bad_input(f"release folder '{out}'", f"a folder inside the project's {source_folder}/",
                             "a folder outside what the release copies", "Pass e.g. --out ../release-v1.")
     if out.exists() and (not out.is_dir() or any(out.iterdir())):

@@ -36,7 +36,7 @@ from pathlib import Path
 
 import numpy as np
 
-from sprint19_unet.atomic import atomic_path
+from sprint19_unet.atomic import TEMPORARY_TAG, atomic_path
 from sprint19_unet.training.config import TrainConfig
 from sprint19_unet.data.datasets import load_dataset
 from sprint19_unet.errors import bad_input
@@ -124,8 +124,9 @@ def _plan_demo(
 # What a previous demo left in its output folder, and may therefore be replaced: the run's own files,
 # and the per-epoch figures of FigureFiles. A folder holding anything else is not ours to delete.
 _DEMO_LEFTOVERS = {
-    "run": re.compile(r"config\.json|model\.keras|history\.csv|resume|tensorboard|\.(model|config|history)\.\w{8}\.\w+"),
-    "epochs": re.compile(r"epoch_\d{2,}\.png|\.epoch_\d{2,}\.\w{8}\.png"),
+    "run": re.compile(r"config\.json|model\.keras|history\.csv|resume|tensorboard|"
+                      rf"\.(model|config|history)\.{TEMPORARY_TAG}\w{{8}}\.\w+"),
+    "epochs": re.compile(rf"epoch_\d{{2,}}\.png|\.epoch_\d{{2,}}\.{TEMPORARY_TAG}\w{{8}}\.png"),
 }
 
 

@@ -40,15 +40,15 @@ from pathlib import Path
 
 import keras
 
-from sprint19_unet.atomic import atomic_path, missing_folders, read_json, remove_empty_folders, write_text_atomically
+from sprint19_unet.atomic import TEMPORARY_TAG, atomic_path, missing_folders, read_json, remove_empty_folders, write_text_atomically
 from sprint19_unet.errors import bad_input
 
 STATE_VERSION = 1
 # The only checkpoint names a resume state may hold: a file of ours inside resume/.
 CHECKPOINT_NAME = re.compile(r"epoch_\d{4,}\.keras")
-# Temporary files of an interrupted atomic write (atomic_path: ".<stem>.<8 random chars><suffix>"),
+# Temporary files of an interrupted atomic write (atomic_path: ".<stem>.sprint19-<8 random chars><suffix>"),
 # per folder of a run; nothing else there is ever deleted.
-_TEMPORARY = r"\.{stem}\.[A-Za-z0-9_]{{8}}{suffix}"
+_TEMPORARY = r"\.{stem}\." + re.escape(TEMPORARY_TAG) + r"[A-Za-z0-9_]{{8}}{suffix}"
 RUN_TEMPORARIES = re.compile("|".join(
     _TEMPORARY.format(stem=stem, suffix=re.escape(suffix))
     for stem, suffix in (("model", ".keras"), ("config", ".json"), ("history", ".csv"))
@@ -123,8 +123,9 @@ class RunDirectory:
         """Delete the temporary files an interrupted atomic write of ours left behind.
 
         Only names this class writes through :func:`~sprint19_unet.atomic.atomic_path`
-        (``.model.XXXXXXXX.keras``, ``.history.XXXXXXXX.csv``, ``resume/.epoch_0003.XXXXXXXX.keras``,
-        …); a user's own hidden files (``.gitignore``, ``.env``) are never touched.
+        (``.model.sprint19-XXXXXXXX.keras``, ``.history.sprint19-XXXXXXXX.csv``,
+        ``resume/.epoch_0003.sprint19-XXXXXXXX.keras``, …); a user's own hidden files
+        (``.gitignore``, ``.env``, ``.model.backup01.keras``) are never touched.
         """
         for folder, ours in ((self.path, RUN_TEMPORARIES), (self.resume_dir, RESUME_TEMPORARIES)):
             for leftover in folder.glob(".*") if folder.is_dir() else ():

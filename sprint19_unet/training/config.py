@@ -21,7 +21,7 @@ import typing
 from pathlib import Path
 
 from sprint19_unet.atomic import read_json, write_text_atomically
-from sprint19_unet.errors import Sprint19Error, bad_input
+from sprint19_unet.errors import Sprint19Error, bad_input, path_problem, shown
 from sprint19_unet.training.losses import LOSSES
 from sprint19_unet.data.input_spec import MAX_SCALE
 from sprint19_unet.unet.encoders import ENCODER_NAMES, ENCODERS, MIN_INPUT_SIZE
@@ -42,6 +42,19 @@ BOOL_OR_AUTO = (True, False, AUTO)
 MAX_INPUT_SIZE = 4096
 MAX_DEPTH = 10
 MAX_SEED = 2**32 - 1  # NumPy's seed range
+# Static sanity bounds that hold on any machine, a large GPU included: far beyond any sensible run, and low
+# enough that a typo (an extra digit, 1e23) is refused here instead of exhausting memory or crashing a
+# library. Whether a run within them fits the machine is train's memory estimate's question.
+MAX_SAMPLES = 1_000_000
+MAX_TILES_PER_EPOCH = 1_000_000
+MAX_BASE_FILTERS = 1024
+MAX_NUM_CLASSES = 1024
+MAX_BATCH_SIZE = 65_536
+MAX_EPOCHS = 100_000
+MAX_PATIENCE = 100_000
+MAX_WORKERS = 64
+MAX_FOREGROUND = 65_535  # the largest value of a 16-bit mask
+PATH_FIELDS = ("data", "output_dir", "encoder_weights")
 # What `monitor` may name: the logs of train() (validation or training), or "auto".
 MONITORS = (AUTO, "val_loss", "val_iou", "val_tgs_score", "loss", "iou", "tgs_score")
 # Field → the values it may take (encoder: or None); validate() checks them, the command line shows them.
@@ -140,21 +153,32 @@ class TrainConfig:
         """
         for name, value in self.to_dict().items():
             _check_type(name, value, _FIELD_TYPES[name])
+        for name in PATH_FIELDS:
+            problem = getattr(self, name) is not None and path_problem(getattr(self, name))
+            if problem:
+                raise bad_input(f"config field '{name}'", problem, "a path (or a name) without NUL or unencodable "
+                                "characters", f"Fix {name}, e.g. output_dir='runs/unet'.")
         checks = [
-            ("num_samples", self.num_samples >= 2, "at least 2", "Use e.g. num_samples=1000."),
+            ("num_samples", 2 <= self.num_samples <= MAX_SAMPLES, f"an integer in [2, {MAX_SAMPLES:,}]",
+             "Use e.g. num_samples=1000."),
+            ("foreground", self.foreground is None or 0 <= self.foreground <= MAX_FOREGROUND,
+             f"None or an integer in [0, {MAX_FOREGROUND}]", "Use None (masks of 0/1 or 0/255), or 0 for ISBI."),
             ("val_fraction", 0.0 < self.val_fraction < 1.0, "a fraction in (0, 1)", "Use val_fraction=0.2."),
             ("input_size", 8 <= self.input_size <= MAX_INPUT_SIZE, f"an integer in [8, {MAX_INPUT_SIZE}]",
              "Use input_size=128 for TGS; larger images are tiled, so the tile need not be large."),
             ("padding", self.padding in PADDINGS, _either(PADDINGS), "Use padding='same'."),
             ("scale", 0 < self.scale <= MAX_SCALE, f"a number in (0, {MAX_SCALE:g}]", "Use 1.0 (native resolution)."),
-            ("tiles_per_epoch", self.tiles_per_epoch is None or self.tiles_per_epoch >= 1, "None or an integer >= 1",
+            ("tiles_per_epoch", self.tiles_per_epoch is None or 1 <= self.tiles_per_epoch <= MAX_TILES_PER_EPOCH,
+             f"None or an integer in [1, {MAX_TILES_PER_EPOCH:,}]",
              "Use None (cover every training image once per epoch)."),
             ("class_balance", self.class_balance in CLASS_BALANCES, f"one of {', '.join(CLASS_BALANCES)}",
              "Use 'dataset' (the paper)."),
             ("border_class", 0 <= self.border_class < max(self.num_classes, 2), "a class id below num_classes",
              "Use 0 (background), or 1 for ISBI membranes loaded with foreground=0."),
-            ("num_classes", self.num_classes >= 1, "an integer >= 1", "Use 1 for a binary mask."),
-            ("base_filters", self.base_filters >= 1, "an integer >= 1", "Use 16 (fast) or 64 (paper)."),
+            ("num_classes", 1 <= self.num_classes <= MAX_NUM_CLASSES, f"an integer in [1, {MAX_NUM_CLASSES}]",
+             "Use 1 for a binary mask."),
+            ("base_filters", 1 <= self.base_filters <= MAX_BASE_FILTERS, f"an integer in [1, {MAX_BASE_FILTERS}]",
+             "Use 16 (fast) or 64 (paper)."),
             ("depth", 1 <= self.depth <= MAX_DEPTH, f"an integer in [1, {MAX_DEPTH}]", "Use depth=4 as in the paper."),
             ("dropout", 0.0 <= self.dropout < 1.0, "a rate in [0, 1)", "Use 0.0 or 0.5 (paper)."),
             ("up_mode", self.up_mode in UP_MODES, _either(UP_MODES), "Use 'transpose'."),
@@ -163,13 +187,16 @@ class TrainConfig:
             ("learning_rate", math.isfinite(self.learning_rate) and self.learning_rate > 0, "a positive finite number",
              "Use 1e-3 for Adam."),
             ("lr_schedule", self.lr_schedule in LR_SCHEDULES, _either(LR_SCHEDULES), "Use 'constant'."),
-            ("batch_size", self.batch_size >= 1, "an integer >= 1", "Use batch_size=16."),
-            ("epochs", self.epochs >= 1, "an integer >= 1", "Use e.g. epochs=30."),
+            ("batch_size", 1 <= self.batch_size <= MAX_BATCH_SIZE, f"an integer in [1, {MAX_BATCH_SIZE:,}]",
+             "Use batch_size=16."),
+            ("epochs", 1 <= self.epochs <= MAX_EPOCHS, f"an integer in [1, {MAX_EPOCHS:,}]", "Use e.g. epochs=30."),
             ("seed", 0 <= self.seed <= MAX_SEED, f"an integer in [0, {MAX_SEED}]", "Use seed=0."),
             ("monitor", self.monitor in MONITORS and not (self.num_classes > 1 and self.monitor.endswith("tgs_score")),
              f"one of {', '.join(MONITORS)} (tgs_score only for num_classes=1)", "Use 'auto'."),
-            ("early_stopping_patience", self.early_stopping_patience >= 0, "an integer >= 0", "Use 8, or 0 for never."),
-            ("reduce_lr_patience", self.reduce_lr_patience >= 0, "an integer >= 0", "Use 4, or 0 for never."),
+            ("early_stopping_patience", 0 <= self.early_stopping_patience <= MAX_PATIENCE,
+             f"an integer in [0, {MAX_PATIENCE:,}]", "Use 8, or 0 for never."),
+            ("reduce_lr_patience", 0 <= self.reduce_lr_patience <= MAX_PATIENCE, f"an integer in [0, {MAX_PATIENCE:,}]",
+             "Use 4, or 0 for never."),
             (
                 "mixed_precision",
                 self.mixed_precision in PRECISION_POLICIES,
@@ -178,12 +205,13 @@ class TrainConfig:
             ),
             ("jit_compile", self.jit_compile in BOOL_OR_AUTO, _either(BOOL_OR_AUTO), "Use 'auto'."),
             ("run_eagerly", self.run_eagerly in BOOL_OR_AUTO, _either(BOOL_OR_AUTO), "Use 'auto'."),
-            ("workers", self.workers >= 1, "an integer >= 1", "Use 1, or up to the number of CPU cores."),
+            ("workers", 1 <= self.workers <= MAX_WORKERS, f"an integer in [1, {MAX_WORKERS}]",
+             "Use 1, or up to the number of CPU cores."),
             ("output_dir", bool(self.output_dir), "a folder path", "Pass e.g. output_dir='runs/unet'."),
         ]
         for name, ok, expected, fix in checks:
             if not ok:
-                raise bad_input(f"config field '{name}'", repr(getattr(self, name)), expected, fix)
+                raise bad_input(f"config field '{name}'", shown(getattr(self, name)), expected, fix)
         if self.lr_schedule == "cosine" and self.reduce_lr_patience:
             raise bad_input(
                 "config field 'reduce_lr_patience'",
@@ -333,6 +361,6 @@ def _check_type(name: str, value, expected, source: str = "config") -> None:
     if not _matches(value, expected):
         raise Sprint19Error(
             f"{source}: field '{name}': expected {_type_name(expected)}; "
-            f"received {value!r} ({type(value).__name__}). Fix the value's type, e.g. {name}="
+            f"received {shown(value)} ({type(value).__name__}). Fix the value's type, e.g. {name}="
             f"{TrainConfig.__dataclass_fields__[name].default!r}."
         )

@@ -43,6 +43,7 @@ from sprint19_unet.training.metrics import TgsScore, ThresholdedIoU
 from sprint19_unet.unet.model import build_unet
 from sprint19_unet.data.prepare import stratified_split
 from sprint19_unet.outputs import refuse_overlap
+from sprint19_unet.training.memory import check_memory
 from sprint19_unet.training.sanity import check_training_masks, warn_if_no_better_than_empty
 from sprint19_unet.data.weight_map import class_balance_weights, weight_maps
 
@@ -326,6 +327,13 @@ def train(config: TrainConfig, data: SegmentationData | None = None, callbacks=(
         return _train_in_scope(config, data, callbacks, resume, verbose, replicas=max(len(devices), 1))
 
 
+def _channels(config: TrainConfig, data: SegmentationData | None) -> int:
+    """The images' channels before they are loaded: the data's, else 3 for generated street scenes, else 1."""
+    if data is not None:
+        return int(data.images.shape[-1])
+    return 3 if config.data == "shapes" else 1
+
+
 def _train_in_scope(config: TrainConfig, data, callbacks, resume: bool, verbose, replicas: int = 1):
     if config.tensorboard and importlib.util.find_spec("tensorboard") is None:
         raise bad_input("tensorboard", "True on a machine without TensorBoard", "TensorBoard installed",
@@ -347,6 +355,8 @@ def _train_in_scope(config: TrainConfig, data, callbacks, resume: bool, verbose,
         run.check_resumable(state)
     ensure_writable(run.path)  # before the long work, not after it; nothing is written until the data passed
 
+    # before the data is generated and the model built: a run that cannot fit is refused in a second
+    check_memory(config, _channels(config, data), generated_data=data is None)
     keras.utils.set_random_seed(config.seed)
     data = data if data is not None else load_dataset(
         config.data, "train", num_samples=config.num_samples, seed=config.seed, foreground=config.foreground,

@@ -19,6 +19,8 @@ import warnings
 import keras
 import numpy as np
 
+from sprint19_unet.errors import bad_input
+
 
 
 class AllBlackWarning(UserWarning):
@@ -40,7 +42,7 @@ def check_training_masks(masks: np.ndarray, min_fraction: float = 0.005) -> floa
         >>> check_training_masks(np.ones((2, 4, 4, 1)) * (np.arange(16).reshape(4, 4, 1) < 8))
         0.5
     """
-    fraction = float(np.mean(np.asarray(masks) > 0))
+    fraction = float(np.mean(numeric_masks(masks) > 0))
     if fraction < min_fraction or fraction > 1 - min_fraction:
         warnings.warn(
             f"training masks are {fraction:.2%} foreground: a model can score well by predicting "
@@ -62,7 +64,12 @@ def check_predictions(probabilities: np.ndarray, threshold: float = 0.5) -> None
     Example:
         >>> check_predictions(np.linspace(0, 1, 32).reshape(2, 4, 4, 1))
     """
-    probabilities = np.asarray(probabilities, dtype=np.float64)
+    probabilities = np.asarray(probabilities)
+    if probabilities.dtype.kind not in "biuf" or probabilities.size == 0:
+        raise bad_input("probabilities", f"an array of {probabilities.dtype.type.__name__} values, shape "
+                        f"{probabilities.shape}", "a model's probabilities (numbers in [0, 1])",
+                        "Pass s19.predict_probabilities(model, images).")
+    probabilities = probabilities.astype(np.float64)
     if probabilities.std() < 1e-4:
         warnings.warn(
             f"predictions are constant ({probabilities.mean():.3g} everywhere): the model has not learnt. "
@@ -79,6 +86,36 @@ def check_predictions(probabilities: np.ndarray, threshold: float = 0.5) -> None
         )
 
 
+def numeric_masks(masks: object, name: str = "masks") -> np.ndarray:
+    """``masks`` as a NumPy array of numbers, one mask per item (N, ...), or one clear error.
+
+    Args:
+        masks: what was passed (array-like of bool, int or float).
+        name: the argument's name, for the message.
+
+    Returns:
+        The array.
+
+    Raises:
+        Sprint19Error: for text, objects, a scalar or an empty batch.
+
+    Example:
+        >>> numeric_masks(["a", "b"])
+        Traceback (most recent call last):
+        ...
+        sprint19_unet.errors.Sprint19Error: masks: expected a batch of masks (N, H, W[, 1]) of 0/1 numbers; received an array of str_ values, shape (2,). Pass the true masks, e.g. load_tgs(root).masks.
+    """
+    try:
+        array = np.asarray(masks)
+    except Exception as error:  # ragged nested lists, objects whose __array__ raises
+        raise bad_input(name, f"a value NumPy cannot read as an array ({type(error).__name__})",
+                        "a batch of masks (N, H, W[, 1]) of 0/1 numbers", "Pass the true masks, e.g. load_tgs(root).masks.") from None
+    if array.dtype.kind not in "biuf" or array.ndim < 2 or len(array) == 0:
+        raise bad_input(name, f"an array of {array.dtype.type.__name__} values, shape {array.shape}",
+                        "a batch of masks (N, H, W[, 1]) of 0/1 numbers", "Pass the true masks, e.g. load_tgs(root).masks.")
+    return array
+
+
 def predict_nothing_score(true_masks: np.ndarray) -> float:
     """The Kaggle TGS score of predicting an empty mask everywhere (= fraction of empty masks).
 
@@ -92,7 +129,7 @@ def predict_nothing_score(true_masks: np.ndarray) -> float:
         >>> predict_nothing_score(np.stack([np.zeros((4, 4, 1)), np.ones((4, 4, 1))]))
         0.5
     """
-    true_masks = np.asarray(true_masks) > 0
+    true_masks = numeric_masks(true_masks, "true_masks") > 0
     # an empty prediction scores 1 on an empty mask (no object, none predicted) and 0 on any other
     return float(np.mean(~true_masks.reshape(len(true_masks), -1).any(axis=1)))
 

@@ -35,6 +35,8 @@ Example:
 
 from __future__ import annotations
 
+import dataclasses
+
 from sprint19_unet.errors import bad_input
 from sprint19_unet.unet.parts import UP_MODES
 from sprint19_unet.unet.sizes import check_depth, check_padding, unet_output_size
@@ -54,7 +56,34 @@ def conv_multiply_adds(out_height: int, out_width: int, kernel_size: int, in_cha
     return out_height * out_width * kernel_size * kernel_size * in_channels * out_channels
 
 
-def unet_forward_flops(
+@dataclasses.dataclass(frozen=True)
+class ConvShape:
+    """One convolution of a U-Net as :func:`unet_conv_shapes` walks it.
+
+    ``height × width × out_channels`` is its output; ``multiply_adds`` its real arithmetic
+    (a transposed 2×2 up-convolution: each *input* pixel scatters one 2×2 patch).
+    """
+
+    name: str
+    height: int
+    width: int
+    kernel_size: int
+    in_channels: int
+    out_channels: int
+    multiply_adds: int
+
+    @property
+    def parameters(self) -> int:
+        """Kernel weights and biases."""
+        return self.kernel_size**2 * self.in_channels * self.out_channels + self.out_channels
+
+    @property
+    def output_elements(self) -> int:
+        """Numbers in its output for one image."""
+        return self.height * self.width * self.out_channels
+
+
+def unet_conv_shapes(
     input_size: int | tuple[int, int],
     base_filters: int = 64,
     depth: int = 4,
@@ -63,14 +92,15 @@ def unet_forward_flops(
     num_classes: int = 1,
     up_mode: str = "transpose",
     dense_up_conv: bool = False,
-) -> int:
-    """Forward FLOPs of one image through :func:`~sprint19_unet.unet.model.build_unet`, counted by hand.
+) -> list[ConvShape]:
+    """Every convolution of :func:`~sprint19_unet.unet.model.build_unet`, with its shapes, counted by hand.
 
     Walks the "U" level by level with the same size arithmetic as the builder:
     each 3×3 convolution loses 2 pixels with ``padding="valid"``, pooling halves,
     each 2×2 up-convolution (stride 2) doubles; ``up_mode="resize"`` is an
     upsampling followed by a 2×2 ``same`` convolution at the doubled size, which
-    costs 4× the transposed convolution.
+    costs 4× the transposed convolution. No framework is needed, so shapes can be
+    known before a model too large for the machine is built.
 
     Args:
         input_size: height and width (an int for a square tile).
@@ -85,14 +115,15 @@ def unet_forward_flops(
             module docstring). No effect with ``up_mode="resize"``.
 
     Returns:
-        FLOPs (2 per multiply-add) for one image, forward only.
+        The convolutions in the order the image meets them.
 
     Raises:
         Sprint19Error: for an input size the U-Net cannot take, or another bad argument.
 
     Example:
-        >>> unet_forward_flops(64, base_filters=8) / 1e9 < 0.15
-        True
+        >>> shapes = unet_conv_shapes(572, padding="valid", num_classes=2)   # the paper's network
+        >>> len(shapes), shapes[0].height, shapes[-1].height, sum(s.parameters for s in shapes)
+        (23, 570, 388, 31030658)
     """
     check_depth(depth)
     check_padding(padding)
@@ -102,38 +133,66 @@ def unet_forward_flops(
     for size in (height, width):
         unet_output_size(size, depth, padding)  # raises a teaching error for a bad size
     shrink = 2 if padding == "valid" else 0
+    shapes = []
 
-    def double_conv(h, w, cin, cout):
-        h1, w1 = h - shrink, w - shrink
-        h2, w2 = h1 - shrink, w1 - shrink
-        return conv_multiply_adds(h1, w1, 3, cin, cout) + conv_multiply_adds(h2, w2, 3, cout, cout), h2, w2
+    def conv(name, h, w, kernel, cin, cout, multiply_adds=None):
+        shapes.append(ConvShape(name, h, w, kernel, cin, cout,
+                                conv_multiply_adds(h, w, kernel, cin, cout) if multiply_adds is None else multiply_adds))
+        return h, w
 
-    multiply_adds = 0
+    def double_conv(name, h, w, cin, cout):
+        h, w = conv(f"{name}_conv1", h - shrink, w - shrink, 3, cin, cout)
+        return conv(f"{name}_conv2", h - shrink, w - shrink, 3, cout, cout)
+
     h, w, channels = height, width, in_channels
     # === Contracting path ===
     for level in range(1, depth + 1):
         filters = base_filters * 2 ** (level - 1)
-        cost, h, w = double_conv(h, w, channels, filters)
-        multiply_adds += cost
+        h, w = double_conv(f"contracting_{level}", h, w, channels, filters)
         h, w, channels = h // 2, w // 2, filters
     # === Bottleneck ===
-    cost, h, w = double_conv(h, w, channels, base_filters * 2**depth)
-    multiply_adds += cost
+    h, w = double_conv("bottleneck", h, w, channels, base_filters * 2**depth)
     channels = base_filters * 2**depth
     # === Expanding path ===
     for level in range(depth, 0, -1):
         filters = base_filters * 2 ** (level - 1)
-        if up_mode == "transpose" and not dense_up_conv:  # each input pixel scatters one 2×2 patch
-            multiply_adds += conv_multiply_adds(h, w, 2, channels, filters)
-        else:  # a 2×2 convolution over the doubled size (resize mode, or the dense view)
-            multiply_adds += conv_multiply_adds(2 * h, 2 * w, 2, channels, filters)
-        h, w = 2 * h, 2 * w
-        cost, h, w = double_conv(h, w, 2 * filters, filters)  # after copy and crop: twice the channels
-        multiply_adds += cost
+        sparse = up_mode == "transpose" and not dense_up_conv  # each input pixel scatters one 2×2 patch
+        h, w = conv(f"up_conv_{level}", 2 * h, 2 * w, 2, channels, filters,
+                    conv_multiply_adds(h, w, 2, channels, filters) if sparse else None)
+        h, w = double_conv(f"expanding_{level}", h, w, 2 * filters, filters)  # after copy and crop: twice the channels
         channels = filters
     # === 1×1 output convolution ===
-    multiply_adds += conv_multiply_adds(h, w, 1, channels, num_classes)
-    return FLOPS_PER_MULTIPLY_ADD * multiply_adds
+    conv("output", h, w, 1, channels, num_classes)
+    return shapes
+
+
+def unet_forward_flops(
+    input_size: int | tuple[int, int],
+    base_filters: int = 64,
+    depth: int = 4,
+    padding: str = "same",
+    in_channels: int = 1,
+    num_classes: int = 1,
+    up_mode: str = "transpose",
+    dense_up_conv: bool = False,
+) -> int:
+    """Forward FLOPs of one image through :func:`~sprint19_unet.unet.model.build_unet`, counted by hand.
+
+    The sum over :func:`unet_conv_shapes` (same arguments) of each convolution's multiply-adds.
+
+    Returns:
+        FLOPs (2 per multiply-add) for one image, forward only.
+
+    Raises:
+        Sprint19Error: for an input size the U-Net cannot take, or another bad argument.
+
+    Example:
+        >>> unet_forward_flops(64, base_filters=8) / 1e9 < 0.15
+        True
+    """
+    shapes = unet_conv_shapes(input_size, base_filters, depth, padding, in_channels, num_classes, up_mode,
+                              dense_up_conv)
+    return FLOPS_PER_MULTIPLY_ADD * sum(shape.multiply_adds for shape in shapes)
 
 
 def model_forward_flops(model, dense_up_conv: bool = False) -> int:

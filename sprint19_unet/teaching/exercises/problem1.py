@@ -29,7 +29,7 @@ from sprint19_unet.estimation.scoring import kaggle_tgs_image_scores, kaggle_tgs
 from sprint19_unet.teaching.exercises.comparing import as_array, as_number, expect_shape, expect_values
 from sprint19_unet.teaching.exercises.registry import EXERCISES, Case, Mismatch, exercise
 from sprint19_unet.teaching.exercises.self_check import CheckResult, call_student, report, run_check, tally
-from sprint19_unet.training.sanity import predict_nothing_score
+from sprint19_unet.training.sanity import numeric_masks, predict_nothing_score
 
 KAGGLE_THRESHOLDS = np.round(np.arange(0.50, 0.951, 0.05), 2)  # the IoU thresholds of the TGS metric
 TRAINING_THRESHOLD = 0.5  # the training exercise is judged at this probability threshold, fixed in advance
@@ -325,8 +325,8 @@ def check_training(model, images, masks) -> CheckResult:
         ❌ check_training: 0/1 cases; case 1 (the 4 validation images): your model scores ... — hint: ...
         False
     """
-    masks = np.asarray(masks)
-    if masks.ndim not in (3, 4) or len(masks) == 0:
+    masks = numeric_masks(masks)
+    if masks.ndim not in (3, 4):
         raise bad_input("masks", f"an array of shape {masks.shape}", "validation masks (N, H, W, 1)",
                         "Pass the true masks of the images the model predicts.")
     item = EXERCISES["training"]

@@ -124,7 +124,9 @@ def exception_text(error: BaseException) -> str:
     """
     try:
         detail = one_line(error, SHOWN_CHARS)
-    except Exception:  # a student's exception whose __str__ raises
+    except KeyboardInterrupt:
+        raise
+    except BaseException:  # a student's exception whose __str__ raises (SystemExit too)
         detail = ""
     return type(error).__name__ + (f": {detail}" if detail else "")
 
@@ -219,7 +221,9 @@ def call_student(function, case: Case) -> Outcome:
         return Outcome(error=crash_text(error))
     try:
         return Outcome(round_trip(value))
-    except Exception as error:  # e.g. an int too long for JSON
+    except KeyboardInterrupt:
+        raise
+    except BaseException as error:  # an int too long for JSON; an answer whose __array__ raises, SystemExit too
         return Outcome(error="your function's answer could not be read: " + exception_text(error))
 
 

@@ -39,6 +39,7 @@ from typing import Callable
 
 import sprint19_unet
 from sprint19_unet import atomic
+from sprint19_unet.outputs import overlap
 from sprint19_unet.errors import bad_input, check_int, one_line
 from sprint19_unet.teaching.exercises.registry import ASSIGNMENTS, EXERCISES
 import sprint19_unet.teaching.grading.processes as processes
@@ -237,12 +238,8 @@ def _check_arguments(timeout, cell_timeout, jobs, assignment, memory, submission
     if assignment is not None and assignment not in ASSIGNMENTS:
         raise bad_input("assignment", repr(assignment), f"one of {', '.join(map(repr, ASSIGNMENTS))} or None",
                         "Leave it out to read each notebook's assignment from its metadata or file name.")
-    root = Path(submissions).resolve()
     for option, path, what in (("--executed", executed_dir, "Executed copies"), ("--out", out, "The grades")):
-        if path is None:
-            continue
-        inside = Path(path).resolve()
-        if inside == root or root in inside.parents:
+        if path is not None and overlap(path, submissions) in ("is", "lies inside"):
             raise bad_input(f"{option} '{path}'", "a path inside the submissions", "a path outside them",
                             f"{what} there would overwrite or join the submissions; write them beside the "
                             "submissions folder.")

@@ -95,8 +95,8 @@ from sprint19_unet.estimation.predict import (
     probabilities_to_masks, tune_threshold,
 )
 from sprint19_unet.estimation.scoring import (
-    isbi_pixel_error, isbi_rand_error, isbi_report, kaggle_tgs_image_scores, kaggle_tgs_score,
-    segmentation_report,
+    isbi_challenge_errors, isbi_rand_error, isbi_report, kaggle_tgs_image_scores, kaggle_tgs_score,
+    misclassified_fraction, segmentation_report,
 )
 from sprint19_unet.estimation.submission import check_submission, read_submission, write_submission
 from sprint19_unet.estimation.files import evaluate_model, load_model, predict_to_files, trained_scale
@@ -135,8 +135,8 @@ __all__ = [
     "plan_training", "AllBlackWarning", "check_predictions", "check_training_masks", "overfit_one_batch",
     "predict_nothing_score", "DEFAULT_THRESHOLDS", "THRESHOLD_METRICS", "predict_masks",
     "predict_overlap_tile", "predict_probabilities", "probabilities_to_masks", "tune_threshold",
-    "isbi_pixel_error", "isbi_rand_error", "isbi_report", "kaggle_tgs_image_scores", "kaggle_tgs_score",
-    "segmentation_report", "check_submission", "read_submission", "write_submission", "evaluate_model",
+    "isbi_challenge_errors", "isbi_rand_error", "isbi_report", "kaggle_tgs_image_scores", "kaggle_tgs_score",
+    "misclassified_fraction", "segmentation_report", "check_submission", "read_submission", "write_submission", "evaluate_model",
     "load_model", "predict_to_files", "trained_scale", "boxes_iou", "colour_class_map", "over_segment",
     "region_proposals", "sliding_window_count", "sliding_window_table", "sliding_windows", "overlay",
     "plot_history", "plot_predictions", "FigureFiles", "FigureWindow", "LivePredictions",

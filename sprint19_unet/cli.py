@@ -21,6 +21,7 @@ import warnings
 
 from sprint19_unet import _STARTED  # the demo counts start-up time too (set before TensorFlow loads)
 from sprint19_unet.errors import Sprint19Error
+from sprint19_unet.estimation.tta import TTA_MODES
 from sprint19_unet.unet.sizes import PADDINGS
 
 EXIT_USER_ERROR = 2
@@ -319,7 +320,9 @@ def _add_predict(subparsers) -> None:
                         help="a Kaggle TGS folder or one with test/images (uses them), images/, or a folder of images")
     parser.add_argument("--out", required=True, help="submission.csv, or a folder for PNG masks")
     parser.add_argument("--threshold", type=float, default=0.5, help="probability threshold (default 0.5)")
-    parser.add_argument("--tta", action="store_true", help="average with the horizontally flipped prediction")
+    parser.add_argument("--tta", nargs="?", const="flip", default="none", choices=TTA_MODES,
+                        help="test-time augmentation: --tta (or --tta flip) averages with the mirrored image, "
+                             "--tta dihedral over the 8 rotations and mirror images (default none)")
     parser.add_argument("--batch-size", type=int, default=16, help="images per prediction batch")
     parser.set_defaults(run=_run_predict)
 
@@ -343,7 +346,9 @@ def _add_evaluate(subparsers) -> None:
     parser.add_argument("--data", required=True,
                         help="'synthetic', a Kaggle TGS folder, a folder with train/ or images/ + masks/ (labelled)")
     parser.add_argument("--threshold", type=float, default=0.5, help="probability threshold (default 0.5)")
-    parser.add_argument("--tta", action="store_true", help="average with the horizontally flipped prediction")
+    parser.add_argument("--tta", nargs="?", const="flip", default="none", choices=TTA_MODES,
+                        help="test-time augmentation: --tta (or --tta flip) averages with the mirrored image, "
+                             "--tta dihedral over the 8 rotations and mirror images (default none)")
     parser.add_argument("--foreground", type=int, default=None, help="folder masks: the foreground value")
     parser.add_argument("--isbi", action="store_true",
                         help="also the ISBI 2012 pixel and Rand errors (the positive class is membrane)")

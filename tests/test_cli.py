@@ -97,14 +97,15 @@ def test_predict_writes_a_valid_submission_and_mask_folder(workflow):
     assert masks.shape == (6, 101, 101, 1)
     folder = root / "masks"
     for _ in range(2):  # re-running over an existing output is safe
-        result = run_cli("predict", "--model", str(root / "run" / "model.keras"), "--data", str(sample), "--out", str(folder))
+        result = run_cli("predict", "--model", str(root / "run" / "model.keras"), "--data", str(sample), "--out", str(folder),
+                         "--tta", "dihedral")  # the 8 rotations and mirror images
         assert result.returncode == 0, result.stderr[-2000:]
     assert len(list(folder.glob("*.png"))) == 6
 
 
 @pytest.mark.parametrize(("args", "message"), [
     (("train", "--data", "/nonexistent/folder"), "data '/nonexistent/folder': expected"),
-    (("train", "--epochs", "0"), "config field 'epochs': expected an integer >= 1; received 0"),
+    (("train", "--epochs", "0"), "config field 'epochs': expected an integer in [1, 100,000]; received 0"),
     (("train", "--loss", "hinge"), "config field 'loss': expected one of"),
     (("predict", "--model", "/nonexistent.keras", "--data", ".", "--out", "x.csv"), "model '/nonexistent.keras': expected a .keras model file"),
     (("data", "describe", "/nonexistent"), "/nonexistent"),

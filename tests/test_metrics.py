@@ -223,10 +223,11 @@ def test_scores_read_0_255_masks_as_the_mask_readers_and_encode_rle_do():
     pred = np.zeros_like(truth)
     pred[0, :2, 0] = 1
     assert scoring.kaggle_tgs_score(truth * 255, pred) == scoring.kaggle_tgs_score(truth, pred) == 0.5
-    assert scoring.isbi_pixel_error(truth, pred * 255) == scoring.isbi_pixel_error(truth, pred)
+    assert scoring.misclassified_fraction(truth, pred * 255) == scoring.misclassified_fraction(truth, pred)
     cells = np.array([[255, 255, 0, 255, 255]] * 3, np.uint8)  # an ISBI label file: cells 255, membrane 0
     assert scoring.isbi_rand_error(cells, cells // 255, membrane=0) == 0.0
-    assert scoring.isbi_report(cells[None, ..., None], cells[None, ..., None] // 255, membrane=0)["iou"] == 1.0
+    membrane_probability = 1.0 - cells[None, ..., None] / 255  # exactly right
+    assert scoring.isbi_report(cells[None, ..., None], membrane_probability, membrane=0)["iou"] == 1.0
 
 
 # === Kaggle TGS: an independent slow reference ===
@@ -330,15 +331,15 @@ def test_metric_classes_round_trip_through_config(metric_class):
 # === ISBI 2012 errors ===
 
 
-def test_isbi_pixel_error():
+def test_misclassified_fraction():
     truth = masks_3x3("110", "100", "000")
     pred = masks_3x3("111", "000", "000")
-    assert scoring.isbi_pixel_error(truth, pred) == pytest.approx(2 / 9)
-    assert scoring.isbi_pixel_error(truth.astype(bool), truth) == 0.0
+    assert scoring.misclassified_fraction(truth, pred) == pytest.approx(2 / 9)
+    assert scoring.misclassified_fraction(truth.astype(bool), truth) == 0.0
     with pytest.raises(Sprint19Error, match="pred"):
-        scoring.isbi_pixel_error(truth, pred * 0.5)
+        scoring.misclassified_fraction(truth, pred * 0.5)
     with pytest.raises(Sprint19Error, match="pred"):
-        scoring.isbi_pixel_error(truth, pred[:2])
+        scoring.misclassified_fraction(truth, pred[:2])
 
 
 def test_isbi_rand_error_hand_worked():
@@ -446,3 +447,103 @@ def test_isbi_rand_error_bad_input():
         scoring.isbi_rand_error(truth, truth[:2], membrane=0)
     with pytest.raises(Sprint19Error, match="true"):
         scoring.isbi_rand_error(np.ones((2, 2, 2, 2, 2)), np.ones((2, 2, 2, 2, 2)), membrane=0)
+
+
+# === ISBI 2012 as the challenge scored it (Fiji's PixelError / RandError, best of 11 thresholds) ===
+
+
+def test_the_challenges_thresholds_are_javas_floating_point_loop():
+    assert len(scoring.CHALLENGE_THRESHOLDS) == 11
+    assert scoring.CHALLENGE_THRESHOLDS[3] == 0.30000000000000004
+    assert scoring.CHALLENGE_THRESHOLDS[-1] == 0.9999999999999999 < 1.0
+
+
+def reference_pixel_error(true_membrane, cell_probability):
+    """1 − max over the 11 thresholds of the F-score of pixel similarity, positive = cell, by counting pixels."""
+    best, threshold = 0.0, 0.0
+    for _ in range(11):
+        tp = fp = fn = 0
+        for truth_pixel, probability in zip(np.ravel(true_membrane), np.ravel(cell_probability)):
+            predicted_cell, true_cell = probability > threshold, not truth_pixel
+            tp += predicted_cell and true_cell
+            fp += predicted_cell and not true_cell
+            fn += true_cell and not predicted_cell
+        if tp:
+            precision, recall = tp / (tp + fp), tp / (tp + fn)
+            best = max(best, 2 * precision * recall / (precision + recall))
+        threshold += 0.1
+    return 1.0 - best
+
+
+def test_challenge_errors_hand_worked():
+    two_cells = np.array([[0, 0, 1, 0, 0]] * 3)  # membrane 1: two 6-pixel cells
+    exact = scoring.isbi_challenge_errors(two_cells, two_cells.astype(float))
+    assert exact["pixel_error"] == exact["rand_error"] == 0.0
+    assert exact["pixel_threshold"] == 0.0  # the first threshold at the maximum is kept, as Java's strict >
+
+    # merged cells: the membrane column predicted cell (P(membrane) 0.3): the pixel F stays high, Rand drops
+    merged = np.where(two_cells == 1, 0.3, 0.0)
+    errors = scoring.isbi_challenge_errors(two_cells, merged)
+    assert errors["rand_f_scores"][0] == pytest.approx(2 / 3)  # precision 1/2, recall 1 at every threshold < 0.7
+    assert errors["rand_error"] == 0.0 and errors["rand_threshold"] == pytest.approx(0.7)  # 1 − 0.3 > 0.7 is false
+    # at th ≥ 0.7 the column becomes membrane again: the best of the 11 thresholds finds it
+
+    # all membrane predicted: no pixel is cell at any threshold → every pixel F is 0/0 (NaN), error 1
+    everything = scoring.isbi_challenge_errors(two_cells, np.ones(two_cells.shape))
+    assert all(np.isnan(everything["pixel_f_scores"])) and everything["pixel_error"] == 1.0
+    # empty prediction (nothing is membrane): precision 12/15, recall 1 → F = 8/9 at every threshold below 1
+    empty = scoring.isbi_challenge_errors(two_cells, np.zeros(two_cells.shape))
+    assert empty["pixel_error"] == pytest.approx(1 - 8 / 9) and empty["rand_error"] == pytest.approx(1 / 3)
+
+
+def test_a_diagonal_gap_does_not_close_a_membrane_for_4_connectivity():
+    staircase = np.zeros((1, 5, 5), int)  # the true membrane: a 4-connected staircase between two cells
+    for i in range(5):
+        staircase[0, i, i] = 1
+        if i < 4:
+            staircase[0, i, i + 1] = 1
+    diagonal = np.eye(5, dtype=int)[None]  # predicted: its diagonal only; the cells touch at corners across it
+    assert ndimage.label(1 - diagonal[0], structure=np.ones((3, 3)))[1] == 1  # 8-connected they would merge
+    errors = scoring.isbi_challenge_errors(staircase, diagonal.astype(float))
+    assert errors["rand_error"] == 0.0  # 4-connected cells (the challenge's) stay apart: no merge, no error
+    gap = staircase.copy()
+    gap[0, 2, 2] = gap[0, 2, 3] = 0  # a real gap: the two cells meet edge to edge
+    assert scoring.isbi_challenge_errors(staircase, gap.astype(float))["rand_error"] > 0.2
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_challenge_errors_match_an_independent_reference(seed):
+    rng = np.random.default_rng(seed)
+    cells = np.stack([ndimage.binary_opening(rng.random((9, 9)) < 0.75) for _ in range(2)])
+    truth = (1 - cells).astype(int)  # membrane 1
+    truth[:, 4, :] = 1
+    probability = np.clip(truth * 0.7 + rng.normal(0.15, 0.2, truth.shape), 0, 1).astype("float32")
+    errors = scoring.isbi_challenge_errors(truth, probability)
+    cell_probability = (np.float32(1) - probability).astype("float32")
+    assert errors["pixel_error"] == pytest.approx(reference_pixel_error(truth, cell_probability), abs=1e-12)
+    rand = []
+    threshold = 0.0
+    for _ in range(11):
+        predicted_membrane = (cell_probability <= threshold).astype(int)
+        rand.append(reference_rand_error(1 - truth, 1 - predicted_membrane))
+        threshold += 0.1
+    assert errors["rand_error"] == pytest.approx(min(rand), abs=1e-12)
+
+
+def test_challenge_errors_refuse_bad_input():
+    truth = np.array([[0, 0, 1, 0, 0]] * 3)
+    with pytest.raises(Sprint19Error, match=r"membrane_probability: .*\[0, 1\]"):
+        scoring.isbi_challenge_errors(truth, truth * 2.0)
+    with pytest.raises(Sprint19Error, match=r"membrane_probability: .*shape"):
+        scoring.isbi_challenge_errors(truth, truth[:2] * 1.0)
+    with pytest.raises(Sprint19Error, match="no cell pixel"):
+        scoring.isbi_challenge_errors(np.ones((3, 3)), np.ones((3, 3)))
+
+
+def test_the_two_pixel_measures_differ():
+    truth = np.array([[0, 0, 1, 0, 0]] * 3)
+    probability = np.where(truth == 1, 0.3, 0.0)  # the membrane missed at 0.5
+    report = scoring.isbi_report(truth[None, ..., None], probability[None, ..., None])
+    assert report["misclassified_fraction"] == pytest.approx(3 / 15)  # one threshold, every pixel counted
+    assert report["pixel_error"] == 0.0  # best of the 11 thresholds on P(cell) finds the membrane
+    assert report["rand_error_at_threshold"] == pytest.approx(1 / 3)

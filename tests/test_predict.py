@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+import sprint19_unet as s19
 from sprint19_unet import Sprint19Error
 from sprint19_unet.estimation.scoring import segmentation_report
 from sprint19_unet.unet.model import build_unet
@@ -93,12 +94,13 @@ def test_tune_threshold_finds_the_separating_value():
     assert scores[-1] == pytest.approx(0.5)  # at 0.9 every mask is empty: only the 2 empty images score
 
 
-def test_tune_threshold_can_minimise_the_isbi_pixel_error():
+def test_tune_threshold_can_minimise_the_misclassified_fraction():
     truth = np.zeros((1, 10, 10, 1), "uint8")
     truth[0, :, :3] = 1  # 30 membrane pixels
     probabilities = np.where(truth == 1, 0.55, 0.3).astype("float32")
     probabilities[0, 0, 5] = 0.6  # one background pixel above every membrane pixel
-    best, error, errors = tune_threshold(truth, probabilities, thresholds=[0.25, 0.5, 0.58], metric="isbi_pixel_error")
+    best, error, errors = tune_threshold(truth, probabilities, thresholds=[0.25, 0.5, 0.58],
+                                          metric="misclassified_fraction")
     assert best == 0.5 and error == pytest.approx(0.01)  # only the stray pixel is wrong
     assert errors.tolist() == pytest.approx([0.70, 0.01, 0.31])  # at 0.58 all membrane is missed, the stray kept
     with pytest.raises(Sprint19Error, match="metric"):
@@ -149,3 +151,55 @@ def test_constant_predictions_warn():
         layer.set_weights([np.zeros_like(w) for w in layer.get_weights()])
     with pytest.warns(AllBlackWarning, match=r"predictions are constant \(0\.5 everywhere\)"):
         predict_masks(model, np.zeros((2, 32, 32, 1), "float32"))
+
+
+def test_evaluate_isbi_reports_the_challenge_errors(tmp_path):
+    from sprint19_unet.estimation.files import evaluate_model, load_model
+    from tests.cli_helpers import run_cli
+
+    rng = np.random.default_rng(0)
+    for kind in ("images", "masks"):
+        (tmp_path / "isbi" / kind).mkdir(parents=True)
+    for index in range(2):
+        label = np.full((32, 32), 255, np.uint8)  # cells 255, membrane 0, as the ISBI label files
+        label[:, 10 + index] = label[20, :] = 0
+        s19.write_png(tmp_path / "isbi" / "masks" / f"{index}.png", label)
+        s19.write_png(tmp_path / "isbi" / "images" / f"{index}.png", (rng.random((32, 32)) * 255).astype(np.uint8))
+    model_path = tmp_path / "run" / "model.keras"
+    model_path.parent.mkdir()
+    s19.build_unet((32, 32, 1), base_filters=2, depth=1).save(model_path)
+
+    report = evaluate_model(model_path, tmp_path / "isbi", foreground=0, isbi=True)
+    data = s19.load_dataset(tmp_path / "isbi", "train", foreground=0)  # 1 = membrane
+    expected = s19.isbi_challenge_errors(data.masks, s19.predict_probabilities(load_model(model_path), data.images))
+    assert report["pixel_error"] == expected["pixel_error"] and report["rand_error"] == expected["rand_error"]
+    result = run_cli("evaluate", "--model", model_path, "--data", tmp_path / "isbi", "--foreground", "0", "--isbi")
+    assert result.returncode == 0, result.stderr
+    assert f"pixel_error: {expected['pixel_error']:.4f}" in result.stdout
+    assert f"rand_error: {expected['rand_error']:.4f}" in result.stdout
+
+
+def test_dihedral_tta_averages_the_eight_symmetries():
+    from sprint19_unet.estimation.tta import tta_average
+
+    rng = np.random.default_rng(0)
+    images = rng.random((2, 6, 9, 1))  # not square: the rotations by 90° swap height and width
+
+    def predict(x):  # position-dependent, so each symmetry gives another answer
+        rows = np.arange(x.shape[1]).reshape(1, -1, 1, 1)
+        return x * (1 + rows)
+
+    expected = np.zeros_like(images)
+    for turn in range(4):
+        for mirrored in (False, True):
+            view = np.rot90(images, turn, axes=(1, 2))
+            view = view[:, :, ::-1] if mirrored else view
+            out = predict(view)
+            out = out[:, :, ::-1] if mirrored else out
+            expected += np.rot90(out, -turn, axes=(1, 2)) / 8
+    assert np.allclose(tta_average(predict, images, "dihedral"), expected)
+    model = build_unet((None, None, 1), base_filters=2, depth=1)
+    eight = predict_probabilities(model, images.astype("float32"), tta="dihedral")
+    assert eight.shape == images.shape
+    with pytest.raises(Sprint19Error, match=r"^tta: expected True, False or one of 'none', 'flip', 'dihedral'"):
+        predict_probabilities(model, images, tta="rotate")

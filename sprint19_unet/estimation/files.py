@@ -22,12 +22,13 @@ import keras
 from sprint19_unet.atomic import atomic_directory, ensure_writable
 from sprint19_unet.training.config import TrainConfig
 from sprint19_unet.data.datasets import load_dataset
-from sprint19_unet.errors import bad_input, check_path, path_problem
+from sprint19_unet.errors import bad_input, check_path, check_threshold, path_problem
 from sprint19_unet.estimation.scoring import isbi_report, segmentation_report
 from sprint19_unet.data.images import write_png
 from sprint19_unet.data.input_spec import check_segmentation_model
-from sprint19_unet.estimation.predict import predict_masks
+from sprint19_unet.estimation.predict import predict_masks, predict_probabilities, probabilities_to_masks
 from sprint19_unet.estimation.submission import check_text_ids, write_submission
+from sprint19_unet.training.sanity import check_predictions
 from sprint19_unet.outputs import check_output_folder, mark_output, refuse_overlap
 
 _PREDICTED_MASK = re.compile(r".+\.png")  # what predict writes into a folder (besides its marker)
@@ -89,7 +90,7 @@ def trained_scale(model_path: str | os.PathLike) -> float:
 
 
 def predict_to_files(
-    model_path, data_path, out, threshold: float = 0.5, tta: bool = False, batch_size: int = 16, verbose: int = 0
+    model_path, data_path, out, threshold: float = 0.5, tta: bool | str = False, batch_size: int = 16, verbose: int = 0
 ) -> Path:
     """Predict masks for a folder and write a submission CSV or one PNG per image.
 
@@ -102,7 +103,7 @@ def predict_to_files(
             the inputs, inside or around them; an existing folder only when
             ``predict`` wrote it (see :mod:`sprint19_unet.outputs`).
         threshold: probability threshold.
-        tta: horizontal-flip test-time augmentation.
+        tta: test-time augmentation: False, True or "flip", or "dihedral" (see predict_probabilities).
         batch_size: images per prediction batch.
         verbose: 1 shows a progress bar.
 
@@ -142,7 +143,7 @@ def predict_to_files(
 
 
 def evaluate_model(
-    model_path, data_path, threshold: float = 0.5, tta: bool = False, foreground=None, isbi: bool = False
+    model_path, data_path, threshold: float = 0.5, tta: bool | str = False, foreground=None, isbi: bool = False
 ) -> dict:
     """Score a saved model on labelled data (see :func:`sprint19_unet.estimation.scoring.segmentation_report`).
 
@@ -154,10 +155,11 @@ def evaluate_model(
         data_path: labelled data, any layout :func:`~sprint19_unet.data.datasets.load_dataset`
             reads with ``split="train"``.
         threshold: probability threshold.
-        tta: horizontal-flip test-time augmentation.
+        tta: test-time augmentation: False, True or "flip", or "dihedral" (see predict_probabilities).
         foreground: folder masks: the value that is foreground (ISBI membranes: 0).
-        isbi: also the ISBI 2012 challenge's pixel error and Rand error, the
-            positive class being membrane.
+        isbi: also the ISBI 2012 challenge's pixel error and Rand error of the
+            probability map (:func:`~sprint19_unet.estimation.scoring.isbi_challenge_errors`:
+            best of the challenge's 11 thresholds; ``threshold`` does not apply to them).
 
     Returns:
         The report dict (plus ``pixel_error`` and ``rand_error`` with ``isbi``).
@@ -166,12 +168,19 @@ def evaluate_model(
         Not run by the doctests: it needs a trained model and the ISBI 2012 data.
         >>> evaluate_model("runs/isbi/model.keras", "isbi2012_membrane/train", foreground=0, isbi=True)  # doctest: +SKIP
     """
+    check_threshold(threshold, allow_none=False)  # before the prediction work
     model = load_model(model_path)
     num_classes = model.output_shape[-1]
+    if isbi and num_classes > 2:
+        raise bad_input("--isbi", f"a model with {num_classes} classes", "a membrane model (1 sigmoid or 2 softmax "
+                        "classes)", "Leave out --isbi for a multi-class model.")
     data = load_dataset(data_path, "train", foreground=foreground, num_classes=num_classes if num_classes > 1 else None)
-    masks = predict_masks(model, data.images, threshold=threshold, tta=tta, scale=trained_scale(model_path))
+    probabilities = predict_probabilities(model, data.images, tta=tta, scale=trained_scale(model_path))
+    if num_classes == 1:
+        check_predictions(probabilities, threshold)
+    masks = probabilities_to_masks(probabilities, threshold)
     report = segmentation_report(data.masks, masks, num_classes=num_classes)
-    if isbi:
-        isbi_errors = isbi_report(data.masks, masks, membrane=1)
+    if isbi:  # P(membrane): the sigmoid, or the softmax's class 1 (membrane = 1 with foreground=0)
+        isbi_errors = isbi_report(data.masks, probabilities[..., -1:], threshold=threshold, membrane=1)
         report.update(pixel_error=isbi_errors["pixel_error"], rand_error=isbi_errors["rand_error"])
     return report

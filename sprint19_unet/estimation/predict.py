@@ -6,7 +6,8 @@
   image (or any image for a valid-padding model) goes through the paper's
   **overlap-tile** strategy (:func:`predict_overlap_tile`) at the same scale; with
   ``scale`` != 1 images are resized first and the probabilities resized back.
-* ``tta=True`` averages the prediction with that of the horizontally flipped image.
+* ``tta=True`` (``"flip"``) averages the prediction with that of the horizontally flipped image;
+  ``tta="dihedral"`` over the 8 rotations and mirror images (:mod:`sprint19_unet.estimation.tta`).
 * :func:`tune_threshold` picks the probability threshold that maximises the
   Kaggle TGS metric on validation data.
 
@@ -27,9 +28,10 @@ import numpy as np
 
 from sprint19_unet.errors import bad_input, check_finite, check_int, check_threshold
 from sprint19_unet.data.input_spec import InputSpec, check_segmentation_model, downsampling_factor
-from sprint19_unet.estimation.scoring import isbi_pixel_error, kaggle_tgs_score
+from sprint19_unet.estimation.scoring import isbi_rand_error, kaggle_tgs_score, misclassified_fraction
 from sprint19_unet.data.prepare import crop_to_size, mirror_pad, pad_to_size
 from sprint19_unet.training.sanity import check_predictions
+from sprint19_unet.estimation.tta import tta_average, tta_mode
 
 
 def _check_images(images) -> np.ndarray:
@@ -42,12 +44,6 @@ def _check_images(images) -> np.ndarray:
             "Stack the images into one array, e.g. data.images from sprint19_unet.load_tgs.",
         )
     return check_finite("images", images, "Replace them (e.g. np.nan_to_num) or fix the code that made the array.")
-
-
-def _flip_average(predict, images: np.ndarray) -> np.ndarray:
-    direct = predict(images)
-    flipped = predict(images[:, :, ::-1])[:, :, ::-1]
-    return (direct + flipped) / 2
 
 
 def predict_overlap_tile(
@@ -122,7 +118,7 @@ def predict_overlap_tile(
 
 
 def predict_probabilities(
-    model: keras.Model, images, batch_size: int = 16, tta: bool = False, verbose: int = 0, scale: float = 1.0
+    model: keras.Model, images, batch_size: int = 16, tta: bool | str = False, verbose: int = 0, scale: float = 1.0
 ) -> np.ndarray:
     """Per-pixel probabilities at each image's own size, the images meeting the model as in training.
 
@@ -130,7 +126,10 @@ def predict_probabilities(
         model: a U-Net (sigmoid or softmax output).
         images: (N, H, W, C) or (N, H, W) float32 in [0, 1].
         batch_size: images (or tiles) per prediction batch.
-        tta: also predict the horizontally flipped images and average.
+        tta: test-time augmentation (:func:`~sprint19_unet.estimation.tta.tta_average`):
+            False, True or ``"flip"`` (average with the left-right mirrored images), or
+            ``"dihedral"`` (the 8 rotations by 90° and their mirror images, as the paper
+            did for ISBI).
         verbose: 1 shows a Keras progress bar per prediction pass.
         scale: the ``scale`` the model was trained at (``TrainConfig.scale``; 1 =
             native resolution): images are resized by it first and the
@@ -150,6 +149,7 @@ def predict_probabilities(
         (1, 30, 50, 1)
     """
     batch_size = check_int("batch_size", batch_size, 1, "Use e.g. --batch-size 16.")
+    mode = tta_mode(tta)
     spec = InputSpec.for_model(model, scale)  # refuses what is not a segmentation model
     images = _check_images(images)
     channels = model.input_shape[-1]
@@ -167,7 +167,7 @@ def predict_probabilities(
         return predict_overlap_tile(model, x, batch_size=batch_size, verbose=verbose)
 
     scaled = spec.rescale_images(images)
-    probabilities = _flip_average(predict, scaled) if tta else predict(scaled)
+    probabilities = tta_average(predict, scaled, mode)
     return spec.restore_size(probabilities, size).astype("float32")
 
 
@@ -196,7 +196,7 @@ def predict_masks(
     images,
     threshold: float = 0.5,
     batch_size: int = 16,
-    tta: bool = False,
+    tta: bool | str = False,
     verbose: int = 0,
     scale: float = 1.0,
 ):
@@ -207,7 +207,7 @@ def predict_masks(
         images: (N, H, W, C) float32.
         threshold: probability threshold for binary models (tune it with :func:`tune_threshold`).
         batch_size: images per prediction batch.
-        tta: horizontal-flip test-time augmentation.
+        tta: test-time augmentation: False, True or "flip", or "dihedral" (see predict_probabilities).
         verbose: 1 shows a progress bar.
         scale: the ``scale`` the model was trained at (1 = native resolution).
 
@@ -232,7 +232,11 @@ DEFAULT_THRESHOLDS = np.round(np.arange(0.10, 0.901, 0.05), 2)
 
 
 # What tune_threshold can optimise: the score function and whether higher is better.
-THRESHOLD_METRICS = {"kaggle_tgs": (kaggle_tgs_score, True), "isbi_pixel_error": (isbi_pixel_error, False)}
+THRESHOLD_METRICS = {
+    "kaggle_tgs": (kaggle_tgs_score, True),
+    "isbi_rand_error": (lambda truth, masks: isbi_rand_error(truth, masks, membrane=1), False),
+    "misclassified_fraction": (misclassified_fraction, False),
+}
 
 
 def tune_threshold(true_masks, probabilities, thresholds=DEFAULT_THRESHOLDS, metric: str = "kaggle_tgs"):
@@ -242,8 +246,9 @@ def tune_threshold(true_masks, probabilities, thresholds=DEFAULT_THRESHOLDS, met
         true_masks: (N, H, W, 1) binary validation masks.
         probabilities: (N, H, W, 1) predicted probabilities for them.
         thresholds: candidates (default :data:`DEFAULT_THRESHOLDS`: 0.10, 0.15, …, 0.90).
-        metric: ``"kaggle_tgs"`` (the TGS competition metric, maximised) or
-            ``"isbi_pixel_error"`` (the ISBI 2012 pixel error, minimised).
+        metric: ``"kaggle_tgs"`` (the TGS competition metric, maximised),
+            ``"isbi_rand_error"`` (the ISBI 2012 Rand error at the threshold, masks with
+            1 = membrane, minimised) or ``"misclassified_fraction"`` (minimised).
 
     Returns:
         ``(best_threshold, best_score, scores)``; ``scores`` has one value per candidate.
@@ -256,13 +261,13 @@ def tune_threshold(true_masks, probabilities, thresholds=DEFAULT_THRESHOLDS, met
         >>> probabilities = truth * 0.4 + 0.05
         >>> tune_threshold(truth, probabilities)[:2]
         (0.1, 1.0)
-        >>> tune_threshold(truth, probabilities, metric="isbi_pixel_error")[:2]
+        >>> tune_threshold(truth, probabilities, metric="misclassified_fraction")[:2]
         (0.1, 0.0)
     """
     if metric not in THRESHOLD_METRICS:
         raise bad_input(
             "metric", repr(metric), f"one of {', '.join(THRESHOLD_METRICS)}",
-            "Use 'kaggle_tgs' for TGS Salt, 'isbi_pixel_error' for ISBI 2012 membranes.",
+            "Use 'kaggle_tgs' for TGS Salt, 'isbi_rand_error' for ISBI 2012 membranes.",
         )
     score, higher_is_better = THRESHOLD_METRICS[metric]
     thresholds = np.asarray(thresholds)

@@ -2,8 +2,10 @@
 
 * **Kaggle TGS Salt** — :func:`kaggle_tgs_score` / :func:`kaggle_tgs_image_scores`,
   exactly the competition metric (per image: IoU against the thresholds 0.50 … 0.95).
-* **ISBI 2012 EM segmentation** — :func:`isbi_pixel_error` and :func:`isbi_rand_error`,
-  the challenge's pixel and Rand errors (Table 1 of the paper).
+* **ISBI 2012 EM segmentation** — :func:`isbi_challenge_errors`: the challenge's pixel and
+  Rand errors of a probability map, best of its 11 thresholds (Table 1 of the paper);
+  :func:`isbi_rand_error` at one threshold; :func:`misclassified_fraction`, the other pixel
+  measure (not the leaderboard's).
 * **Reports over a set** — :func:`segmentation_report` (IoU, Dice, pixel accuracy and
   the TGS score, pooled over all images) and :func:`isbi_report`.
 
@@ -30,7 +32,7 @@ import numpy as np
 from scipy import ndimage
 
 from sprint19_unet.data.images import binary_mask
-from sprint19_unet.errors import bad_input
+from sprint19_unet.errors import bad_input, check_threshold
 from sprint19_unet.training.metrics import TGS_THRESHOLD_DENOMINATOR, TGS_THRESHOLD_NUMERATORS
 
 
@@ -161,25 +163,26 @@ def _same_shape(
         )
 
 
-def isbi_pixel_error(true, pred) -> float:
-    """ISBI 2012 pixel error: the fraction of pixels whose binary label differs.
+def misclassified_fraction(true, pred) -> float:
+    """The fraction of pixels whose binary label differs: ``mean(true != pred)``.
 
-    ``pixel error = 1 − pixel accuracy = mean(true != pred)`` over all pixels of all
-    slices (the paper's Table 1 reports 0.0611 for the u-net on the challenge's test
-    stack). The same whichever value marks membrane.
+    Fiji's "squared Euclidean" pixel error at one threshold (``PixelError.getMetricValue``):
+    1 − pixel accuracy, the same whichever value marks membrane. It is *not* the ISBI 2012
+    leaderboard's pixel error (the paper's Table 1), which is 1 − the maximal F-score of
+    pixel similarity: :func:`isbi_challenge_errors`.
 
     Args:
         true: binary ground truth of any shape (bool, 0/1 or 0/255).
         pred: binary prediction of the same shape (threshold probabilities first).
 
     Returns:
-        The error, a float in [0, 1].
+        The fraction, a float in [0, 1].
 
     Raises:
         Sprint19Error: for non-binary values or mismatched shapes.
 
     Example:
-        >>> isbi_pixel_error(np.array([[1, 0], [0, 0]]), np.array([[1, 1], [0, 0]]))
+        >>> misclassified_fraction(np.array([[1, 0], [0, 0]]), np.array([[1, 1], [0, 0]]))
         0.25
     """
     truth = _as_binary_masks(true, "true")
@@ -240,11 +243,17 @@ def isbi_rand_error(true, pred, *, membrane: int) -> float:
     truth = _membrane_stack(true, "true", membrane)
     prediction = _membrane_stack(pred, "pred", membrane)
     _same_shape(truth, prediction)
+    _has_cells(truth, f"Check the label polarity: membrane={membrane} says which value marks membrane.")
+    return 1.0 - _rand_f_score(truth, prediction)
+
+
+def _has_cells(truth: np.ndarray, fix: str) -> None:
     if truth.all():
-        raise bad_input(
-            "true", "a truth with no cell pixel (all membrane)", "at least one cell pixel",
-            f"Check the label polarity: membrane={membrane} says which value marks membrane.",
-        )
+        raise bad_input("true", "a truth with no cell pixel (all membrane)", "at least one cell pixel", fix)
+
+
+def _rand_f_score(truth: np.ndarray, prediction: np.ndarray) -> float:
+    """The foreground-restricted Rand F-score of two bool membrane stacks (N, H, W) (see :func:`isbi_rand_error`)."""
     together = together_true = together_pred = 0.0
     for true_slice, pred_slice in zip(truth, prediction):
         true_cells, _ = ndimage.label(~true_slice)
@@ -259,7 +268,113 @@ def isbi_rand_error(true, pred, *, membrane: int) -> float:
         together_true += float(np.sum(np.bincount(pairs[0]).astype(np.float64) ** 2))
         together_pred += float(np.sum(np.bincount(pairs[1][in_pred_cell]).astype(np.float64) ** 2)) + singletons
     precision, recall = together / together_pred, together / together_true
-    return float(1.0 - 2.0 * precision * recall / (precision + recall))
+    return float(2.0 * precision * recall / (precision + recall))
+
+
+def _java_thresholds(start: float = 0.0, stop: float = 1.0, step: float = 0.1) -> tuple[float, ...]:
+    """``for (double th = start; th <= stop; th += step)``, accumulated in floating point as Java does."""
+    values, threshold = [], start
+    while threshold <= stop:
+        values.append(threshold)
+        threshold += step
+    return tuple(values)
+
+
+# The thresholds the ISBI 2012 challenge binarised a submitted P(cell) map at: 0.0, 0.1, …, with the
+# floating-point sums of Java's loop (0.30000000000000004, …, 0.9999999999999999): 11 values.
+CHALLENGE_THRESHOLDS = _java_thresholds()
+
+
+def _pixel_f_score(true_cell: np.ndarray, pred_cell: np.ndarray) -> float:
+    """F-score of pixel similarity, the positive class being cell, counts pooled over the stack; NaN at 0/0."""
+    true_positives = float(np.count_nonzero(true_cell & pred_cell))
+    retrieved, relevant = float(np.count_nonzero(pred_cell)), float(np.count_nonzero(true_cell))
+    if not retrieved or not true_positives:
+        return float("nan")
+    precision, recall = true_positives / retrieved, true_positives / relevant
+    return 2.0 * precision * recall / (precision + recall)
+
+
+def isbi_challenge_errors(true_membrane, membrane_probability) -> dict:
+    """The ISBI 2012 challenge's pixel and Rand errors of a probability map, as its leaderboard computed them.
+
+    The paper's Table 1 (u-net: pixel error 0.0611, Rand error 0.0382) reports these. Read from
+    the challenge's own evaluation code, Fiji's Trainable Segmentation
+    (``trainableSegmentation/metrics/PixelError.java``: ``getPixelErrorMaximalFScore``,
+    ``precisionRecallStats``; ``RandError.java``: ``getForegroundRestrictedRandIndexMaximalFScore``;
+    ``ClassificationStatistics.java``), and the organisers' evaluation page:
+
+    1. The submission is a map of **P(cell)** (1 = certainly not membrane); here
+       ``1 − membrane_probability``, as 32-bit floats as the TIFF held them.
+    2. It is binarised with a strict ``P(cell) > th`` at each of the 11 thresholds of
+       Java's loop ``for (th = 0.0; th <= 1.0; th += 0.1)`` (:data:`CHALLENGE_THRESHOLDS`,
+       the floating-point sums included: the last is 0.9999999999999999).
+    3. **Pixel error** = 1 − the maximal **F-score of pixel similarity** over the
+       thresholds, the positive class being *cell*, true/false positives and negatives
+       pooled over all slices. Not the misclassified fraction (:func:`misclassified_fraction`).
+    4. **Rand error** = 1 − the maximal foreground-restricted Rand F-score
+       (:func:`isbi_rand_error`: 4-connected cells, predicted membrane inside a true cell
+       counted as singletons, pair counts pooled over the slices).
+    5. A threshold whose F-score is 0/0 (no pixel predicted cell) is never the maximum:
+       Java's ``fScore > best`` skips it (NaN in the code of 2011, 0 since February 2012,
+       commit 2ae6605); it is NaN in ``pixel_f_scores`` here. A tie keeps the first threshold,
+       as the strict ``>`` does; with no F-score above 0 the error is 1.
+
+    Args:
+        true_membrane: ``(H, W)``, ``(N, H, W)`` or ``(N, H, W, 1)``; bool or 0/1 with
+            1 = membrane (masks loaded with ``foreground=0``).
+        membrane_probability: the model's P(membrane) in [0, 1], the same shape.
+
+    Returns:
+        ``{"pixel_error", "pixel_threshold", "rand_error", "rand_threshold",
+        "pixel_f_scores", "rand_f_scores"}``; each threshold is the P(cell) threshold at
+        which the error was reached (cell where ``1 − p > th``), the F-score lists follow
+        :data:`CHALLENGE_THRESHOLDS`.
+
+    Raises:
+        Sprint19Error: for a truth that is not binary or has no cell pixel, probabilities
+            outside [0, 1] or NaN, or mismatched shapes.
+
+    Example:
+        >>> truth = np.array([[0, 0, 1, 0, 0]] * 3)                     # two cells, membrane 1
+        >>> errors = isbi_challenge_errors(truth, truth * 0.8 + 0.1)    # right at every threshold in (0.1, 0.9)
+        >>> errors["pixel_error"], errors["rand_error"], errors["pixel_threshold"]
+        (0.0, 0.0, 0.2)
+    """
+    truth = _membrane_stack(true_membrane, "true_membrane", 1)
+    probability = np.asarray(membrane_probability)
+    if probability.dtype.kind not in "biuf":
+        raise bad_input("membrane_probability", f"an array of {probability.dtype.type.__name__}",
+                        "P(membrane) in [0, 1]", "Pass the model's probabilities (predict_probabilities).")
+    probability = probability.astype(np.float32)
+    if probability.ndim == 4 and probability.shape[-1] == 1:
+        probability = probability[..., 0]
+    if probability.ndim == 2:
+        probability = probability[None]
+    _same_shape(truth, probability, "true_membrane", "membrane_probability")
+    if not np.all(np.isfinite(probability)) or probability.min() < 0 or probability.max() > 1:
+        raise bad_input("membrane_probability", "values outside [0, 1] or NaN", "P(membrane) in [0, 1]",
+                        "Pass the model's sigmoid or softmax probabilities, not logits.")
+    _has_cells(truth, "Pass 1 = membrane (masks loaded with foreground=0).")
+    cell = (np.float32(1.0) - probability).astype(np.float32)
+    true_cell = ~truth
+    pixel_scores, rand_scores = [], []
+    for threshold in CHALLENGE_THRESHOLDS:
+        pred_cell = cell > threshold  # float32 against a double, as Java compares them
+        pixel_scores.append(_pixel_f_score(true_cell, pred_cell))
+        rand_scores.append(_rand_f_score(truth, ~pred_cell))
+
+    def best(scores: list[float]) -> tuple[float, float]:
+        best_score, best_threshold = 0.0, CHALLENGE_THRESHOLDS[0]
+        for threshold, score in zip(CHALLENGE_THRESHOLDS, scores):
+            if score > best_score:  # NaN never is
+                best_score, best_threshold = score, threshold
+        return 1.0 - best_score, best_threshold
+
+    pixel_error, pixel_threshold = best(pixel_scores)
+    rand_error, rand_threshold = best(rand_scores)
+    return {"pixel_error": pixel_error, "pixel_threshold": pixel_threshold, "rand_error": rand_error,
+            "rand_threshold": rand_threshold, "pixel_f_scores": pixel_scores, "rand_f_scores": rand_scores}
 
 
 # === Reports over a whole set ===
@@ -323,33 +438,47 @@ def segmentation_report(true_masks, pred_masks, num_classes: int = 1) -> dict:
     }
 
 
-def isbi_report(true_masks, pred_masks, membrane: int = 1) -> dict:
-    """The ISBI 2012 challenge's errors and the membrane's IoU and Dice over a stack of slices.
+def isbi_report(true_masks, membrane_probability, threshold: float = 0.5, membrane: int = 1) -> dict:
+    """The ISBI 2012 challenge's errors of a probability map, and what one threshold gives, over a stack.
 
     Args:
-        true_masks: (N, H, W, 1) binary truth.
-        pred_masks: binary predictions of the same shape.
-        membrane: the value that marks membrane: 1 for masks loaded with
-            ``foreground=0`` (what a model trained on them predicts), 0 for the
-            ISBI label files as they are.
+        true_masks: ``(N, H, W, 1)`` (or ``(N, H, W)``) binary truth.
+        membrane_probability: the model's P(membrane) in [0, 1], the same shape (binary
+            predictions are probabilities too, of 0 and 1).
+        threshold: membrane where ``membrane_probability > threshold``, for the figures at
+            one threshold (e.g. one chosen on validation slices).
+        membrane: the value that marks membrane in ``true_masks``: 1 for masks loaded with
+            ``foreground=0`` (what a model trained on them predicts), 0 for the ISBI label
+            files as they are.
 
     Returns:
-        ``{"pixel_error", "rand_error", "iou", "dice"}``: the challenge's pixel error
-        and Rand error (:func:`isbi_rand_error`), and IoU and
-        Dice of the membrane class pooled over all pixels.
+        ``pixel_error``, ``rand_error`` and the P(cell) threshold of each
+        (``pixel_threshold``, ``rand_threshold``): the challenge's errors, best of its 11
+        thresholds (:func:`isbi_challenge_errors`, the paper's Table 1); at ``threshold``:
+        ``rand_error_at_threshold``, ``misclassified_fraction``, and the membrane's ``iou``
+        and ``dice`` pooled over all pixels.
 
     Example:
         >>> truth = np.array([[1, 1, 0, 1, 1]] * 3)[None, ..., None]      # membrane = 0 here
-        >>> round(isbi_report(truth, np.ones_like(truth), membrane=0)["rand_error"], 4)
-        0.3333
+        >>> report = isbi_report(truth, np.zeros(truth.shape), membrane=0)  # no membrane predicted
+        >>> round(report["rand_error"], 4), round(report["misclassified_fraction"], 4)
+        (0.3333, 0.2)
     """
-    true_masks, pred_masks = _pair(true_masks, pred_masks)
-    truth, prediction = _as_binary_masks(true_masks, "true_masks"), _as_binary_masks(pred_masks, "pred_masks")
-    true_membrane, pred_membrane = truth == membrane, prediction == membrane
-    report = segmentation_report(true_membrane.astype("uint8"), pred_membrane.astype("uint8"))
+    check_threshold(threshold, allow_none=False)
+    true_membrane = _membrane_stack(true_masks, "true_masks", membrane)
+    probability = np.asarray(membrane_probability)
+    if probability.dtype.kind in "biuf" and probability.ndim == true_membrane.ndim + 1 and probability.shape[-1] == 1:
+        probability = probability[..., 0]
+    challenge = isbi_challenge_errors(true_membrane, probability)
+    pred_membrane = np.asarray(probability).reshape(true_membrane.shape) > threshold
+    overlap = segmentation_report(true_membrane[..., None].astype("uint8"), pred_membrane[..., None].astype("uint8"))
     return {
-        "pixel_error": isbi_pixel_error(truth, prediction),
-        "rand_error": isbi_rand_error(truth, prediction, membrane=membrane),
-        "iou": report["iou"],
-        "dice": report["dice"],
+        "pixel_error": challenge["pixel_error"],
+        "rand_error": challenge["rand_error"],
+        "pixel_threshold": challenge["pixel_threshold"],
+        "rand_threshold": challenge["rand_threshold"],
+        "rand_error_at_threshold": 1.0 - _rand_f_score(true_membrane, pred_membrane),
+        "misclassified_fraction": float(np.mean(true_membrane != pred_membrane)),
+        "iou": overlap["iou"],
+        "dice": overlap["dice"],
     }

@@ -19,6 +19,7 @@ import csv
 import io
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -397,3 +398,38 @@ def test_the_grader_sweeps_processes_it_adopts():
         processes.kill_all(lambda: adopted)
         processes.reap(adopted)
         assert not processes.alive(adopted[0])
+
+
+SIGTERM_DURING_CLEAN_UP = """
+import json, os, signal, sys
+job = json.loads(sys.argv[1])
+exec(sys.argv[2])  # the room's own bootstrap, up to its import (the packages as bare namespaces)
+from sprint19_unet.teaching.grading import room
+stop_watch = room.processes.Watch.stop
+def stop_then_term(self):  # the grader's SIGTERM arrives just as the clean-up starts
+    os.kill(os.getpid(), signal.SIGTERM)
+    stop_watch(self)
+room.processes.Watch.stop = stop_then_term
+sys.stdin = __import__("io").StringIO(json.dumps(job))
+raise SystemExit(room.main())
+"""
+
+
+def test_a_sigterm_during_the_room_clean_up_still_kills_its_kernel(tmp_path):
+    from sprint19_unet.teaching.grading.room import command
+
+    bootstrap = command()[2].split("from sprint19_unet.teaching.grading.room import main")[0]
+    here = str(Path(__file__).resolve().parents[1])
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [here, os.environ.get("PYTHONPATH")]))}
+    job = {"cells": [{"cell_type": "code", "source": "x = 1"}], "timeout": 120.0, "cell_timeout": 60.0,
+           "memory_bytes": 8 * 2**30, "env": env, "folder": None, "manifest": [], "keep_outputs": False,
+           "exercises": []}
+    room = subprocess.run([sys.executable, "-c", SIGTERM_DURING_CLEAN_UP, json.dumps(job), bootstrap],
+                          capture_output=True, text=True, timeout=180, env=env)
+    assert room.returncode == 128 + signal.SIGTERM, room.stderr[-2000:]
+    assert room.stdout == ""  # a room asked to stop reports nothing
+    for _ in range(25):
+        if not survivors("sprint19-room-"):
+            break
+        time.sleep(0.2)
+    assert survivors("sprint19-room-") == []  # was: the kernel outlived its room

@@ -273,6 +273,7 @@ def run_room(job: dict) -> dict:
             result["reason"] = f"timed out after {float(job['timeout']):g} s at cell {result['stopped_at']}"
         return result
     finally:
+        _STOP["cleaning"] = True  # from here a SIGTERM waits for the clean-up (see _stop)
         watch.stop()
         if kernel is not None:
             kernel.stop()
@@ -311,8 +312,16 @@ def command() -> list[str]:
     return [sys.executable, "-c", _BOOTSTRAP.format(packages=packages)]
 
 
+# SIGTERM (the grader's, or the parent-death signal when the grader dies) ends the room through its
+# clean-up; one that arrives while the clean-up runs must not cut it short, or the kernel it was about to
+# kill lives on. The room records it and exits with its code after the clean-up.
+_STOP = {"cleaning": False, "code": 0}
+
+
 def _stop(signum, frame):
-    raise SystemExit(128 + signum)
+    _STOP["code"] = 128 + signum
+    if not _STOP["cleaning"]:
+        raise SystemExit(128 + signum)
 
 
 def main() -> int:
@@ -322,6 +331,8 @@ def main() -> int:
     job = json.loads(sys.stdin.read())
     with processes.subreaper(), processes.not_dumpable():
         result = run_room(job)
+    if _STOP["code"]:  # stopped while cleaning up: the grader asked this room to end, it reports nothing
+        return _STOP["code"]
     sys.stdout.write(json.dumps(result, allow_nan=True, default=str))
     sys.stdout.flush()
     return 0

@@ -15,7 +15,7 @@ Training stops after ``--minutes`` of wall time (the epoch in progress finishes)
 
 Usage:
     python benchmarks/isbi_quality.py [--minutes 30] [--input-size 128] [--base-filters 16]
-        [--depth 4] [--padding same] [--loss bce_dice] [--tta] [--out runs/isbi]
+        [--depth 4] [--padding same] [--loss bce_dice] [--augmentation paper] [--tta [dihedral]] [--out runs/isbi]
 """
 
 from __future__ import annotations
@@ -72,7 +72,10 @@ def main() -> int:
     parser.add_argument("--no-batch-norm", action="store_true")
     parser.add_argument("--no-augment", action="store_true")
     parser.add_argument("--tiles-per-epoch", type=int, default=None, help="default: cover each training slice once")
-    parser.add_argument("--tta", action="store_true", help="average with the flipped prediction")
+    parser.add_argument("--tta", nargs="?", const="flip", default="none", choices=s19.TTA_MODES,
+                        help="test-time augmentation: flip, or dihedral (the 8 rotations and mirror images)")
+    parser.add_argument("--augmentation", default="default", choices=("default", "paper"),
+                        help="default (TGS) or paper (both flips, quarter turns, no zoom, the paper's elastic strain)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=Path("runs/isbi"), help="run directory (replaced)")
     args = parser.parse_args()
@@ -88,7 +91,7 @@ def main() -> int:
         data=str(args.data / "train"), foreground=0, input_size=args.input_size, padding=args.padding,
         base_filters=args.base_filters, depth=args.depth, batch_norm=not args.no_batch_norm, dropout=args.dropout,
         loss=args.loss, border_class=1 if args.loss == "weighted_cce" else 0, learning_rate=args.learning_rate,
-        batch_size=args.batch_size, epochs=10_000, augment=not args.no_augment, tiles_per_epoch=args.tiles_per_epoch,
+        batch_size=args.batch_size, epochs=10_000, augment=not args.no_augment, augmentation=args.augmentation, tiles_per_epoch=args.tiles_per_epoch,
         monitor="val_iou", early_stopping_patience=0, reduce_lr_patience=args.reduce_lr_patience, seed=args.seed,
         output_dir=str(args.out),
     )
@@ -138,7 +141,7 @@ def main() -> int:
 def configuration(args) -> str:
     """The run's configuration in a few words, for the RESULTS.md line."""
     return (f"input {args.input_size} {args.padding}, base {args.base_filters}, depth {args.depth}, loss {args.loss}"
-            f"{', tta' if args.tta else ''}, {args.minutes:g} min")
+            f", augmentation {args.augmentation}, tta {args.tta}, {args.minutes:g} min")
 
 
 if __name__ == "__main__":

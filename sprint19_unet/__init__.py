@@ -94,6 +94,7 @@ from sprint19_unet.estimation.predict import (
     DEFAULT_THRESHOLDS, THRESHOLD_METRICS, predict_masks, predict_overlap_tile, predict_probabilities,
     probabilities_to_masks, tune_threshold,
 )
+from sprint19_unet.estimation.tta import TTA_MODES
 from sprint19_unet.estimation.scoring import (
     isbi_challenge_errors, isbi_rand_error, isbi_report, kaggle_tgs_image_scores, kaggle_tgs_score,
     misclassified_fraction, segmentation_report,
@@ -134,7 +135,7 @@ __all__ = [
     "split_data", "split_indices", "train", "StopAtDeadline", "TrainingPlan", "measure_training_speed",
     "plan_training", "AllBlackWarning", "check_predictions", "check_training_masks", "overfit_one_batch",
     "predict_nothing_score", "DEFAULT_THRESHOLDS", "THRESHOLD_METRICS", "predict_masks",
-    "predict_overlap_tile", "predict_probabilities", "probabilities_to_masks", "tune_threshold",
+    "predict_overlap_tile", "predict_probabilities", "probabilities_to_masks", "tune_threshold", "TTA_MODES",
     "isbi_challenge_errors", "isbi_rand_error", "isbi_report", "kaggle_tgs_image_scores", "kaggle_tgs_score",
     "misclassified_fraction", "segmentation_report", "check_submission", "read_submission", "write_submission", "evaluate_model",
     "load_model", "predict_to_files", "trained_scale", "boxes_iou", "colour_class_map", "over_segment",

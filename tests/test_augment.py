@@ -10,7 +10,7 @@ from sprint19_unet.data import augment
 from sprint19_unet.data.augment import TRANSFORMS, AugmentConfig
 from sprint19_unet.errors import Sprint19Error
 
-GEOMETRIC = ("horizontal_flip", "vertical_flip", "affine", "elastic")
+GEOMETRIC = ("horizontal_flip", "vertical_flip", "rotate90", "affine", "elastic")
 
 
 def smooth_image(side=64, seed=0, channels=1):
@@ -171,7 +171,8 @@ def test_switching_intensity_off_keeps_the_same_geometry():
         AugmentConfig(**{f"{name}_probability": 0.0 for name in TRANSFORMS}),
         AugmentConfig.only(*TRANSFORMS, elastic_sigma=0.0, max_shift=0.0, max_rotation_degrees=0.0,
                            max_zoom=0.0, max_brightness=0.0, max_contrast=0.0,
-                           horizontal_flip_probability=0.0, vertical_flip_probability=0.0),
+                           horizontal_flip_probability=0.0, vertical_flip_probability=0.0,
+                           rotate90_probability=0.0),
     ],
     ids=["all-off", "probability-0", "magnitude-0"],
 )
@@ -246,3 +247,55 @@ def test_argument_errors():
         augment.augment_batch(image[None], mask[None], AugmentConfig(), seed=-1)
     with pytest.raises(Sprint19Error, match="grid"):
         augment.elastic_deform(image, mask, rng, grid=1)
+
+
+def test_quarter_turns_rotate_the_image_and_its_mask_together():
+    image = smooth_image()
+    mask = (image > 0.5).astype("uint8")
+    turned = {}
+    for seed in range(12):
+        out_image, out_mask = augment.augment_pair(image, mask, AugmentConfig.only("rotate90"),
+                                                   np.random.default_rng(seed))
+        turns = next(k for k in (1, 2, 3) if np.array_equal(out_mask, np.rot90(mask, k, axes=(0, 1))))
+        np.testing.assert_allclose(out_image, np.rot90(image, turns, axes=(0, 1)))
+        turned[turns] = True
+    assert sorted(turned) == [1, 2, 3]  # every quarter turn occurs
+    tall = np.zeros((8, 5, 1), "float32")
+    assert augment.augment_pair(tall, tall.astype("uint8"), AugmentConfig.only("rotate90"),
+                                np.random.default_rng(0))[0].shape == (8, 5, 1)  # not square: left as it is
+
+
+# What AugmentConfig() made of smooth_image() with default_rng(seed) before rotate90 existed (recorded from the
+# previous augment.py): mask pixels and image sum. The same seed must augment the same way.
+BEFORE_ROTATE90 = {0: (2705, 2322.52587890625), 1: (2422, 2320.959716796875), 2: (2220, 1905.58740234375),
+                   3: (2354, 2262.0732421875), 4: (2043, 2126.987060546875)}
+
+
+@pytest.mark.parametrize("seed", sorted(BEFORE_ROTATE90))
+def test_the_old_transforms_draw_what_they_drew_before_rotate90_existed(seed):
+    image = smooth_image()
+    mask = (image > 0.5).astype("uint8")
+    out_image, out_mask = augment.augment_pair(image, mask, AugmentConfig(), np.random.default_rng(seed))
+    assert int(out_mask.sum()) == BEFORE_ROTATE90[seed][0]
+    assert float(out_image.sum()) == pytest.approx(BEFORE_ROTATE90[seed][1], rel=1e-6)
+
+
+def test_the_elastic_grid_follows_the_tile_at_the_papers_strain():
+    config = AugmentConfig(elastic_grid_spacing=augment.PAPER_GRID_SPACING)
+    for size in (128, 256, 572, 1000):
+        grid, sigma = augment.elastic_lattice(config, (size, size))
+        spacing = (size - 1) / (grid - 1)
+        assert sigma / spacing == pytest.approx(10.0 / augment.PAPER_GRID_SPACING)  # the paper's strain
+    assert augment.elastic_lattice(config, (572, 572)) == (3, pytest.approx(10.0))  # the paper's own tile
+    assert augment.elastic_lattice(AugmentConfig(), (128, 128)) == (3, 10.0)  # the default is unchanged
+    with pytest.raises(Sprint19Error, match="elastic_grid_spacing"):
+        AugmentConfig(elastic_grid_spacing=0.5)
+
+
+def test_the_papers_augmentation_and_the_presets():
+    paper = AugmentConfig.paper()
+    assert paper.vertical_flip and paper.rotate90 and paper.max_zoom == 0.0
+    assert paper.elastic_grid_spacing == augment.PAPER_GRID_SPACING
+    assert AugmentConfig.preset("paper") == paper and AugmentConfig.preset("default") == AugmentConfig()
+    with pytest.raises(Sprint19Error, match=r"^augmentation: expected one of 'default', 'paper'"):
+        AugmentConfig.preset("strong")

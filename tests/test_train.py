@@ -205,3 +205,22 @@ def test_unlabelled_data_is_refused_clearly(tmp_path):
     images_only = SegmentationData(["a", "b"], np.zeros((2, 101, 101, 1), "float32"))
     with pytest.raises(Sprint19Error, match=r"data: expected labelled data; received images without masks"):
         train(TrainConfig(output_dir=str(tmp_path / "run"), **TINY), data=images_only, verbose=0)
+
+
+def test_the_papers_augmentation_trains(tmp_path, monkeypatch):
+    from sprint19_unet.data.augment import AugmentConfig
+    from sprint19_unet.training.batches import SegmentationBatches
+
+    seen = []
+    original = SegmentationBatches.__init__
+
+    def spy(self, *args, **kwargs):
+        seen.append(kwargs.get("augment"))
+        original(self, *args, **kwargs)
+
+    monkeypatch.setattr(SegmentationBatches, "__init__", spy)
+    config = TrainConfig(num_samples=12, epochs=1, base_filters=2, depth=1, input_size=104, batch_size=4,
+                         augmentation="paper", output_dir=str(tmp_path / "run"))
+    _, history = train(config, verbose=0)
+    assert AugmentConfig.paper() in seen and len(history["loss"]) == 1
+    assert TrainConfig.from_json(tmp_path / "run" / "config.json").augmentation == "paper"

@@ -11,12 +11,21 @@ The transforms, in the order they are applied (:data:`TRANSFORMS`):
 1. ``horizontal_flip``: mirror left-right (on by default).
 2. ``vertical_flip``: mirror up-down (off by default: a seismic image has an up
    and a down, depth grows downwards).
-3. ``affine``: a small shift, rotation and zoom, done as one warp with
+3. ``rotate90``: a rotation by 90°, 180° or 270° (square images; off by default, for
+   the same reason). With both flips it gives all 8 symmetries of the square.
+4. ``affine``: a small shift, rotation and zoom, done as one warp with
    ``scipy.ndimage.affine_transform``, mirroring the image at the borders.
-4. ``elastic``: the paper's elastic deformation (:func:`elastic_deform`):
+5. ``elastic``: the paper's elastic deformation (:func:`elastic_deform`):
    random displacement vectors on a coarse 3×3 grid, drawn from a Gaussian with
-   σ = 10 pixels, interpolated bicubically to every pixel.
-5. ``intensity``: brightness and contrast, image only.
+   σ = 10 pixels, interpolated bicubically to every pixel. With
+   ``elastic_grid_spacing`` the grid follows the image's size instead, keeping the
+   paper's strain (σ per grid spacing) on tiles of any size (:func:`elastic_lattice`).
+6. ``intensity``: brightness and contrast, image only.
+
+:meth:`AugmentConfig.paper` is the paper's set for the ISBI cells (both flips, the
+rotations, shift and rotation without zoom — a zoom changes the membranes' width —,
+the elastic strain of a 3×3 grid on a 572-pixel tile, grey values); the default is
+the TGS set. ``TrainConfig(augmentation="paper")`` picks it.
 
 Each transform has a switch, a probability and its magnitudes in one frozen
 :class:`AugmentConfig`. Randomness comes only from the ``np.random.Generator``
@@ -46,7 +55,12 @@ from scipy import ndimage
 from sprint19_unet.errors import bad_input, check_int
 
 # The switches of AugmentConfig, in the order the transforms are applied.
-TRANSFORMS = ("horizontal_flip", "vertical_flip", "affine", "elastic", "intensity")
+TRANSFORMS = ("horizontal_flip", "vertical_flip", "rotate90", "affine", "elastic", "intensity")
+# The order each transform's random stream is spawned in: rotate90 came last, so every other transform
+# draws what it drew before it existed (the same seed augments the same way).
+_STREAM_ORDER = ("horizontal_flip", "vertical_flip", "affine", "elastic", "intensity", "rotate90")
+# The paper's elastic grid: 3×3 points over a 572-pixel tile, (572 − 1) / 2 pixels apart.
+PAPER_GRID_SPACING = (572 - 1) / 2
 
 # Spline orders for scipy.ndimage: bicubic for images (the paper's choice for
 # the deformation), nearest neighbour for masks so their values survive.
@@ -57,6 +71,8 @@ BORDER_MODE = "reflect"
 
 
 # === The configuration ===
+
+AUGMENTATIONS = ("default", "paper")  # TrainConfig.augmentation: AugmentConfig() or AugmentConfig.paper()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -69,6 +85,8 @@ class AugmentConfig:
         vertical_flip: mirror up-down; off because seismic images have a
             vertical direction.
         vertical_flip_probability: chance of a vertical flip.
+        rotate90: rotate by 90°, 180° or 270° (square images only; others are left as they are).
+        rotate90_probability: chance of a rotation.
         affine: small shift, rotation and zoom in one warp.
         affine_probability: chance of the affine warp.
         max_shift: largest shift, as a fraction of the side length, per axis.
@@ -80,6 +98,9 @@ class AugmentConfig:
             ``elastic_grid × elastic_grid`` (paper: 3).
         elastic_sigma: standard deviation of the displacements in pixels
             (paper: 10; strong on 101-pixel TGS images).
+        elastic_grid_spacing: None (``elastic_grid`` points whatever the size), or
+            pixels between grid points: the grid then follows the image's size and σ is
+            scaled so the strain stays σ per this spacing (:func:`elastic_lattice`).
         intensity: brightness and contrast, image only.
         intensity_probability: chance of the brightness/contrast change.
         max_brightness: the offset added is drawn from [−max, max] (images in [0, 1]).
@@ -102,6 +123,9 @@ class AugmentConfig:
     horizontal_flip_probability: float = 0.5
     vertical_flip: bool = False  # seismic images have an up and a down
     vertical_flip_probability: float = 0.5
+    # --- Quarter turns (with both flips: the 8 symmetries of a square) ---
+    rotate90: bool = False  # seismic images have an up and a down
+    rotate90_probability: float = 0.5
     # --- One affine warp: shift + rotation + zoom ---
     affine: bool = True
     affine_probability: float = 0.5
@@ -113,6 +137,7 @@ class AugmentConfig:
     elastic_probability: float = 0.5
     elastic_grid: int = 3
     elastic_sigma: float = 10.0
+    elastic_grid_spacing: float | None = None  # None: elastic_grid points; else pixels between them (paper: 285.5)
     # --- Brightness and contrast, image only ---
     intensity: bool = True
     intensity_probability: float = 0.5
@@ -138,6 +163,9 @@ class AugmentConfig:
         )
         _check_range("max_zoom", self.max_zoom, 0.0, 1.0, "a fraction in [0, 1)", "Use e.g. max_zoom=0.1.")
         check_int("elastic_grid", self.elastic_grid, 2, "Use elastic_grid=3 as in the paper.")
+        if self.elastic_grid_spacing is not None:
+            _check_range("elastic_grid_spacing", self.elastic_grid_spacing, 1.0, math.inf, "None or pixels >= 1",
+                         f"Use None, or {PAPER_GRID_SPACING} (the paper's 3×3 grid on a 572 tile).")
         _check_range(
             "elastic_sigma", self.elastic_sigma, 0.0, math.inf, "a number of pixels >= 0",
             "Use elastic_sigma=10.0 as in the paper.",
@@ -176,6 +204,34 @@ class AugmentConfig:
         fields.update({f"{name}_probability": 1.0 for name in names})
         fields.update(overrides)
         return cls(**fields)
+
+    @classmethod
+    def paper(cls) -> "AugmentConfig":
+        """The paper's augmentation for the ISBI cells: shift, rotation, deformation, grey values.
+
+        Both flips and the quarter turns (a slice has no up or down); shift and rotation
+        without zoom (a zoom would change the membranes' width); the elastic strain of
+        the paper's 3×3 grid with σ = 10 on a 572-pixel tile, whatever the tile size here;
+        brightness and contrast.
+
+        Example:
+            >>> AugmentConfig.paper().enabled
+            ('horizontal_flip', 'vertical_flip', 'rotate90', 'affine', 'elastic', 'intensity')
+        """
+        return cls(vertical_flip=True, rotate90=True, max_zoom=0.0, elastic_grid_spacing=PAPER_GRID_SPACING)
+
+    @classmethod
+    def preset(cls, name: str) -> "AugmentConfig":
+        """The augmentation named by ``TrainConfig.augmentation``: ``"default"`` (TGS) or ``"paper"``.
+
+        Example:
+            >>> AugmentConfig.preset("default") == AugmentConfig()
+            True
+        """
+        if name not in AUGMENTATIONS:
+            raise bad_input("augmentation", repr(name), f"one of {', '.join(map(repr, AUGMENTATIONS))}",
+                            "Use 'default' for TGS, 'paper' for the ISBI cells.")
+        return cls() if name == "default" else cls.paper()
 
     @property
     def enabled(self) -> tuple:
@@ -317,6 +373,30 @@ def _spline_basis(size: int, grid: int) -> np.ndarray:
     return basis
 
 
+def elastic_lattice(config: AugmentConfig, shape) -> tuple[int, float]:
+    """The elastic grid and σ for an image of ``shape``: the config's, or the spacing's at the same strain.
+
+    With ``elastic_grid_spacing`` set, the grid gets as many points per axis as that spacing
+    gives over the image's longer side (at least 2), and σ is scaled by the spacing the
+    grid really has over the one asked for, so σ / spacing — the strain the paper chose —
+    is the same on a 128-pixel tile as on its 572-pixel ones.
+
+    Returns:
+        ``(grid, sigma)``.
+
+    Example:
+        >>> config = AugmentConfig(elastic_grid_spacing=PAPER_GRID_SPACING)
+        >>> grid, sigma = elastic_lattice(config, (128, 128))
+        >>> grid, round(sigma, 2), round(sigma / (127 / (grid - 1)), 4) == round(10 / PAPER_GRID_SPACING, 4)
+        (2, 4.45, True)
+    """
+    if config.elastic_grid_spacing is None:
+        return config.elastic_grid, config.elastic_sigma
+    side = max(shape) - 1
+    grid = max(2, round(side / config.elastic_grid_spacing) + 1)
+    return grid, config.elastic_sigma * (side / (grid - 1)) / config.elastic_grid_spacing
+
+
 def elastic_deform(image, mask, rng, grid: int = 3, sigma: float = 10.0):
     """Deform an image and its mask with the same smooth random displacement field.
 
@@ -432,7 +512,7 @@ def augment_pair(image, mask, config: AugmentConfig, rng):
             "image", f"values in [{image.min():g}, {image.max():g}]", "values in [0, 1]",
             "Divide 8-bit images by 255 first, e.g. image.astype('float32') / 255.",
         )
-    streams = dict(zip(TRANSFORMS, rng.spawn(len(TRANSFORMS))))
+    streams = dict(zip(_STREAM_ORDER, rng.spawn(len(_STREAM_ORDER))))
 
     def happens(name):
         return getattr(config, name) and streams[name].random() < getattr(config, f"{name}_probability")
@@ -441,10 +521,14 @@ def augment_pair(image, mask, config: AugmentConfig, rng):
         image, mask = image[:, ::-1], mask[:, ::-1]
     if happens("vertical_flip"):
         image, mask = image[::-1], mask[::-1]
+    if happens("rotate90") and image.shape[0] == image.shape[1]:
+        turns = int(streams["rotate90"].integers(1, 4))
+        image, mask = np.rot90(image, turns, axes=(0, 1)), np.rot90(mask, turns, axes=(0, 1))
     if happens("affine"):
         image, mask = _affine_warp(image, mask, config, streams["affine"])
     if happens("elastic"):
-        image, mask = elastic_deform(image, mask, streams["elastic"], config.elastic_grid, config.elastic_sigma)
+        grid, sigma = elastic_lattice(config, image.shape[:2])
+        image, mask = elastic_deform(image, mask, streams["elastic"], grid, sigma)
     if happens("intensity"):
         contrast = streams["intensity"].uniform(1.0 - config.max_contrast, 1.0 + config.max_contrast)
         brightness = streams["intensity"].uniform(-config.max_brightness, config.max_brightness)

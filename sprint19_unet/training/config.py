@@ -22,6 +22,7 @@ from pathlib import Path
 
 from sprint19_unet.atomic import read_json, write_text_atomically
 from sprint19_unet.errors import Sprint19Error, bad_input, path_problem, shown
+from sprint19_unet.data.augment import AUGMENTATIONS
 from sprint19_unet.training.losses import LOSSES
 from sprint19_unet.data.input_spec import MAX_SCALE
 from sprint19_unet.unet.encoders import ENCODER_NAMES, ENCODERS, MIN_INPUT_SIZE
@@ -66,6 +67,7 @@ FIELD_CHOICES = {
     "class_balance": CLASS_BALANCES,
     "optimizer": OPTIMIZERS,
     "lr_schedule": LR_SCHEDULES,
+    "augmentation": AUGMENTATIONS,
     "monitor": MONITORS,
     "mixed_precision": PRECISION_POLICIES,
     "jit_compile": BOOL_OR_AUTO,
@@ -125,6 +127,7 @@ class TrainConfig:
     batch_size: int = 16  # images per step
     epochs: int = 30  # upper bound; early stopping usually ends sooner
     augment: bool = True  # paired flips, affine warps, brightness/contrast, elastic deformation
+    augmentation: str = "default"  # with augment: "default" (TGS) or "paper" (ISBI cells: both flips, quarter turns, no zoom, the paper's elastic strain)
     # --- Run control ---
     seed: int = 0  # one seed: data split, shuffling, augmentation and initial weights
     monitor: str = "auto"  # metric for the best checkpoint and early stopping; auto = val_tgs_score / val_iou
@@ -187,6 +190,8 @@ class TrainConfig:
             ("learning_rate", math.isfinite(self.learning_rate) and self.learning_rate > 0, "a positive finite number",
              "Use 1e-3 for Adam."),
             ("lr_schedule", self.lr_schedule in LR_SCHEDULES, _either(LR_SCHEDULES), "Use 'constant'."),
+            ("augmentation", self.augmentation in AUGMENTATIONS, _either(AUGMENTATIONS),
+             "Use 'default' for TGS, 'paper' for the ISBI cells."),
             ("batch_size", 1 <= self.batch_size <= MAX_BATCH_SIZE, f"an integer in [1, {MAX_BATCH_SIZE:,}]",
              "Use batch_size=16."),
             ("epochs", 1 <= self.epochs <= MAX_EPOCHS, f"an integer in [1, {MAX_EPOCHS:,}]", "Use e.g. epochs=30."),

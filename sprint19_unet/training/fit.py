@@ -392,7 +392,7 @@ def _train_in_scope(config: TrainConfig, data, callbacks, resume: bool, verbose,
         validation = (x_val, y_val, weight_maps(y_val, class_weights=class_weights, border_class=config.border_class)[..., 0])
     batches_class = WeightMapBatches if config.loss == "weighted_cce" else SegmentationBatches
     train_batches = batches_class(
-        train_images, train_masks, config.batch_size, augment=AugmentConfig() if config.augment else None,
+        train_images, train_masks, config.batch_size, augment=AugmentConfig.preset(config.augmentation) if config.augment else None,
         spec=spec, samples_per_epoch=samples, seed=config.seed, workers=config.workers,
         drop_remainder=drop_last_batch, **batch_options,
     )

@@ -31,7 +31,6 @@ from sprint19_unet.errors import bad_input, check_path, one_line
 # What names our temporaries: .<stem>.sprint19-XXXXXXXX<suffix> (atomic_path), .<name>.sprint19-<token> and
 # .<name>.sprint19-<token>.old (atomic_directory) with its journal .<name>.sprint19-<token>.json.
 TEMPORARY_TAG = "sprint19-"
-_OURS = TEMPORARY_TAG
 
 
 def _unwritable(path: Path, error: OSError):
@@ -217,9 +216,9 @@ def _journals(path: Path) -> list[tuple[Path, str]]:
     writes *before* it creates its folders; only folders named by a journal are ours,
     whatever else beside ``path`` looks like them (``.masks.previous`` is the user's).
     """
-    pattern = re.compile(rf"\.{re.escape(path.name)}\.{_OURS}([0-9a-f]{{16}})\.json")
+    pattern = re.compile(rf"\.{re.escape(path.name)}\.{TEMPORARY_TAG}([0-9a-f]{{16}})\.json")
     found = []
-    for entry in path.parent.glob(f".{glob.escape(path.name)}.{_OURS}*.json"):
+    for entry in path.parent.glob(f".{glob.escape(path.name)}.{TEMPORARY_TAG}*.json"):
         match = pattern.fullmatch(entry.name)
         if not match or entry.is_symlink() or not entry.is_file():
             continue
@@ -234,7 +233,7 @@ def _journals(path: Path) -> list[tuple[Path, str]]:
 
 def _our_folders(path: Path, token: str) -> tuple[Path, Path]:
     """``(temporary, old)``: the new output being written (or, after a swap, the old one) and the old one set aside."""
-    temporary = path.parent / f".{path.name}.{_OURS}{token}"
+    temporary = path.parent / f".{path.name}.{TEMPORARY_TAG}{token}"
     return temporary, temporary.with_name(temporary.name + ".old")
 
 
@@ -259,7 +258,7 @@ def _recover(path: Path) -> None:
 
 
 def _write_journal(path: Path, token: str) -> Path:
-    journal = path.parent / f".{path.name}.{_OURS}{token}.json"
+    journal = path.parent / f".{path.name}.{TEMPORARY_TAG}{token}.json"
     descriptor = os.open(journal, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
     with os.fdopen(descriptor, "w", encoding="utf-8") as file:
         json.dump({"pid": os.getpid(), "token": token, "target": path.name}, file)

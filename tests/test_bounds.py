@@ -10,8 +10,10 @@ limit and a timeout, so a regression fails the test instead of taking the machin
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -106,12 +108,10 @@ def test_values_beyond_any_machine_are_refused_before_work_starts(refused, case,
     code, stderr = refused[case]
     errors = [line for line in stderr.splitlines() if line.startswith("sprint19-unet: error: ")]
     assert code == 2 and len(errors) == 1 and "Traceback" not in stderr, stderr[-1500:]
-    assert __import__("re").search(pattern, errors[0]), errors[0]
+    assert re.search(pattern, errors[0]), errors[0]
 
 
 def test_nothing_is_left_behind_by_a_refused_run(refused):
-    from pathlib import Path
-
     assert not Path(refused["_out"]).exists()  # was: out/config.json left by the crash
 
 

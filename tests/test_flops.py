@@ -1,5 +1,6 @@
 """FLOP counting: the hand count equals the count over a built model, and reproduces ANCHORS.md."""
 
+import keras
 import pytest
 
 from sprint19_unet import Sprint19Error
@@ -48,47 +49,35 @@ def test_paper_network_by_hand():
     assert unet_forward_flops(572, padding="valid", num_classes=2) == 2 * multiply_adds
 
 
+# build_unet's arguments for four U-Nets, and the same U-Nets as the hand counts take them
+BUILT_MODELS = [
+    {"input_shape": (64, 64, 1), "base_filters": 8},
+    {"input_shape": (48, 80, 3), "base_filters": 4, "depth": 3, "num_classes": 5},
+    {"input_shape": (92, 92, 1), "base_filters": 4, "depth": 2, "padding": "valid", "num_classes": 3},
+    {"input_shape": (32, 32, 1), "base_filters": 4, "depth": 2, "up_mode": "resize"},
+]
+
+
+def _hand_arguments(kwargs: dict) -> dict:
+    height, width, channels = kwargs["input_shape"]
+    return {"input_size": (height, width), "base_filters": kwargs["base_filters"], "depth": kwargs.get("depth", 4),
+            "padding": kwargs.get("padding", "same"), "in_channels": channels,
+            "num_classes": kwargs.get("num_classes", 1), "up_mode": kwargs.get("up_mode", "transpose")}
+
+
 @pytest.mark.parametrize("dense_up_conv", [False, True])
-@pytest.mark.parametrize(
-    "kwargs",
-    [
-        {"input_shape": (64, 64, 1), "base_filters": 8},
-        {"input_shape": (48, 80, 3), "base_filters": 4, "depth": 3, "num_classes": 5},
-        {"input_shape": (92, 92, 1), "base_filters": 4, "depth": 2, "padding": "valid", "num_classes": 3},
-        {"input_shape": (32, 32, 1), "base_filters": 4, "depth": 2, "up_mode": "resize"},
-    ],
-)
+@pytest.mark.parametrize("kwargs", BUILT_MODELS)
 def test_hand_count_equals_the_count_over_the_built_model(kwargs, dense_up_conv):
     model = build_unet(**kwargs)
-    height, width, channels = kwargs["input_shape"]
-    hand = unet_forward_flops(
-        (height, width), base_filters=kwargs["base_filters"], depth=kwargs.get("depth", 4),
-        padding=kwargs.get("padding", "same"), in_channels=channels, num_classes=kwargs.get("num_classes", 1),
-        up_mode=kwargs.get("up_mode", "transpose"), dense_up_conv=dense_up_conv,
-    )
+    hand = unet_forward_flops(**_hand_arguments(kwargs), dense_up_conv=dense_up_conv)
     assert model_forward_flops(model, dense_up_conv=dense_up_conv) == hand
 
 
-@pytest.mark.parametrize(
-    "kwargs",
-    [
-        {"input_shape": (64, 64, 1), "base_filters": 8},
-        {"input_shape": (48, 80, 3), "base_filters": 4, "depth": 3, "num_classes": 5},
-        {"input_shape": (92, 92, 1), "base_filters": 4, "depth": 2, "padding": "valid", "num_classes": 3},
-        {"input_shape": (32, 32, 1), "base_filters": 4, "depth": 2, "up_mode": "resize"},
-    ],
-)
+@pytest.mark.parametrize("kwargs", BUILT_MODELS)
 def test_the_walk_knows_every_convolution_of_the_built_model(kwargs):
     # What train's memory estimate reads before building anything: shapes and weights, layer by layer.
     model = build_unet(**kwargs, batch_norm=False)
-    height, width, channels = kwargs["input_shape"]
-    shapes = unet_conv_shapes(
-        (height, width), base_filters=kwargs["base_filters"], depth=kwargs.get("depth", 4),
-        padding=kwargs.get("padding", "same"), in_channels=channels, num_classes=kwargs.get("num_classes", 1),
-        up_mode=kwargs.get("up_mode", "transpose"),
-    )
-    import keras
-
+    shapes = unet_conv_shapes(**_hand_arguments(kwargs))
     convs = [layer for layer in model.layers if isinstance(layer, (keras.layers.Conv2D, keras.layers.Conv2DTranspose))]
     assert [tuple(layer.output.shape[1:]) for layer in convs] == [(s.height, s.width, s.out_channels) for s in shapes]
     assert sum(shape.parameters for shape in shapes) == model.count_params()

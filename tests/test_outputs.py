@@ -15,7 +15,6 @@ import sys
 import zipfile
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 import sprint19_unet as s19
@@ -194,4 +193,4 @@ def test_replacing_a_symlinked_output_folder_keeps_the_link(tmp_path):
             (folder / "a.txt").write_text(text)
             mark_output(folder, "predict")
     assert link.is_symlink() and (target / "a.txt").read_text() == "new"
-    assert np.array_equal(sorted(entry.name for entry in tmp_path.iterdir()), ["masks", "real"])
+    assert sorted(entry.name for entry in tmp_path.iterdir()) == ["masks", "real"]

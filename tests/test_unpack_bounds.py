@@ -34,6 +34,17 @@ def _layout(archive: zipfile.ZipFile) -> None:
         archive.writestr(name, _png())
 
 
+def _zip_bytes(*members: tuple[str, bytes]) -> bytes:
+    """A zip of the competition's layout (no members given) or of the given (name, bytes) members."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        if not members:
+            _layout(archive)
+        for name, data in members:
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
 def _entries(tmp_path: Path) -> list[str]:
     return sorted(path.relative_to(tmp_path).as_posix() for path in tmp_path.rglob("*"))
 
@@ -96,26 +107,16 @@ def test_an_encrypted_entry_is_one_error(tmp_path):
 
 
 def test_zips_nested_deeper_than_the_download_are_refused(tmp_path):
-    inner = io.BytesIO()
-    with zipfile.ZipFile(inner, "w") as archive:
-        _layout(archive)
-    data = inner.getvalue()
+    data = _zip_bytes()
     for level in range(1200):  # was: RecursionError
-        wrapped = io.BytesIO()
-        with zipfile.ZipFile(wrapped, "w") as archive:
-            archive.writestr(f"level{level}.zip", data)
-        data = wrapped.getvalue()
+        data = _zip_bytes((f"level{level}.zip", data))
     (tmp_path / "deep.zip").write_bytes(data)
     _refused(tmp_path, tmp_path / "deep.zip", rf"deep\.zip' → level1199\.zip → .*: expected the competition's zip "
                                               rf"files .*; received zip files nested more than {MAX_NESTING} deep")
 
 
 def test_the_downloads_own_nesting_is_within_the_cap(tmp_path):
-    train = io.BytesIO()
-    with zipfile.ZipFile(train, "w") as archive:
-        _layout(archive)
-    with zipfile.ZipFile(tmp_path / "tgs-salt-identification-challenge.zip", "w") as archive:
-        archive.writestr("train.zip", train.getvalue())
+    (tmp_path / "tgs-salt-identification-challenge.zip").write_bytes(_zip_bytes(("train.zip", _zip_bytes())))
     unpack_tgs(tmp_path / "tgs-salt-identification-challenge.zip", tmp_path / "tgs", expected_counts=SMALL)
 
 

@@ -295,6 +295,24 @@ def _pixel_f_score(true_cell: np.ndarray, pred_cell: np.ndarray) -> float:
     return 2.0 * precision * recall / (precision + recall)
 
 
+def _probability_stack(membrane_probability, truth: np.ndarray) -> np.ndarray:
+    """P(membrane) ``(H, W)``, ``(N, H, W)`` or ``(N, H, W, 1)`` → float32 ``(N, H, W)`` in [0, 1], shaped as ``truth``."""
+    probability = np.asarray(membrane_probability)
+    if probability.dtype.kind not in "biuf":
+        raise bad_input("membrane_probability", f"an array of {probability.dtype.type.__name__}",
+                        "P(membrane) in [0, 1]", "Pass the model's probabilities (predict_probabilities).")
+    probability = probability.astype(np.float32)
+    if probability.ndim == 4 and probability.shape[-1] == 1:
+        probability = probability[..., 0]
+    if probability.ndim == 2:
+        probability = probability[None]
+    _same_shape(truth, probability, "true_membrane", "membrane_probability")
+    if not np.all(np.isfinite(probability)) or probability.min() < 0 or probability.max() > 1:
+        raise bad_input("membrane_probability", "values outside [0, 1] or NaN", "P(membrane) in [0, 1]",
+                        "Pass the model's sigmoid or softmax probabilities, not logits.")
+    return probability
+
+
 def isbi_challenge_errors(true_membrane, membrane_probability) -> dict:
     """The ISBI 2012 challenge's pixel and Rand errors of a probability map, as its leaderboard computed them.
 
@@ -342,19 +360,7 @@ def isbi_challenge_errors(true_membrane, membrane_probability) -> dict:
         (0.0, 0.0, 0.2)
     """
     truth = _membrane_stack(true_membrane, "true_membrane", 1)
-    probability = np.asarray(membrane_probability)
-    if probability.dtype.kind not in "biuf":
-        raise bad_input("membrane_probability", f"an array of {probability.dtype.type.__name__}",
-                        "P(membrane) in [0, 1]", "Pass the model's probabilities (predict_probabilities).")
-    probability = probability.astype(np.float32)
-    if probability.ndim == 4 and probability.shape[-1] == 1:
-        probability = probability[..., 0]
-    if probability.ndim == 2:
-        probability = probability[None]
-    _same_shape(truth, probability, "true_membrane", "membrane_probability")
-    if not np.all(np.isfinite(probability)) or probability.min() < 0 or probability.max() > 1:
-        raise bad_input("membrane_probability", "values outside [0, 1] or NaN", "P(membrane) in [0, 1]",
-                        "Pass the model's sigmoid or softmax probabilities, not logits.")
+    probability = _probability_stack(membrane_probability, truth)
     _has_cells(truth, "Pass 1 = membrane (masks loaded with foreground=0).")
     cell = (np.float32(1.0) - probability).astype(np.float32)
     true_cell = ~truth
@@ -466,11 +472,9 @@ def isbi_report(true_masks, membrane_probability, threshold: float = 0.5, membra
     """
     check_threshold(threshold, allow_none=False)
     true_membrane = _membrane_stack(true_masks, "true_masks", membrane)
-    probability = np.asarray(membrane_probability)
-    if probability.dtype.kind in "biuf" and probability.ndim == true_membrane.ndim + 1 and probability.shape[-1] == 1:
-        probability = probability[..., 0]
+    probability = _probability_stack(membrane_probability, true_membrane)
     challenge = isbi_challenge_errors(true_membrane, probability)
-    pred_membrane = np.asarray(probability).reshape(true_membrane.shape) > threshold
+    pred_membrane = probability > threshold
     overlap = segmentation_report(true_membrane[..., None].astype("uint8"), pred_membrane[..., None].astype("uint8"))
     return {
         "pixel_error": challenge["pixel_error"],

@@ -294,7 +294,9 @@ def test_no_process_survives_and_nothing_it_wrote_lasts(red_team):
     assert survivors() == []
     text = red_team["out"].read_text(encoding="utf-8")
     assert "FORGED" not in text and len(text.splitlines()) == len(red_team["rows"]) + 1
-    assert red_team["honest"].read_text(encoding="utf-8") in ("{}", "student,exercise,passed\nFORGED,rle,1\n"), \
+    # what a cheat last wrote there: "{}", the forged CSV, or "" when the room killed the writer between
+    # truncating the file and writing it (the honest rows pass all the same: the grader read it first)
+    assert red_team["honest"].read_text(encoding="utf-8") in ("", "{}", "student,exercise,passed\nFORGED,rle,1\n"), \
         "the cheats did rewrite the honest notebook on disk: the grader graded what it had read first"
     assert (red_team["honest"].parent / "numpy.py").exists(), "planted in the honest folder, and not copied to its room"
 

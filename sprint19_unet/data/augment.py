@@ -72,7 +72,8 @@ BORDER_MODE = "reflect"
 
 # === The configuration ===
 
-AUGMENTATIONS = ("default", "paper")  # TrainConfig.augmentation: AugmentConfig() or AugmentConfig.paper()
+# TrainConfig.augmentation: AugmentConfig(), AugmentConfig.paper(), or the paper's without its elastic deformation
+AUGMENTATIONS = ("default", "paper", "paper_rigid")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -222,16 +223,23 @@ class AugmentConfig:
 
     @classmethod
     def preset(cls, name: str) -> "AugmentConfig":
-        """The augmentation named by ``TrainConfig.augmentation``: ``"default"`` (TGS) or ``"paper"``.
+        """The augmentation named by ``TrainConfig.augmentation``.
+
+        ``"default"`` (TGS), ``"paper"`` (:meth:`paper`), or ``"paper_rigid"``: the paper's
+        without the elastic deformation (the ablation of issue 25: what the deformation buys).
 
         Example:
             >>> AugmentConfig.preset("default") == AugmentConfig()
             True
+            >>> "elastic" in AugmentConfig.preset("paper_rigid").enabled
+            False
         """
         if name not in AUGMENTATIONS:
             raise bad_input("augmentation", repr(name), f"one of {', '.join(map(repr, AUGMENTATIONS))}",
                             "Use 'default' for TGS, 'paper' for the ISBI cells.")
-        return cls() if name == "default" else cls.paper()
+        if name == "default":
+            return cls()
+        return cls.paper() if name == "paper" else dataclasses.replace(cls.paper(), elastic=False)
 
     @property
     def enabled(self) -> tuple:

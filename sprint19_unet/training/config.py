@@ -57,7 +57,9 @@ MAX_WORKERS = 64
 MAX_FOREGROUND = 65_535  # the largest value of a 16-bit mask
 PATH_FIELDS = ("data", "output_dir", "encoder_weights")
 # What `monitor` may name: the logs of train() (validation or training), or "auto".
-MONITORS = (AUTO, "val_loss", "val_iou", "val_tgs_score", "loss", "iou", "tgs_score")
+# val_rand_f / val_pixel_f: the ISBI challenge's F-scores of the whole validation images (whole_validation.py)
+WHOLE_IMAGE_MONITORS = ("val_rand_f", "val_pixel_f")
+MONITORS = (AUTO, "val_loss", "val_iou", "val_tgs_score", "loss", "iou", "tgs_score", *WHOLE_IMAGE_MONITORS)
 # Field → the values it may take (encoder: or None); validate() checks them, the command line shows them.
 FIELD_CHOICES = {
     "padding": PADDINGS,
@@ -196,8 +198,10 @@ class TrainConfig:
              "Use batch_size=16."),
             ("epochs", 1 <= self.epochs <= MAX_EPOCHS, f"an integer in [1, {MAX_EPOCHS:,}]", "Use e.g. epochs=30."),
             ("seed", 0 <= self.seed <= MAX_SEED, f"an integer in [0, {MAX_SEED}]", "Use seed=0."),
-            ("monitor", self.monitor in MONITORS and not (self.num_classes > 1 and self.monitor.endswith("tgs_score")),
-             f"one of {', '.join(MONITORS)} (tgs_score only for num_classes=1)", "Use 'auto'."),
+            ("monitor", self.monitor in MONITORS and not (self.num_classes > 1 and self.monitor.endswith("tgs_score"))
+             and not (self.num_classes > 2 and self.monitor in WHOLE_IMAGE_MONITORS),
+             f"one of {', '.join(MONITORS)} (tgs_score only for num_classes=1, val_rand_f and val_pixel_f "
+             "for at most 2)", "Use 'auto'."),
             ("early_stopping_patience", 0 <= self.early_stopping_patience <= MAX_PATIENCE,
              f"an integer in [0, {MAX_PATIENCE:,}]", "Use 8, or 0 for never."),
             ("reduce_lr_patience", 0 <= self.reduce_lr_patience <= MAX_PATIENCE, f"an integer in [0, {MAX_PATIENCE:,}]",

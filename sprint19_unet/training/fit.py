@@ -32,7 +32,7 @@ from sprint19_unet.training.checkpoints import (
     RunCheckpoint,
     RunDirectory,
 )
-from sprint19_unet.training.config import TrainConfig
+from sprint19_unet.training.config import WHOLE_IMAGE_MONITORS, TrainConfig
 from sprint19_unet.data.formats import SegmentationData
 from sprint19_unet.data.datasets import load_dataset
 from sprint19_unet.training.distribute import check_global_batch_size, data_parallel, evenly_split_count
@@ -45,6 +45,7 @@ from sprint19_unet.data.prepare import stratified_split
 from sprint19_unet.outputs import refuse_overlap
 from sprint19_unet.training.memory import check_memory
 from sprint19_unet.training.sanity import check_training_masks, warn_if_no_better_than_empty
+from sprint19_unet.training.whole_validation import WholeImageValidation
 from sprint19_unet.data.weight_map import class_balance_weights, weight_maps
 
 logger = logging.getLogger(__name__)
@@ -422,7 +423,10 @@ def _train_in_scope(config: TrainConfig, data, callbacks, resume: bool, verbose,
         finished = state is not None and (state.get("stopped_early") or initial_epoch >= config.epochs)
         if not finished:
             train_batches.set_epoch(initial_epoch)
-            all_callbacks = [keras.callbacks.TerminateOnNaN(), *resumable.values(), *callbacks]
+            whole = []  # before the schedule and the checkpoint, which read what it logs
+            if monitor in WHOLE_IMAGE_MONITORS:
+                whole = [WholeImageValidation(data.images[val_index], data.masks[val_index], config.batch_size)]
+            all_callbacks = [keras.callbacks.TerminateOnNaN(), *whole, *resumable.values(), *callbacks]
             if config.tensorboard:
                 all_callbacks.append(keras.callbacks.TensorBoard(str(run.path / "tensorboard")))
             all_callbacks.append(checkpoint)  # last: records the counters the others just updated

@@ -105,7 +105,7 @@ from sprint19_unet.teaching.detection import (
     boxes_iou, colour_class_map, over_segment, region_proposals, sliding_window_count,
     sliding_window_table, sliding_windows,
 )
-from sprint19_unet.teaching.plots import overlay, plot_history, plot_predictions
+from sprint19_unet.teaching.plots import overlay, plot_ablation, plot_history, plot_predictions
 from sprint19_unet.teaching.live import FigureFiles, FigureWindow, LivePredictions, display_available
 from sprint19_unet.teaching import exercises  # the notebooks' self-checks: s19.exercises.check_rle(…)
 from sprint19_unet.teaching import colab  # the notebooks' first cell: s19.colab.report() (versions, GPU)
@@ -140,6 +140,6 @@ __all__ = [
     "misclassified_fraction", "segmentation_report", "check_submission", "read_submission", "write_submission", "evaluate_model",
     "load_model", "predict_to_files", "trained_scale", "boxes_iou", "colour_class_map", "over_segment",
     "region_proposals", "sliding_window_count", "sliding_window_table", "sliding_windows", "overlay",
-    "plot_history", "plot_predictions", "FigureFiles", "FigureWindow", "LivePredictions",
+    "plot_ablation", "plot_history", "plot_predictions", "FigureFiles", "FigureWindow", "LivePredictions",
     "display_available", "exercises", "colab",
 ]

@@ -79,6 +79,45 @@ def plot_history(history: dict, keys=("loss", "iou", "tgs_score")):
     return figure
 
 
+def plot_ablation(results: dict, paper: dict | None = None):
+    """Bar chart of an ablation: the challenge's pixel and Rand errors of each row, lower is better.
+
+    Args:
+        results: what ``benchmarks/isbi_ablation.py`` writes: ``{"rows": [{"row": name,
+            "test": {"pixel_error", "rand_error"}, ...}, ...], "minutes": budget, ...}``;
+            the first row is the reference (blue), the others orange.
+        paper: ``{"pixel_error", "rand_error"}`` to draw as dashed lines (the paper's Table 1).
+
+    Returns:
+        A matplotlib Figure with two panels (pixel error, Rand error), one bar per row.
+
+    Example:
+        >>> rows = [{"row": "all", "test": {"pixel_error": 0.06, "rand_error": 0.1}}]
+        >>> [axis.get_title() for axis in plot_ablation({"rows": rows, "minutes": 8}).axes]
+        ['pixel error (slices 25–29)', 'Rand error (slices 25–29)']
+    """
+    rows = results["rows"]
+    names = [row["row"] for row in rows]
+    import matplotlib.pyplot as plt
+
+    figure, axes = plt.subplots(1, 2, figsize=(10, 0.45 * len(rows) + 1.6), sharey=True)
+    for axis, key, label in zip(axes, ("pixel_error", "rand_error"), ("pixel error", "Rand error")):
+        values = [row["test"][key] for row in rows]
+        bars = axis.barh(names, values, color=["tab:blue"] + ["tab:orange"] * (len(rows) - 1))
+        axis.bar_label(bars, fmt="%.4f", padding=2, fontsize=8)
+        if paper:
+            axis.axvline(paper[key], color="black", linestyle="--", label=f"paper, Table 1: {paper[key]}")
+        axis.set_title(f"{label} (slices 25–29)")
+        axis.set_xlim(0, max(values + [paper[key] if paper else 0]) * 1.3)
+        axis.set_xlabel(f"{label}, lower is better")
+        if paper:
+            axis.legend(loc="lower right", fontsize=8)
+    axes[0].invert_yaxis()  # the first row on top
+    figure.suptitle(f"What each idea buys: one switched off per row, {results['minutes']:g} min of training each")
+    figure.tight_layout()
+    return figure
+
+
 def overlay(image, mask, color=(1.0, 0.2, 0.2), alpha: float = 0.4) -> np.ndarray:
     """An RGB picture of an image with its mask tinted on top.
 

@@ -59,7 +59,7 @@ def main(argv=None) -> int:
 
     runs, rows = [], []
     for name, idea, arguments, tta in ROWS:
-        run = run_row(arguments, args.minutes, args.seed, args.out) if arguments is not None else runs[0]
+        run = run_row([*arguments, "--tta", tta], args.minutes, args.seed, args.out) if arguments is not None else runs[0]
         if arguments is not None:
             runs.append(run)
         scores = run["scores"][tta]

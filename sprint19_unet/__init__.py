@@ -101,6 +101,7 @@ from sprint19_unet.estimation.scoring import (
 )
 from sprint19_unet.estimation.submission import check_submission, read_submission, write_submission
 from sprint19_unet.estimation.files import evaluate_model, load_model, predict_to_files, trained_scale
+from sprint19_unet.estimation.whole_validation import WholeImageValidation  # registers monitor="val_rand_f"
 from sprint19_unet.teaching.detection import (
     boxes_iou, colour_class_map, over_segment, region_proposals, sliding_window_count,
     sliding_window_table, sliding_windows,
@@ -109,6 +110,9 @@ from sprint19_unet.teaching.plots import overlay, plot_ablation, plot_history, p
 from sprint19_unet.teaching.live import FigureFiles, FigureWindow, LivePredictions, display_available
 from sprint19_unet.teaching import exercises  # the notebooks' self-checks: s19.exercises.check_rle(…)
 from sprint19_unet.teaching import colab  # the notebooks' first cell: s19.colab.report() (versions, GPU)
+from sprint19_unet import versions  # the versions CI tests; one warning line when TensorFlow or Keras is older
+
+versions.warn_if_older()
 
 __version__ = "0.1.0"
 
@@ -138,8 +142,8 @@ __all__ = [
     "predict_overlap_tile", "predict_probabilities", "probabilities_to_masks", "tune_threshold", "TTA_MODES",
     "isbi_challenge_errors", "isbi_rand_error", "isbi_report", "kaggle_tgs_image_scores", "kaggle_tgs_score",
     "misclassified_fraction", "segmentation_report", "check_submission", "read_submission", "write_submission", "evaluate_model",
-    "load_model", "predict_to_files", "trained_scale", "boxes_iou", "colour_class_map", "over_segment",
+    "load_model", "predict_to_files", "trained_scale", "WholeImageValidation", "boxes_iou", "colour_class_map", "over_segment",
     "region_proposals", "sliding_window_count", "sliding_window_table", "sliding_windows", "overlay",
     "plot_ablation", "plot_history", "plot_predictions", "FigureFiles", "FigureWindow", "LivePredictions",
-    "display_available", "exercises", "colab",
+    "display_available", "exercises", "colab", "versions",
 ]

@@ -101,13 +101,22 @@ def test_setup_cell_says_what_it_installs_and_how_long_it_took(monkeypatch, caps
                         lambda name, *a: None if name == "sprint19_unet" else real_find_spec(name, *a))
     commands = []
     monkeypatch.setattr(subprocess, "run", lambda command, **kwargs: commands.append(command))
-    monkeypatch.setattr(metadata, "requires", lambda name: ["numpy>=1.26", "tensorflow>=2.16,<3",
+    runtime = [line.strip() for line in (NOTEBOOKS.parent / "requirements.txt").read_text(encoding="utf-8").splitlines()
+               if line.strip() and not line.startswith("#")]
+    monkeypatch.setattr(metadata, "requires", lambda name: [*runtime, "Keras [extra]>=3.5", "NumPy ~= 2.1",
                                                             'nbformat>=5.7; extra == "grade"'])
     exec(compile(source, "setup-cell", "exec"), {})
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0] == "installing sprint19_unet from /course/copy (Colab's TensorFlow is kept) …"
-    assert lines[1].startswith("installed sprint19_unet and 1 requirements in ") and lines[1].endswith(" s")
-    assert commands[0][-2:] == ["--no-deps", "/course/copy"] and commands[1][-1:] == ["numpy>=1.26"]
+    assert lines[0] == "installing sprint19_unet from /course/copy (Colab's TensorFlow, Keras and NumPy are kept) …"
+    others = [line for line in runtime if line.split(">")[0].split("<")[0] not in ("tensorflow", "keras", "numpy")]
+    assert len(others) == len(runtime) - 3 and others, runtime
+    assert lines[1].startswith(f"installed sprint19_unet and {len(others)} requirements in ") and lines[1].endswith(" s")
+    assert commands[0][-2:] == ["--no-deps", "/course/copy"] and commands[1][-len(others):] == others
+    # every pip call either installs without dependencies or names none of Colab's own TensorFlow, Keras, NumPy
+    for command in commands:
+        names = [word.lower() for word in command[command.index("install") + 1:] if not word.startswith("-")]
+        assert "--no-deps" in command or not any(
+            name.startswith(kept) for name in names for kept in ("tensorflow", "keras", "numpy")), command
 
 
 def test_the_runtime_requirements_leave_jupyter_to_the_extras():

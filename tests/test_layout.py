@@ -2,8 +2,8 @@
 
 unet ← data ← training ← estimation ← teaching ← cli: a module may import from its own
 stage or an earlier one, never a later one, and no chain of imports (function-level
-ones included) comes back to where it started. ``errors``, ``atomic``, ``outputs`` and
-``native_logs`` sit below every stage.
+ones included) comes back to where it started. ``errors``, ``atomic``, ``outputs``,
+``native_logs`` and ``versions`` sit below every stage.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import pytest
 import sprint19_unet as s19
 
 PACKAGE = Path(s19.__file__).parent
-STAGES = {"errors": 0, "atomic": 0, "outputs": 0, "native_logs": 0, "unet": 1, "data": 2, "training": 3, "estimation": 4,
+STAGES = {"errors": 0, "atomic": 0, "outputs": 0, "native_logs": 0, "versions": 0, "unet": 1, "data": 2, "training": 3, "estimation": 4,
           "teaching": 5, "cli": 6, "__main__": 7, "__init__": 7}
 FIXTURES = Path(__file__).parent / "fixtures"
 

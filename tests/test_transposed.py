@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from sprint19_unet import Sprint19Error
+from sprint19_unet.versions import version_tuple
 from sprint19_unet.unet.transposed import (
     conv2d_transpose,
     conv2d_transpose_by_zero_insertion,
@@ -109,9 +110,24 @@ def test_pytorch_size_is_our_output_cut_to_last_stamp(kernel_size, stride):
     assert ours.shape[1:3] == (3 * stride, 2 * stride)
     np.testing.assert_allclose(ours[:, last_h:], np.broadcast_to(bias, ours[:, last_h:].shape), atol=1e-6)
     np.testing.assert_allclose(ours[:, :, last_w:], np.broadcast_to(bias, ours[:, :, last_w:].shape), atol=1e-6)
+    if version_tuple(keras.__version__) < (3, 11):  # keras-team/keras#21383: older releases refuse a 0
+        with pytest.raises(ValueError, match="output_padding"):
+            keras.layers.Conv2DTranspose(2, kernel_size, strides=stride, output_padding=0)
+        return
     pytorch_like, _ = keras_conv2d_transpose(x, kernel, stride, "valid", bias, output_padding=0)
     assert pytorch_like.shape[1:3] == (last_h, last_w)
     np.testing.assert_allclose(ours[:, :last_h, :last_w], pytorch_like, atol=1e-5)
+
+
+@pytest.mark.parametrize(("kernel_size", "stride"), [(1, 2), (2, 3), (3, 4)])
+def test_keras_output_padding_s_minus_k_is_its_default_size_on_every_keras(kernel_size, stride):
+    # what notebook 02 shows: (n - 1)*s + k + output_padding, so s - k gives the default n*s
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(1, 3, 2, 2)).astype("float32")
+    kernel = rng.normal(size=(kernel_size, kernel_size, 2, 2)).astype("float32")
+    bias = rng.normal(size=(2,)).astype("float32")
+    padded, _ = keras_conv2d_transpose(x, kernel, stride, "valid", bias, output_padding=stride - kernel_size)
+    np.testing.assert_allclose(padded, conv2d_transpose(x, kernel, stride, "valid", bias), atol=1e-5)
 
 
 @pytest.mark.parametrize(("kernel_size", "strides", "padding", "cin", "cout"), CASES)

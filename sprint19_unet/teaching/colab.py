@@ -6,8 +6,9 @@ has to live in the cell: the package is not there yet), then calls :func:`report
     import sprint19_unet as s19
     s19.colab.report()
 
-which checks Keras ≥ 3 (Keras 2 cannot run this code) and, when Keras runs on TensorFlow,
-TensorFlow ≥ 2.16 (the first release built for Keras 3), and prints two lines: the versions,
+which refuses Keras 2 (it cannot run this code) and, when Keras runs on TensorFlow, a TensorFlow
+older than the release line of requirements.txt's bound (2.16, the first built for Keras 3) — the
+bounds are read from :func:`sprint19_unet.versions.minimums`, stated once — and prints two lines: the versions,
 and whether the backend sees a GPU. Nothing here installs anything; the course's copy of the
 package is named in the cell's ``SPRINT19_UNET_SOURCE`` (see README.md, "Notebooks on Colab").
 """
@@ -15,14 +16,11 @@ package is named in the cell's ``SPRINT19_UNET_SOURCE`` (see README.md, "Noteboo
 from __future__ import annotations
 
 import dataclasses
-import re
 import sys
 from importlib import metadata
 
 from sprint19_unet.errors import Sprint19Error
-
-MIN_KERAS = (3, 0)
-MIN_TENSORFLOW = (2, 16)
+from sprint19_unet.versions import minimums, version_tuple
 
 
 def on_colab() -> bool:
@@ -35,24 +33,6 @@ def on_colab() -> bool:
     return "google.colab" in sys.modules
 
 
-def version_tuple(version: str) -> tuple[int, ...]:
-    """The leading numbers of a version string: ``"2.16.1"`` → ``(2, 16, 1)``, ``"3.0.0rc1"`` → ``(3, 0, 0)``.
-
-    Example:
-        >>> version_tuple("2.16.0-rc0"), version_tuple("3.5")
-        ((2, 16, 0), (3, 5))
-    """
-    numbers = []
-    for part in version.split("."):
-        match = re.match(r"\d+", part)
-        if match is None:
-            break
-        numbers.append(int(match.group()))
-        if match.end() != len(part):
-            break
-    return tuple(numbers)
-
-
 def check_versions(keras_version: str, backend: str, tensorflow_version: str | None) -> None:
     """Refuse a Keras or TensorFlow too old for this package, saying what to do.
 
@@ -62,33 +42,39 @@ def check_versions(keras_version: str, backend: str, tensorflow_version: str | N
         tensorflow_version: TensorFlow's version, or None when it is not installed.
 
     Raises:
-        Sprint19Error: Keras < 3, or the TensorFlow backend with TensorFlow < 2.16.
+        Sprint19Error: a Keras older than the major version of requirements.txt's bound (3), or
+            the TensorFlow backend with a TensorFlow older than its bound's release line (2.16).
 
     Example:
         >>> check_versions("3.15.0", "tensorflow", "2.21.0")
         >>> check_versions("2.15.0", "tensorflow", "2.15.1")
         Traceback (most recent call last):
         ...
-        sprint19_unet.errors.Sprint19Error: Keras: expected version 3 or newer; received 2.15.0. ...
+        sprint19_unet.errors.Sprint19Error: Keras: expected version 3... or newer; received 2.15.0. ...
     """
-    if version_tuple(keras_version) < MIN_KERAS:
+    tested = minimums()  # requirements.txt's bounds, stated there only: Keras's major version and
+    # TensorFlow's release line are refused below them (an older patch release only warns, at import)
+    if "keras" in tested and version_tuple(keras_version)[:1] < version_tuple(tested["keras"])[:1]:
         raise Sprint19Error(
-            f"Keras: expected version 3 or newer; received {keras_version}. sprint19_unet is written for Keras 3: "
-            "install it with `pip install -U 'keras>=3' 'tensorflow>=2.16'` and restart the kernel "
+            f"Keras: expected version {tested['keras']} or newer; received {keras_version}. sprint19_unet is written "
+            f"for Keras 3: install it with `pip install -U 'keras>={tested['keras']}'` and restart the kernel "
             "(on Colab: Runtime → Restart session)."
         )
-    if backend == "tensorflow":
-        if tensorflow_version is None:
-            raise Sprint19Error(
-                "TensorFlow: expected version 2.16 or newer for Keras's TensorFlow backend; received none "
-                "installed. Install it (`pip install 'tensorflow>=2.16'`) or choose another backend with "
-                "KERAS_BACKEND=jax or torch."
-            )
-        if version_tuple(tensorflow_version) < MIN_TENSORFLOW:
-            raise Sprint19Error(
-                f"TensorFlow: expected version 2.16 or newer (the first built for Keras 3); received "
-                f"{tensorflow_version}. Upgrade it (`pip install -U 'tensorflow>=2.16'`) and restart the kernel."
-            )
+    if backend != "tensorflow" or "tensorflow" not in tested:
+        return
+    line = ".".join(map(str, version_tuple(tested["tensorflow"])[:2]))
+    if tensorflow_version is None:
+        raise Sprint19Error(
+            f"TensorFlow: expected version {line} or newer for Keras's TensorFlow backend; received none "
+            f"installed. Install it (`pip install 'tensorflow>={tested['tensorflow']}'`) or choose another backend "
+            "with KERAS_BACKEND=jax or torch."
+        )
+    if version_tuple(tensorflow_version)[:2] < version_tuple(line):
+        raise Sprint19Error(
+            f"TensorFlow: expected version {line} or newer (the first built for Keras 3); received "
+            f"{tensorflow_version}. Upgrade it (`pip install -U 'tensorflow>={tested['tensorflow']}'`) and restart "
+            "the kernel."
+        )
 
 
 def visible_gpus(backend: str) -> list[str]:

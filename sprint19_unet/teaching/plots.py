@@ -105,13 +105,12 @@ def plot_ablation(results: dict, paper: dict | None = None):
         values = [row["test"][key] for row in rows]
         bars = axis.barh(names, values, color=["tab:blue"] + ["tab:orange"] * (len(rows) - 1))
         axis.bar_label(bars, fmt="%.4f", padding=2, fontsize=8)
-        if paper:
-            axis.axvline(paper[key], color="black", linestyle="--", label=f"paper, Table 1: {paper[key]}")
         axis.set_title(f"{label} (slices 25–29)")
         axis.set_xlim(0, max(values + [paper[key] if paper else 0]) * 1.3)
         axis.set_xlabel(f"{label}, lower is better")
-        if paper:
-            axis.legend(loc="lower right", fontsize=8)
+        if paper:  # named under the axis: a legend would cover a bar's label
+            axis.axvline(paper[key], color="black", linestyle="--")
+            axis.set_xlabel(f"{label}, lower is better; dashed: paper, Table 1 ({paper[key]})")
     axes[0].invert_yaxis()  # the first row on top
     figure.suptitle(f"What each idea buys: one switched off per row, {results['minutes']:g} min of training each")
     figure.tight_layout()

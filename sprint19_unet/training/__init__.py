@@ -9,6 +9,4 @@
 * :mod:`~sprint19_unet.training.distribute`, :mod:`~sprint19_unet.training.time_budget` — several
   devices; a run that must end by a deadline.
 * :mod:`~sprint19_unet.training.sanity` — warnings for the all-black failure.
-* :mod:`~sprint19_unet.training.whole_validation` — the validation images predicted whole and scored
-  as the ISBI challenge scores them (``monitor="val_rand_f"``).
 """

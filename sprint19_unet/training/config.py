@@ -129,10 +129,10 @@ class TrainConfig:
     batch_size: int = 16  # images per step
     epochs: int = 30  # upper bound; early stopping usually ends sooner
     augment: bool = True  # paired flips, affine warps, brightness/contrast, elastic deformation
-    augmentation: str = "default"  # with augment: "default" (TGS) or "paper" (ISBI cells: both flips, quarter turns, no zoom, the paper's elastic strain)
+    augmentation: str = "default"  # with augment: "default" (TGS), "paper" (ISBI: both flips, quarter turns, no zoom), "paper_rigid"
     # --- Run control ---
     seed: int = 0  # one seed: data split, shuffling, augmentation and initial weights
-    monitor: str = "auto"  # metric for the best checkpoint and early stopping; auto = val_tgs_score / val_iou
+    monitor: str = "auto"  # picks the best checkpoint; auto = val_tgs_score / val_iou; val_rand_f: ISBI Rand F of whole images
     early_stopping_patience: int = 8  # epochs without improvement before stopping; 0 = never stop early
     reduce_lr_patience: int = 4  # epochs without improvement before halving the learning rate; 0 = never
     mixed_precision: str = "float32"  # "float32", "mixed_float16" (GPU) or "mixed_bfloat16" (TPU/modern GPU)

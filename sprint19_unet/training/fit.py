@@ -45,7 +45,6 @@ from sprint19_unet.data.prepare import stratified_split
 from sprint19_unet.outputs import refuse_overlap
 from sprint19_unet.training.memory import check_memory
 from sprint19_unet.training.sanity import check_training_masks, warn_if_no_better_than_empty
-from sprint19_unet.training.whole_validation import WholeImageValidation
 from sprint19_unet.data.weight_map import class_balance_weights, weight_maps
 
 logger = logging.getLogger(__name__)
@@ -253,6 +252,27 @@ def build_and_compile(
 
 # === Training ===
 
+# The callback behind the whole-image monitors (val_rand_f, val_pixel_f) predicts and scores as the
+# estimation stage does, so that stage registers it here when it is imported (import sprint19_unet does):
+# training never imports estimation (tests/test_layout.py).
+_WHOLE_IMAGE_VALIDATION: list = []
+
+
+def register_whole_image_validation(factory) -> None:
+    """Set the callback class that ``monitor="val_rand_f"`` / ``"val_pixel_f"`` adds to training.
+
+    Args:
+        factory: called as ``factory(images, masks, batch_size)``; returns a Keras callback
+            that adds the monitors to each epoch's logs
+            (:class:`sprint19_unet.estimation.whole_validation.WholeImageValidation`).
+
+    Example:
+        >>> from sprint19_unet.estimation.whole_validation import WholeImageValidation
+        >>> register_whole_image_validation(WholeImageValidation)
+    """
+    _WHOLE_IMAGE_VALIDATION[:] = [factory]
+
+
 
 def _resume_config(run: RunDirectory, config: TrainConfig) -> TrainConfig:
     saved = TrainConfig.from_json(run.config_path)
@@ -425,7 +445,7 @@ def _train_in_scope(config: TrainConfig, data, callbacks, resume: bool, verbose,
             train_batches.set_epoch(initial_epoch)
             whole = []  # before the schedule and the checkpoint, which read what it logs
             if monitor in WHOLE_IMAGE_MONITORS:
-                whole = [WholeImageValidation(data.images[val_index], data.masks[val_index], config.batch_size)]
+                whole = [_WHOLE_IMAGE_VALIDATION[0](data.images[val_index], data.masks[val_index], config.batch_size)]
             all_callbacks = [keras.callbacks.TerminateOnNaN(), *whole, *resumable.values(), *callbacks]
             if config.tensorboard:
                 all_callbacks.append(keras.callbacks.TensorBoard(str(run.path / "tensorboard")))

@@ -23,7 +23,7 @@ PyTorch's ``nn.ConvTranspose2d(padding=0)`` stops at ``(n − 1)·s + k`` whatev
 the kernel (here ``[[3, 0, 6]]``); its ``output_padding`` argument adds rows and
 columns at the end, so ``output_padding = max(s − k, 0)`` gives the Keras size
 and values. Conversely ``keras.layers.Conv2DTranspose(..., output_padding=0)``
-gives PyTorch's size. For the U-Net's up-convolution (``k = s = 2``) both
+gives PyTorch's size (Keras 3.11 and newer: older releases refuse a 0, keras-team/keras#21383). For the U-Net's up-convolution (``k = s = 2``) both
 conventions give ``2·n``. The same sizes and values come out of Keras on the
 TensorFlow, JAX and PyTorch backends (checked in tests/test_transposed.py).
 

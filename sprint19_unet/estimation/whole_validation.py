@@ -8,6 +8,10 @@ them; the callback adds ``val_rand_f`` (1 − the challenge's Rand error, best o
 thresholds) and ``val_pixel_f`` (1 − its pixel error) to the epoch's logs, before the
 learning-rate schedule and the checkpoint read them.
 
+It predicts and scores as the estimation stage does, so it lives here, and registers itself with
+:func:`sprint19_unet.training.fit.register_whole_image_validation` when this module is imported
+(``import sprint19_unet`` does): the training stage never imports estimation.
+
 Example:
     >>> WHOLE_IMAGE_MONITORS
     ('val_rand_f', 'val_pixel_f')
@@ -21,6 +25,7 @@ import numpy as np
 from sprint19_unet.estimation.predict import predict_probabilities
 from sprint19_unet.estimation.scoring import isbi_challenge_errors
 from sprint19_unet.training.config import WHOLE_IMAGE_MONITORS  # the monitors this callback provides
+from sprint19_unet.training.fit import register_whole_image_validation
 
 
 def membrane_probability(probabilities: np.ndarray) -> np.ndarray:
@@ -33,8 +38,8 @@ def membrane_probability(probabilities: np.ndarray) -> np.ndarray:
         ``(N, H, W, 1)`` float32.
 
     Example:
-        >>> membrane_probability(np.array([[[[0.3, 0.7]]]])).tolist()
-        [[[[0.7]]]]
+        >>> membrane_probability(np.array([[[[0.25, 0.75]]]])).tolist()
+        [[[[0.75]]]]
     """
     return np.asarray(probabilities[..., -1:], dtype="float32")
 
@@ -65,3 +70,6 @@ class WholeImageValidation(keras.callbacks.Callback):
         errors = isbi_challenge_errors(self.masks, membrane_probability(probabilities))
         logs["val_rand_f"] = 1.0 - errors["rand_error"]
         logs["val_pixel_f"] = 1.0 - errors["pixel_error"]
+
+
+register_whole_image_validation(WholeImageValidation)

@@ -48,6 +48,7 @@ import numpy as np  # noqa: E402
 import sprint19_unet as s19  # noqa: E402
 from cpu_backends import processor  # noqa: E402  (the one place that reads the processor model)
 from sprint19_unet.data.augment import AUGMENTATIONS  # noqa: E402
+from sprint19_unet.estimation.whole_validation import membrane_probability  # noqa: E402
 from sprint19_unet.training.fit import monitored_metric  # noqa: E402
 from sprint19_unet.unet.flops import model_forward_flops, training_step_flops  # noqa: E402
 
@@ -160,11 +161,10 @@ def time_steps(args, config: s19.TrainConfig) -> int:
 
 def score(model, pool, val_index, test, tta: str) -> dict:
     """Threshold chosen on the validation slices; the test slices scored once, the challenge's way."""
-    # P(membrane): the sigmoid, or the softmax's class 1 (weighted_cce)
-    val_probabilities = s19.predict_probabilities(model, pool.images[val_index], tta=tta)[..., -1:]
+    val_probabilities = membrane_probability(s19.predict_probabilities(model, pool.images[val_index], tta=tta))
     threshold, _, _ = s19.tune_threshold(pool.masks[val_index], val_probabilities, metric="isbi_rand_error")
     validation = s19.isbi_report(pool.masks[val_index], val_probabilities, threshold=threshold)
-    probabilities = s19.predict_probabilities(model, test.images, tta=tta)[..., -1:]
+    probabilities = membrane_probability(s19.predict_probabilities(model, test.images, tta=tta))
     ours = s19.isbi_report(test.masks, probabilities, threshold=threshold)  # challenge errors + at `threshold`
     keep = ("pixel_error", "rand_error", "rand_error_at_threshold", "misclassified_fraction", "iou")
     return {"threshold": threshold, "validation": {key: validation[key] for key in keep},

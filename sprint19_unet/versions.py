@@ -96,8 +96,14 @@ def version_tuple(version: str) -> tuple[int, ...]:
     return tuple(numbers)
 
 
-def _installed(name: str) -> str | None:
-    for distribution in (name, f"{name}-cpu") if name == "tensorflow" else (name,):
+def tensorflow_version() -> str | None:
+    """TensorFlow's installed version, read from its metadata (nothing imports TensorFlow), or None.
+
+    Example:
+        >>> tensorflow_version() is None or version_tuple(tensorflow_version()) >= (2,)
+        True
+    """
+    for distribution in ("tensorflow", "tensorflow-cpu", "tf-nightly"):
         try:
             return metadata.version(distribution)
         except metadata.PackageNotFoundError:
@@ -147,7 +153,7 @@ def warn_if_older(keras_version: str | None = None) -> list[str]:
 
         keras_version = keras.__version__
     tested = minimums()
-    older = older_than_tested({"tensorflow": _installed("tensorflow"), "keras": keras_version}, tested)
+    older = older_than_tested({"tensorflow": tensorflow_version(), "keras": keras_version}, tested)
     if older:
         upgrade = " ".join(f"'{name}>={tested[name]}'" for name in ("tensorflow", "keras") if name in tested)
         warnings.warn(

@@ -46,7 +46,7 @@ def test_pins_print_exact_versions_for_each_leg():
 
 def test_an_older_keras_or_tensorflow_gets_one_line_saying_what_to_do(monkeypatch):
     tested = versions.minimums()
-    monkeypatch.setattr(versions, "_installed", lambda name: "2.15.1")
+    monkeypatch.setattr(versions, "tensorflow_version", lambda: "2.15.1")
     with pytest.warns(versions.OlderVersionWarning) as caught:
         older = versions.warn_if_older("3.4.1")
     assert len(caught) == 1 and len(older) == 2
@@ -58,7 +58,7 @@ def test_an_older_keras_or_tensorflow_gets_one_line_saying_what_to_do(monkeypatc
 
 
 def test_tested_versions_give_no_warning(monkeypatch):
-    monkeypatch.setattr(versions, "_installed", lambda name: versions.COLAB["tensorflow"])
+    monkeypatch.setattr(versions, "tensorflow_version", lambda: versions.COLAB["tensorflow"])
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert versions.warn_if_older(versions.COLAB["keras"]) == []

@@ -28,6 +28,7 @@ from sprint19_unet.data.images import write_png
 from sprint19_unet.data.input_spec import check_segmentation_model
 from sprint19_unet.estimation.predict import predict_masks, predict_probabilities, probabilities_to_masks
 from sprint19_unet.estimation.submission import check_text_ids, write_submission
+from sprint19_unet.estimation.whole_validation import membrane_probability
 from sprint19_unet.training.sanity import check_predictions
 from sprint19_unet.outputs import check_output_folder, mark_output, refuse_overlap
 
@@ -180,7 +181,7 @@ def evaluate_model(
         check_predictions(probabilities, threshold)
     masks = probabilities_to_masks(probabilities, threshold)
     report = segmentation_report(data.masks, masks, num_classes=num_classes)
-    if isbi:  # P(membrane): the sigmoid, or the softmax's class 1 (membrane = 1 with foreground=0)
-        isbi_errors = isbi_report(data.masks, probabilities[..., -1:], threshold=threshold, membrane=1)
+    if isbi:  # membrane = 1 with foreground=0
+        isbi_errors = isbi_report(data.masks, membrane_probability(probabilities), threshold=threshold, membrane=1)
         report.update(pixel_error=isbi_errors["pixel_error"], rand_error=isbi_errors["rand_error"])
     return report

@@ -17,10 +17,9 @@ from __future__ import annotations
 
 import dataclasses
 import sys
-from importlib import metadata
 
 from sprint19_unet.errors import Sprint19Error
-from sprint19_unet.versions import minimums, version_tuple
+from sprint19_unet.versions import minimums, tensorflow_version, version_tuple
 
 
 def on_colab() -> bool:
@@ -145,18 +144,6 @@ class Environment:
         return [versions, gpu]
 
 
-def _tensorflow_version() -> str | None:
-    try:
-        return metadata.version("tensorflow")
-    except metadata.PackageNotFoundError:
-        for name in ("tensorflow-cpu", "tf-nightly"):
-            try:
-                return metadata.version(name)
-            except metadata.PackageNotFoundError:
-                pass
-    return None
-
-
 def report(show: bool = True) -> Environment:
     """Check the versions, print them and whether a GPU is visible.
 
@@ -178,7 +165,7 @@ def report(show: bool = True) -> Environment:
     import sprint19_unet
 
     backend = keras.backend.backend()
-    tensorflow = _tensorflow_version()
+    tensorflow = tensorflow_version()
     check_versions(keras.__version__, backend, tensorflow)
     environment = Environment(sprint19_unet.__version__, keras.__version__, backend, tensorflow,
                               tuple(visible_gpus(backend)), on_colab())

@@ -333,6 +333,37 @@ def test_a_dead_kernels_reason_skips_tensorflows_chatter(tmp_path):
     assert kernel.telling_line() == ""
 
 
+def test_kernels_started_side_by_side_bind_ports_of_their_own_choosing(tmp_path):
+    """The connection file handed to a kernel names no port: ipykernel binds free ones (trying again when one is
+    taken) and writes them in — no window in which another room's kernel can take a port chosen for this one."""
+    import concurrent.futures
+    import stat
+
+    from sprint19_unet.teaching.grading.kernel import Kernel
+
+    handed = Kernel(tmp_path, tmp_path, {})._write_connection_file()
+    info = json.loads(handed.read_text(encoding="utf-8"))
+    assert {key: value for key, value in info.items() if key.endswith("_port")} == {
+        f"{channel}_port": 0 for channel in ("shell", "iopub", "stdin", "control", "hb")}
+    assert stat.S_IMODE(handed.stat().st_mode) == 0o600 and len(info["key"]) == 64
+
+    kernels = [Kernel(tmp_path / f"room{n}", tmp_path, {**os.environ, "PYTHONPATH": ""}) for n in range(3)]
+    for kernel in kernels:
+        kernel.room.mkdir()
+    try:
+        with concurrent.futures.ThreadPoolExecutor(3) as pool:
+            list(pool.map(lambda kernel: kernel.start(time.monotonic() + 120), kernels))
+        ports = [kernel.client.get_connection_info()[f"{channel}_port"] for kernel in kernels
+                 for channel in ("shell", "iopub", "stdin", "control", "hb")]
+        assert all(port > 0 for port in ports) and len(set(ports)) == len(ports)
+        for n, kernel in enumerate(kernels):
+            run = kernel.run_cell(f"print(6 * {n})", time.monotonic() + 60)
+            assert run.status == "ok" and run.outputs[0]["text"] == f"{6 * n}\n"
+    finally:
+        for kernel in kernels:
+            kernel.stop()
+
+
 def test_memory_sizes():
     assert parse_memory("8G") == 8 * 2**30 and parse_memory("512M") == 512 * 2**20 and parse_memory(2) == 2 * 2**30
     for bad in ("-1G", "1e9", "8 GB please", "100M", True, "nanG"):

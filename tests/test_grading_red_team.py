@@ -315,7 +315,8 @@ def test_grade_time_cases_change_between_batches_and_the_honest_verdict_does_not
     second = grade_submissions(tmp_path / "subs", jobs=2, timeout=120)
     assert first.cases_digest != second.cases_digest
     verdicts = [[(row.student, row.exercise, row.passed) for row in grades.rows] for grades in (first, second)]
-    assert verdicts[0] == verdicts[1]
+    why = [(row.student, row.exercise, row.message) for grades in (first, second) for row in grades.rows]
+    assert verdicts[0] == verdicts[1], why  # a failure says why each row failed, not only that it did
     assert [row.passed for row in first.rows if row.student == "honest"] == [
         None if name in WRITTEN else True for name in PROBLEM2]
     assert not any(row.passed for row in first.rows if row.student == "wrong")

@@ -51,6 +51,7 @@ _TELLING_LINE = re.compile(r"\b\w*Error\b|Killed|Segmentation fault|core dumped|
 _CHATTER_LINE = re.compile(r"^[IW]\d{4} ")  # absl/glog information and warning lines
 
 OK, ERROR, TIMED_OUT, STUCK, DIED = "ok", "error", "timed out", "stuck", "died"
+_CHANNELS = ("shell", "iopub", "stdin", "control", "hb")
 
 
 class KernelStartError(RuntimeError):
@@ -151,12 +152,10 @@ class Kernel:
             KernelStartError: when it dies or does not answer before ``deadline`` (``time.monotonic()``).
         """
         from jupyter_client.blocking import BlockingKernelClient
-        from jupyter_client.connect import write_connection_file
 
-        connection_file, _ = write_connection_file(str(self.room / "kernel.json"), ip="127.0.0.1",
-                                                   key=secrets.token_hex(32).encode("ascii"))
+        connection_file = self._write_connection_file()
         read_end, write_end = os.pipe()
-        command = [sys.executable, "-m", "ipykernel_launcher", "-f", connection_file,
+        command = [sys.executable, "-m", "ipykernel_launcher", "-f", str(connection_file),
                    "--HistoryManager.hist_file=:memory:", "--IPKernelApp.capture_fd_output=False"]
         try:
             self.process = subprocess.Popen(command, cwd=self.work, env=self.env, stdin=subprocess.DEVNULL,
@@ -164,7 +163,8 @@ class Kernel:
         finally:
             os.close(write_end)
         threading.Thread(target=self._read_log, args=(read_end,), name="sprint19-kernel-log", daemon=True).start()
-        self.client = BlockingKernelClient(connection_file=connection_file)
+        self._wait_for_ports(connection_file, deadline)
+        self.client = BlockingKernelClient(connection_file=str(connection_file))
         self.client.load_connection_file()
         self.client.start_channels(shell=True, iopub=True, stdin=False, hb=False, control=False)
         while True:
@@ -178,6 +178,35 @@ class Kernel:
                 return
             except RuntimeError:
                 continue
+
+    def _write_connection_file(self) -> Path:
+        """A connection file with every port 0: the kernel binds ports of its own choosing and writes them in.
+
+        Choosing free ports here and handing them over (jupyter_client's way) leaves a moment in which
+        another room's kernel, started at the same time, can bind the same port and die of it; ipykernel
+        binds a random port itself and tries again when it is taken.
+        """
+        path = self.room / f"kernel-{secrets.token_hex(4)}.json"  # a restarted kernel gets a file of its own
+        info = {"transport": "tcp", "ip": "127.0.0.1", "key": secrets.token_hex(32), "signature_scheme": "hmac-sha256",
+                **{f"{channel}_port": 0 for channel in _CHANNELS}}
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+            json.dump(info, file)
+        return path
+
+    def _wait_for_ports(self, path: Path, deadline: float) -> None:
+        """Wait until the kernel has written the ports it bound into the connection file."""
+        while True:
+            with contextlib.suppress(OSError, ValueError):
+                info = json.loads(path.read_text(encoding="utf-8"))
+                if all(isinstance(info.get(f"{channel}_port"), int) and info[f"{channel}_port"] > 0
+                       for channel in _CHANNELS):
+                    return
+            if not self.alive():
+                raise KernelStartError("the kernel died while starting" + self._last_words())
+            if time.monotonic() >= deadline:
+                raise KernelStartError("the kernel did not answer in time")
+            time.sleep(0.02)
 
     def _read_log(self, fd: int) -> None:
         with open(fd, "rb") as pipe:

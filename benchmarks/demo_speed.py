@@ -33,26 +33,31 @@ from cpu_backends import processor  # noqa: E402  (the one place that reads the 
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-# name → (TrainConfig changes to DEMO_CONFIG, images per epoch, epochs); 480 images = the whole training set.
-# The changes are spelled out in full (depth, batch), so a row means the same whatever DEMO_CONFIG becomes.
+# name → (DemoRecipe, other TrainConfig changes, images per epoch, epochs); 480 images = the whole training set.
+# Every recipe is spelled out in full (size, depth, batch), so a row means the same whatever DEMO_RECIPE becomes.
 DEPTH3 = {"depth": 3, "batch_size": 16}  # the issue-4 demo's network and batch
-RECIPES = {
-    "issue 4 demo (128, depth 3, batch 16, 480×12)": ({"input_size": 128, "scale": 1.0, **DEPTH3}, 480, 12),
-    "64, depth 3, batch 16, 480×6": (DEPTH3, 480, 6),
-    "64, depth 3, batch 16, 240×12": (DEPTH3, 240, 12),
-    "64, depth 3, batch 16, 160×18": (DEPTH3, 160, 18),
-    "64, depth 3, batch 16, 480×6, lr 6e-3": ({**DEPTH3, "learning_rate": 6e-3}, 480, 6),
-    "64, depth 3, batch 8, 480×6": ({**DEPTH3, "batch_size": 8}, 480, 6),
-    "64, depth 3, batch 16, 480×6, base 16": ({**DEPTH3, "base_filters": 16}, 480, 6),
-    "64, depth 2, batch 16, 480×6": ({**DEPTH3, "depth": 2}, 480, 6),
-    "64, depth 3, batch 16, 480×10": (DEPTH3, 480, 10),
-    "48, depth 3, batch 16, 480×10": ({**DEPTH3, "scale": 0.475, "input_size": 48}, 480, 10),
-    "32, depth 3, batch 16, 480×24": ({**DEPTH3, "scale": 0.317, "input_size": 32}, 480, 24),
-    "64, depth 2, batch 8, 480×6 (DEMO_CONFIG)": ({"depth": 2, "batch_size": 8}, 480, 6),
-    "64, depth 3, batch 4, 480×6": ({**DEPTH3, "batch_size": 4}, 480, 6),
-    "64, depth 3, batch 8, 960×3": ({**DEPTH3, "batch_size": 8}, 960, 3),
-    "64, depth 3, batch 8, 480×4": ({**DEPTH3, "batch_size": 8}, 480, 4),
-}
+
+
+def _recipes() -> dict:
+    from sprint19_unet.teaching.demo import DemoRecipe
+
+    return {
+        "issue 4 demo (128, depth 3, batch 16, 480×12)": (DemoRecipe(128, **DEPTH3), {"scale": 1.0}, 480, 12),
+        "64, depth 3, batch 16, 480×6": (DemoRecipe(64, **DEPTH3), {}, 480, 6),
+        "64, depth 3, batch 16, 240×12": (DemoRecipe(64, **DEPTH3), {}, 240, 12),
+        "64, depth 3, batch 16, 160×18": (DemoRecipe(64, **DEPTH3), {}, 160, 18),
+        "64, depth 3, batch 16, 480×6, lr 6e-3": (DemoRecipe(64, **DEPTH3), {"learning_rate": 6e-3}, 480, 6),
+        "64, depth 3, batch 8, 480×6": (DemoRecipe(64, depth=3, batch_size=8), {}, 480, 6),
+        "64, depth 3, batch 16, 480×6, base 16": (DemoRecipe(64, **DEPTH3, base_filters=16), {}, 480, 6),
+        "64, depth 2, batch 16, 480×6": (DemoRecipe(64, depth=2, batch_size=16), {}, 480, 6),
+        "64, depth 3, batch 16, 480×10": (DemoRecipe(64, **DEPTH3), {}, 480, 10),
+        "48, depth 3, batch 16, 480×10": (DemoRecipe(48, **DEPTH3), {}, 480, 10),
+        "32, depth 3, batch 16, 480×24": (DemoRecipe(32, **DEPTH3), {}, 480, 24),
+        "64, depth 2, batch 8, 480×6 (DEMO_RECIPE)": (DemoRecipe(64, depth=2, batch_size=8), {}, 480, 6),
+        "64, depth 3, batch 4, 480×6": (DemoRecipe(64, depth=3, batch_size=4), {}, 480, 6),
+        "64, depth 3, batch 8, 960×3": (DemoRecipe(64, depth=3, batch_size=8), {}, 960, 3),
+        "64, depth 3, batch 8, 480×4": (DemoRecipe(64, depth=3, batch_size=8), {}, 480, 4),
+    }
 
 
 def machine() -> str:
@@ -64,7 +69,7 @@ def recipes(seeds, only) -> int:
     import keras
 
     from sprint19_unet.data.datasets import load_dataset
-    from sprint19_unet.teaching.demo import DEMO_CONFIG, demo_compute
+    from sprint19_unet.teaching.demo import demo_compute
     from sprint19_unet.estimation.scoring import segmentation_report
     from sprint19_unet.estimation.predict import predict_probabilities
     from sprint19_unet.training.fit import split_indices, train
@@ -72,14 +77,14 @@ def recipes(seeds, only) -> int:
     print(f"# demo recipes — {datetime.date.today()} — {machine()}, Keras {keras.__version__} ({keras.backend.backend()})")
     print("| recipe | compute | train s (mean) | IoU mean | IoU min | TGS metric mean | IoU ≥ 0.85 every seed at ≤ 1/8 |")
     print("|---|---|---|---|---|---|---|")
-    for name, (changes, samples, epochs) in RECIPES.items():
+    for name, (recipe, changes, samples, epochs) in _recipes().items():
         if only and not any(word in name for word in only):
             continue
         scores, seconds = [], []
         for seed in seeds:
-            data = load_dataset("synthetic", num_samples=DEMO_CONFIG.num_samples, seed=seed)
+            data = load_dataset("synthetic", num_samples=recipe.images, seed=seed)
             with tempfile.TemporaryDirectory() as out:
-                config = DEMO_CONFIG.replace(**changes, seed=seed, epochs=epochs, tiles_per_epoch=samples,
+                config = recipe.config(**changes, seed=seed, epochs=epochs, tiles_per_epoch=samples,
                                              output_dir=os.path.join(out, "run"))
                 start = time.perf_counter()
                 model, _ = train(config, data=data, verbose=0)

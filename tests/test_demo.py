@@ -2,15 +2,27 @@
 
 import pytest
 
-from sprint19_unet.teaching.demo import DEMO_CONFIG, REFERENCE_COMPUTE, demo_compute, run_demo
+from sprint19_unet.teaching.demo import (
+    DEMO_CONFIG, DEMO_RECIPE, MIN_SAMPLES_PER_EPOCH, REFERENCE_COMPUTE, DemoRecipe, demo_compute, run_demo,
+)
 from sprint19_unet.errors import Sprint19Error
 from sprint19_unet.unet.model import build_unet
 
 
 def test_the_recipe_costs_an_eighth_of_the_original_demo_at_six_epochs():
-    assert DEMO_CONFIG.input_size == 64 and round(101 * DEMO_CONFIG.scale) == 64  # 101 → 64, one tile
+    assert DEMO_CONFIG == DEMO_RECIPE.config()
+    assert DEMO_CONFIG.input_size == DEMO_RECIPE.image_size == 64 and round(101 * DEMO_CONFIG.scale) == 64  # one tile
     assert demo_compute(DEMO_CONFIG, 480 * 6) == pytest.approx(1 / 8)
     assert REFERENCE_COMPUTE == 480 * 128**2 * 12
+
+
+def test_a_recipe_is_one_object_whose_size_sets_the_scale_and_the_tile():
+    smaller = DemoRecipe(image_size=48, depth=3, batch_size=16)
+    config = smaller.config(seed=3)
+    assert (config.input_size, round(101 * config.scale), config.depth, config.batch_size, config.seed) == (
+        48, 48, 3, 16, 3)
+    assert config.base_filters == DEMO_RECIPE.base_filters and config.num_samples == DEMO_RECIPE.images
+    assert demo_compute(config, 480 * 6) == pytest.approx(480 * 6 * 48**2 / REFERENCE_COMPUTE)
 
 
 def test_the_demo_model_is_the_small_unet_of_the_docs():
@@ -24,7 +36,7 @@ def test_a_demo_told_a_tiny_budget_stops_at_it_and_still_reports(tmp_path):
     lines = []
     result = run_demo(tmp_path, seconds=0.5, show=False, log=lines.append)
     # the budget was spent before training began: the plan is one smallest epoch, stopped after a step
-    assert result["plan"].epochs == 1 and result["plan"].samples_per_epoch == 64
+    assert result["plan"].epochs == 1 and result["plan"].samples_per_epoch == MIN_SAMPLES_PER_EPOCH
     assert result["stopped"] == "within an epoch" and result["epochs"] == 1
     assert any(line.startswith("measured ") and "images/s" in line for line in lines)
     assert any("stopped within an epoch at the deadline after 1 of 1 epochs" in line for line in lines)

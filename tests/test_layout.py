@@ -108,6 +108,17 @@ def test_every_module_imports_and_the_top_level_names_are_the_defining_objects()
     assert not missing
 
 
+def test_the_public_api_is_the_imports_of_the_package_and_all_says_the_same():
+    """``__init__`` imports each public name once; ``__all__`` must list exactly those (no name in one only)."""
+    tree = ast.parse(Path(s19.__file__).read_text(encoding="utf-8"))
+    imported = [alias.asname or alias.name for node in tree.body if isinstance(node, ast.ImportFrom)
+                and node.module != "__future__" for alias in node.names if not (alias.asname or alias.name)[0] == "_"]
+    assert len(imported) == len(set(imported)), "a name imported twice in sprint19_unet/__init__.py"
+    assert len(s19.__all__) == len(set(s19.__all__)), "a name listed twice in __all__"
+    assert set(s19.__all__) - set(imported) == set(), "in __all__ but never imported"
+    assert set(imported) - set(s19.__all__) == set(), "imported as public but missing from __all__"
+
+
 def test_a_model_saved_before_the_subpackages_still_loads():
     # written by the flat layout (commit 98a273e): losses and metrics were sprint19_unet.losses / .metrics
     model = keras.models.load_model(FIXTURES / "unet_saved_before_the_subpackages.keras")

@@ -74,9 +74,9 @@ from sprint19_unet.data.weight_map import (
 )
 from sprint19_unet.training.config import TrainConfig
 from sprint19_unet.training.losses import (
-    BCEDiceLoss, BinaryCrossentropy, BinaryFocalLoss, DiceLoss, LovaszHinge, SparseCategoricalCrossentropy,
-    WeightedCrossentropy, bce_dice_loss, binary_crossentropy, binary_focal_loss, dice_loss, get_loss,
-    lovasz_hinge, sparse_categorical_crossentropy, weighted_crossentropy,
+    LOSSES, BCEDiceLoss, BinaryCrossentropy, BinaryFocalLoss, DiceLoss, LovaszHinge, SparseCategoricalCrossentropy,
+    TverskyLoss, WeightedCrossentropy, bce_dice_loss, binary_crossentropy, binary_focal_loss, dice_loss, get_loss,
+    lovasz_hinge, sparse_categorical_crossentropy, tversky_loss, weighted_crossentropy,
 )
 from sprint19_unet.training.metrics import (
     Dice, TgsScore, ThresholdedIoU, dice_coefficient, iou_score, mean_dice, mean_iou, per_class_dice,
@@ -134,6 +134,7 @@ __all__ = [
     "BinaryCrossentropy", "BinaryFocalLoss", "DiceLoss", "LovaszHinge", "SparseCategoricalCrossentropy",
     "WeightedCrossentropy", "bce_dice_loss", "binary_crossentropy", "binary_focal_loss", "dice_loss",
     "get_loss", "lovasz_hinge", "sparse_categorical_crossentropy", "weighted_crossentropy", "Dice",
+    "LOSSES", "TverskyLoss", "tversky_loss",
     "TgsScore", "ThresholdedIoU", "dice_coefficient", "iou_score", "mean_dice", "mean_iou",
     "per_class_dice", "per_class_iou", "pixel_accuracy", "SegmentationBatches", "build_and_compile",
     "split_data", "split_indices", "train", "StopAtDeadline", "TrainingPlan", "measure_training_speed",

@@ -7,6 +7,7 @@ with one line on stderr (no traceback) and exit code 2.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import inspect
 import io
@@ -195,6 +196,24 @@ def _value_parser(annotation):
     raise TypeError(f"no command-line parser for a field of type {annotation!r}; add one to cli._value_parser")
 
 
+def _option_pair(text: str) -> tuple:
+    """``"alpha=0.7"`` → ``("alpha", 0.7)``: the value a number, ``true``/``false`` or ``none``."""
+    name, equals, word = text.partition("=")
+    if not equals or not name.strip():
+        raise ValueError(text)
+    value = _WORDS.get(word.strip().lower(), word.strip())
+    for kind in (int, float):
+        if isinstance(value, str):
+            with contextlib.suppress(ValueError):
+                value = kind(value)
+    if isinstance(value, str):
+        raise ValueError(text)
+    return name.strip(), value
+
+
+_option_pair.__name__ = "NAME=VALUE"  # argparse's error: invalid NAME=VALUE value: 'alpha'
+
+
 def _metavar(annotation, choices) -> str:
     """What an option's value looks like in --help: ``{same,valid}``, ``INT|none``, ``{true,false,auto}``."""
     options = typing.get_args(annotation) or (annotation,)
@@ -237,11 +256,15 @@ def add_dataclass_options(parser: argparse.ArgumentParser, cls, choices: dict | 
         if annotation is bool:
             shown = flag if field.default else "--no-" + flag[2:]
             kind = {"action": argparse.BooleanOptionalAction}
+        elif annotation is dict:  # loss_options → --loss-option NAME=VALUE, once per option (or --loss-options)
+            flags = (flag.removesuffix("s"), flag)
+            shown = "none"
+            kind = {"type": _option_pair, "action": "append", "metavar": "NAME=VALUE"}
         else:
             shown = _word(field.default)
             kind = {"type": _value_parser(annotation), "metavar": _metavar(annotation, choices.get(field.name))}
         text = comments.get(field.name, field.name.replace("_", " "))
-        parser.add_argument(flag, dest=field.name, default=argparse.SUPPRESS,
+        parser.add_argument(*(flags if annotation is dict else (flag,)), dest=field.name, default=argparse.SUPPRESS,
                             help=f"{text} (default: {shown})".replace("%", "%%"), **kind)
     return [field.name for field in dataclasses.fields(cls)]
 
@@ -289,6 +312,9 @@ def _config_from_args(args):
     config = TrainConfig.from_json(args.config) if args.config else TrainConfig()
     skip = _TRAIN_ONLY
     changes = {key: value for key, value in vars(args).items() if key not in skip}  # typed: `--encoder none` too
+    for key, value in changes.items():
+        if isinstance(value, list):  # --loss-option NAME=VALUE …: added to (or replacing) the file's options
+            changes[key] = {**getattr(config, key), **dict(value)}
     return config.replace(**changes)
 
 

@@ -14,6 +14,7 @@ import pytest
 from sprint19_unet.cli import (
     _config_from_args, _value_parser, add_dataclass_options, build_parser, field_comments, main,
 )
+from sprint19_unet.errors import Sprint19Error
 from sprint19_unet.training.config import FIELD_CHOICES, TrainConfig
 
 FIELDS = [field.name for field in dataclasses.fields(TrainConfig)]
@@ -61,12 +62,12 @@ def test_every_field_is_documented_and_its_help_is_its_comment():
     assert comments["data"].startswith('"synthetic", "shapes", or a folder')
     options = train_options()
     for name in FIELDS:
-        default = TrainConfig.__dataclass_fields__[name].default
+        default = getattr(TrainConfig(), name)
         flag = name.replace("_", "-")
         if isinstance(default, bool):
             expected = f"--{flag}" if default else f"--no-{flag}"
         else:
-            expected = "none" if default is None else str(default)
+            expected = "none" if default in (None, {}) else str(default)
         assert options[name].help == f"{comments[name]} (default: {expected})".replace("%", "%%"), name
 
 
@@ -179,3 +180,31 @@ def test_a_value_the_config_refuses_is_one_line(capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert err == ["sprint19-unet: error: config field 'up_mode': expected 'transpose' or 'resize'; received "
                    "'sideways'. Use 'transpose'."]
+
+
+def test_loss_options_are_typed_once_each_and_added_to_the_files(tmp_path):
+    config = _config_from_args(train_parser().parse_args(
+        ["--loss", "tversky", "--loss-option", "alpha=0.7", "--loss-option", "beta=0.3", "--loss-option",
+         "from_logits=false"]))
+    assert config.loss == "tversky" and config.loss_options == {"alpha": 0.7, "beta": 0.3, "from_logits": False}
+    path = tmp_path / "config.json"
+    TrainConfig(loss="focal", loss_options={"gamma": 1.0, "alpha": 0.5}).save(path)
+    config = _config_from_args(train_parser().parse_args(["--config", str(path), "--loss-option", "gamma=3"]))
+    assert config.loss_options == {"gamma": 3, "alpha": 0.5}
+
+
+@pytest.mark.parametrize("typed, message", [
+    (["--loss-option", "alpha"], "invalid NAME=VALUE value: 'alpha'"),
+    (["--loss-option", "alpha=high"], "invalid NAME=VALUE value: 'alpha=high'"),
+])
+def test_a_loss_option_that_is_not_name_equals_number_is_argparses_error(typed, message, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        train_parser().parse_args(["--loss", "tversky", *typed])
+    assert exit_info.value.code == 2 and message in capsys.readouterr().err
+
+
+def test_a_loss_option_the_loss_does_not_take_is_one_line_naming_both():
+    with pytest.raises(Sprint19Error, match=r"loss_options.*options of loss 'bce'.*from_logits, label_smoothing; received gamma"):
+        _config_from_args(train_parser().parse_args(["--loss", "bce", "--loss-option", "gamma=2"]))
+    with pytest.raises(Sprint19Error, match=r"loss_options.*alpha.*finite number >= 0"):
+        _config_from_args(train_parser().parse_args(["--loss", "tversky", "--loss-option", "alpha=-1"]))

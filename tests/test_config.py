@@ -77,3 +77,18 @@ def test_the_encoder_rules_come_from_the_encoders():
             TrainConfig(encoder=name, input_size=size + 8)
     with pytest.raises(Sprint19Error, match=r"config field 'encoder': expected null, 'vgg16' or 'resnet50'"):
         TrainConfig(encoder="vgg19")
+
+
+def test_loss_options_are_checked_against_the_loss_and_a_config_without_them_still_loads(tmp_path):
+    config = TrainConfig(loss="focal", loss_options={"gamma": 1.0, "alpha": None})
+    path = config.save(tmp_path / "config.json")
+    assert TrainConfig.from_json(path) == config
+    values = config.to_dict()
+    del values["loss_options"]  # a config.json written before loss_options existed
+    assert TrainConfig.from_dict(values).loss_options == {}
+    for options, message in (({"gamma": -1}, "loss_options.*gamma.*finite number >= 0"),
+                             ({"smooth": 1.0}, "loss_options.*options of loss 'focal'.*received smooth"),
+                             ({"gamma": "two"}, "loss_options.*number, true/false or null.*gamma"),
+                             ([("gamma", 1.0)], "loss_options.*expected dict")):
+        with pytest.raises(Sprint19Error, match=message):
+            TrainConfig.from_dict({"loss": "focal", "loss_options": options})

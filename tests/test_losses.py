@@ -437,6 +437,7 @@ ROUND_TRIPS = [
     pytest.param(lambda: losses.get_loss("sparse_cce"), 3, False, SOFTMAX_METRICS, id="sparse_cce"),
     pytest.param(lambda: losses.get_loss("weighted_cce"), 1, True, BINARY_METRICS, id="weighted_cce-sigmoid"),
     pytest.param(lambda: losses.get_loss("weighted_cce"), 3, True, list, id="weighted_cce-softmax"),
+    pytest.param(lambda: losses.get_loss("tversky", alpha=0.7, beta=0.3), 1, False, ONLY_TGS, id="tversky"),
 ]
 
 
@@ -462,3 +463,70 @@ def test_fit_save_load_round_trip(tmp_path, make_loss, channels, weighted, make_
 def test_round_trip_cases_cover_every_loss_name():
     ids = {param.id.split("-")[0] for param in ROUND_TRIPS}
     assert set(losses.LOSSES) <= ids
+
+
+# === Tversky: an independent NumPy reference, the Dice special case, options that survive saving ===
+
+
+def _tversky_reference(y, p, alpha, beta, smooth):
+    y, p = y.reshape(len(y), -1).astype(float), p.reshape(len(p), -1).astype(float)
+    tp, fp, fn = (y * p).sum(1), ((1 - y) * p).sum(1), (y * (1 - p)).sum(1)
+    return 1 - (tp + smooth) / (tp + alpha * fp + beta * fn + smooth)
+
+
+@pytest.mark.parametrize("alpha, beta, smooth", [(0.3, 0.7, 1.0), (0.7, 0.3, 0.0), (1.0, 1.0, 0.5), (0.0, 2.0, 1.0)])
+def test_tversky_matches_a_numpy_reference(alpha, beta, smooth):
+    rng = np.random.default_rng(7)
+    y = (rng.random((3, 6, 5, 1)) > 0.6).astype("float32")
+    p = rng.random((3, 6, 5, 1)).astype("float32")
+    got = to_numpy(losses.tversky_loss(y, p, alpha, beta, smooth))
+    np.testing.assert_allclose(got, _tversky_reference(y, p, alpha, beta, smooth), rtol=1e-5, atol=1e-6)
+    loss = losses.get_loss("tversky", alpha=alpha, beta=beta, smooth=smooth)
+    assert float(loss(y, p)) == pytest.approx(_tversky_reference(y, p, alpha, beta, smooth).mean(), rel=1e-5)
+
+
+def test_tversky_at_one_half_is_the_dice_loss_with_twice_the_smoothing():
+    rng = np.random.default_rng(3)
+    y, p = (rng.random((2, 8, 8, 1)) > 0.5).astype("float32"), rng.random((2, 8, 8, 1)).astype("float32")
+    np.testing.assert_allclose(to_numpy(losses.tversky_loss(y, p, 0.5, 0.5, smooth=1.0)),
+                               to_numpy(losses.dice_loss(y, p, smooth=2.0)), rtol=1e-5)
+
+
+def test_tversky_weighs_false_negatives_by_beta():
+    y = np.array([[1.0, 1.0, 1.0, 0.0]])
+    missed_one = np.array([[1.0, 1.0, 0.0, 0.0]])  # TP 2, FN 1
+    assert float(losses.tversky_loss(y, missed_one, 0.3, 0.7, 0.0)[0]) == pytest.approx(1 - 2 / 2.7)
+    assert float(losses.tversky_loss(y, missed_one, 0.7, 0.3, 0.0)[0]) == pytest.approx(1 - 2 / 2.3)
+
+
+@pytest.mark.parametrize("options, message", [
+    ({"alpha": -0.1}, "alpha.*finite number >= 0"), ({"beta": float("nan")}, "beta.*finite number >= 0"),
+    ({"alpha": 0, "beta": 0}, "not both 0"), ({"gamma": 2}, "options of loss 'tversky'.*received gamma"),
+])
+def test_bad_tversky_options_are_one_line(options, message):
+    with pytest.raises(Sprint19Error, match=message):
+        losses.get_loss("tversky", **options)
+
+
+def test_a_saved_model_keeps_its_losss_options(tmp_path):
+    model = tiny_model(1)
+    model.compile(optimizer="adam", loss=losses.get_loss("tversky", alpha=0.7, beta=0.3, smooth=0.5))
+    model.save(tmp_path / "m.keras")
+    loaded = keras.models.load_model(tmp_path / "m.keras")
+    config = loaded.loss.get_config()
+    assert type(loaded.loss) is losses.TverskyLoss
+    assert (config["alpha"], config["beta"], config["smooth"], config["from_logits"]) == (0.7, 0.3, 0.5, False)
+
+
+def test_the_registry_says_what_each_loss_trains_and_takes():
+    registry = losses.LOSSES
+    assert losses.loss_names(1) == ("bce", "dice", "bce_dice", "focal", "lovasz", "weighted_cce", "tversky")
+    assert losses.loss_names(2) == ("sparse_cce", "weighted_cce")
+    assert [name for name, spec in registry.items() if spec.weight_map] == ["weighted_cce"]
+    assert registry["tversky"].options() == {"alpha": 0.3, "beta": 0.7, "smooth": 1.0, "from_logits": False}
+    assert registry["lovasz"].options() == {"from_logits": False}
+    for name, spec in registry.items():
+        assert spec.summary and type(losses.get_loss(name)) is spec.cls
+        assert set(spec.options()) == set(losses.get_loss(name).get_config()) - {"name", "reduction", "dtype"}, name
+    with pytest.raises(ValueError, match="registered twice"):
+        losses.register_loss("bce", outputs=(losses.BINARY,), summary="again")

@@ -45,6 +45,18 @@ def test_smoke_run_writes_a_loadable_run_directory(tmp_path):
     assert len(list((run / "resume").glob("*.keras"))) == 1  # the previous epoch's checkpoint was removed
 
 
+def test_a_loss_with_options_trains_and_its_options_are_saved_with_the_config_and_the_model(tmp_path):
+    config = TrainConfig(epochs=1, loss="tversky", loss_options={"alpha": 0.7, "beta": 0.3},
+                         output_dir=str(tmp_path / "run"), **TINY)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", AllBlackWarning)
+        train(config, verbose=0)
+    saved = TrainConfig.from_json(tmp_path / "run" / "config.json")
+    assert saved == config and saved.loss_options == {"alpha": 0.7, "beta": 0.3}
+    loss = keras.models.load_model(tmp_path / "run" / "model.keras").loss
+    assert type(loss).__name__ == "TverskyLoss" and (loss.get_config()["alpha"], loss.get_config()["beta"]) == (0.7, 0.3)
+
+
 def test_an_existing_run_is_not_overwritten(tmp_path):
     config = TrainConfig(epochs=1, output_dir=str(tmp_path / "run"), **TINY)
     with warnings.catch_warnings():

@@ -23,7 +23,7 @@ from pathlib import Path
 from sprint19_unet.atomic import read_json, write_text_atomically
 from sprint19_unet.errors import Sprint19Error, bad_input, path_problem, shown
 from sprint19_unet.data.augment import AUGMENTATIONS
-from sprint19_unet.training.losses import LOSSES
+from sprint19_unet.training.losses import LOSSES, get_loss, loss_names
 from sprint19_unet.data.input_spec import MAX_SCALE
 from sprint19_unet.unet.encoders import ENCODER_NAMES, ENCODERS, MIN_INPUT_SIZE
 from sprint19_unet.unet.parts import UP_MODES
@@ -31,12 +31,11 @@ from sprint19_unet.unet.sizes import PADDINGS, unet_output_size
 
 # The values a text field may take. Options of the model are defined in unet/ and imported here;
 # those of training are defined here, once; the command line shows them from FIELD_CHOICES.
-LOSS_NAMES = tuple(LOSSES)
+LOSS_NAMES = loss_names()  # the registry's (training/loss_registry.py)
 PRECISION_POLICIES = ("float32", "mixed_float16", "mixed_bfloat16")
 CLASS_BALANCES = ("dataset", "image", "none")
 OPTIMIZERS = ("adam", "adamw", "sgd")
 LR_SCHEDULES = ("constant", "cosine")
-MULTI_CLASS_LOSSES = ("sparse_cce", "weighted_cce")  # the losses for a softmax (num_classes >= 2) model
 AUTO = "auto"  # jit_compile, run_eagerly and monitor: let Keras / train() decide
 BOOL_OR_AUTO = (True, False, AUTO)
 # Upper bounds that keep a typo from hanging or exhausting memory: the paper uses 572 and depth 4.
@@ -121,6 +120,7 @@ class TrainConfig:
     freeze_encoder: bool = False  # with an encoder: train only the expanding path (transfer learning)
     # --- Loss and optimiser ---
     loss: str = "bce_dice"  # what training minimises; sparse_cce or weighted_cce when num_classes ≥ 2
+    loss_options: dict = dataclasses.field(default_factory=dict)  # the loss's options, e.g. {"alpha": 0.7} for tversky
     class_balance: str = "dataset"  # weighted_cce: Eq. 2's w_c balanced over the training set ("dataset", the paper), "image", "none"
     border_class: int = 0  # weighted_cce: the class separating Eq. 2's objects (0 = background; 1 = ISBI membranes, foreground=0)
     optimizer: str = "adam"  # the update rule (paper: SGD with momentum 0.99)
@@ -258,20 +258,27 @@ class TrainConfig:
                     f"a multiple of {stride} (the encoder's total stride), at least {MIN_INPUT_SIZE}",
                     "Use input_size=128.",
                 )
-        if self.num_classes > 1 and self.loss not in MULTI_CLASS_LOSSES:
+        self._validate_loss()
+
+    def _validate_loss(self) -> None:
+        """The loss trains this many outputs, and its options are its own, with values it accepts."""
+        spec = LOSSES[self.loss]
+        if not spec.trains(self.num_classes):
+            fitting = loss_names(self.num_classes)
             raise bad_input(
-                "config field 'loss'",
-                f"{self.loss!r} with num_classes={self.num_classes}",
-                f"{_either(MULTI_CLASS_LOSSES)} for a softmax (multi-class) model",
-                "Use loss='sparse_cce', or num_classes=1 for a binary mask.",
+                "config field 'loss'", f"{self.loss!r} with num_classes={self.num_classes}",
+                f"{_either(fitting)} for a {'sigmoid (binary)' if self.num_classes == 1 else 'softmax'} model",
+                f"Use loss={fitting[0]!r}, or num_classes={2 if self.num_classes == 1 else 1}.",
             )
-        if self.num_classes == 1 and self.loss == "sparse_cce":
-            raise bad_input(
-                "config field 'loss'",
-                "'sparse_cce' with num_classes=1",
-                "a binary loss for a sigmoid model",
-                "Use loss='bce_dice', or num_classes >= 2 for softmax.",
-            )
+        for key, value in self.loss_options.items():
+            if not isinstance(key, str) or not (value is None or isinstance(value, (bool, int, float))):
+                raise bad_input("config field 'loss_options'", shown({key: value}),
+                                "option names with a number, true/false or null each",
+                                f"Use e.g. {json.dumps(dict(list(spec.options().items())[:1]))}.")
+        try:
+            get_loss(self.loss, **self.loss_options)
+        except Sprint19Error as error:
+            raise Sprint19Error(f"config field 'loss_options': {error}") from None
 
     # === Conversion ===
 

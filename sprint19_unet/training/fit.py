@@ -38,7 +38,7 @@ from sprint19_unet.data.datasets import load_dataset
 from sprint19_unet.training.distribute import check_global_batch_size, data_parallel, evenly_split_count
 from sprint19_unet.errors import bad_input, check_finite
 from sprint19_unet.data.input_spec import InputSpec
-from sprint19_unet.training.losses import get_loss
+from sprint19_unet.training.losses import LOSSES, get_loss
 from sprint19_unet.training.metrics import TgsScore, ThresholdedIoU
 from sprint19_unet.unet.model import build_unet
 from sprint19_unet.data.prepare import stratified_split
@@ -244,7 +244,7 @@ def build_and_compile(
     else:
         metrics = [keras.metrics.MeanIoU(config.num_classes, sparse_y_true=True, sparse_y_pred=False, name="iou")]
     model.compile(
-        optimizer=_optimizer(config, steps_per_epoch or 1), loss=get_loss(config.loss), metrics=metrics,
+        optimizer=_optimizer(config, steps_per_epoch or 1), loss=get_loss(config.loss, **config.loss_options), metrics=metrics,
         jit_compile=config.jit_compile, run_eagerly=run_eagerly(config, steps_per_epoch),
     )
     return model
@@ -407,11 +407,11 @@ def _train_in_scope(config: TrainConfig, data, callbacks, resume: bool, verbose,
 
     batch_options = {}
     validation = (x_val, y_val)
-    if config.loss == "weighted_cce":  # Eq. 2 weights for the loss; the metrics stay unweighted
+    if LOSSES[config.loss].weight_map:  # Eq. 2 weights for the loss; the metrics stay unweighted
         class_weights = training_class_weights(config, train_masks)
         batch_options = {"class_weights": class_weights, "border_class": config.border_class}
         validation = (x_val, y_val, weight_maps(y_val, class_weights=class_weights, border_class=config.border_class)[..., 0])
-    batches_class = WeightMapBatches if config.loss == "weighted_cce" else SegmentationBatches
+    batches_class = WeightMapBatches if LOSSES[config.loss].weight_map else SegmentationBatches
     train_batches = batches_class(
         train_images, train_masks, config.batch_size, augment=AugmentConfig.preset(config.augmentation) if config.augment else None,
         spec=spec, samples_per_epoch=samples, seed=config.seed, workers=config.workers,

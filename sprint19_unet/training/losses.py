@@ -6,16 +6,9 @@ loads with plain ``keras.models.load_model(path)``.
 
 Each loss is first a pure function of ``(y_true, y_pred)`` returning one value
 per pixel or per image (Keras averages them), then a ``keras.losses.Loss`` class
-that stores its options in ``get_config()``. :func:`get_loss` gives a loss by
-short name:
-
-* ``"bce"`` — binary cross-entropy (:class:`BinaryCrossentropy`), per pixel;
-* ``"dice"`` — soft Dice loss, 1 − soft Dice (:class:`DiceLoss`), per image;
-* ``"bce_dice"`` — BCE + Dice (:class:`BCEDiceLoss`), per image;
-* ``"focal"`` — binary focal loss, Lin et al. 2017 (:class:`BinaryFocalLoss`), per pixel;
-* ``"lovasz"`` — Lovász hinge, Berman et al. 2018 (:class:`LovaszHinge`), per image;
-* ``"sparse_cce"`` — softmax cross-entropy with class-index labels (:class:`SparseCategoricalCrossentropy`), per pixel;
-* ``"weighted_cce"`` — the paper's weight-map cross-entropy (:class:`WeightedCrossentropy`), per pixel.
+that stores its options in ``get_config()`` and registers itself under a short name
+(:func:`~sprint19_unet.training.loss_registry.register_loss`): :data:`LOSSES` is the
+one list of them, :func:`get_loss` gives one by name.
 
 **Weight maps (paper Eq. 2).** :class:`WeightedCrossentropy` is the cross-entropy
 of every pixel (binary for a one-channel sigmoid output, sparse categorical for a
@@ -35,11 +28,16 @@ Example:
 
 from __future__ import annotations
 
+import math
+
 import keras
 from keras import ops
 
 from sprint19_unet.training import metrics
 from sprint19_unet.errors import bad_input
+from sprint19_unet.training.loss_registry import (  # noqa: F401  (LOSSES, get_loss, loss_names: used from here)
+    BINARY, LOSSES, MULTI_CLASS, get_loss, loss_names, register_loss,
+)
 
 REGISTER = keras.saving.register_keras_serializable(package="sprint19_unet")
 
@@ -84,8 +82,8 @@ def _categorical_crossentropy_per_pixel(class_indices, y_pred, from_logits):
 
 
 def _check_non_negative(name, value, fix):
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
-        raise bad_input(name, repr(value), "a number >= 0", fix)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < math.inf:
+        raise bad_input(name, repr(value), "a finite number >= 0", fix)
 
 
 # === Pure loss functions ===
@@ -362,6 +360,40 @@ def weighted_crossentropy(y_true, y_pred, from_logits=False):
     return sparse_categorical_crossentropy(ops.round(y_true), y_pred, from_logits=from_logits)
 
 
+@REGISTER
+def tversky_loss(y_true, y_pred, alpha=0.3, beta=0.7, smooth=1.0, from_logits=False):
+    """Tversky loss of each image (Salehi, Erdogmus, Gholipour 2017, arXiv 1706.05721): ``1 − T``.
+
+    ``T = (TP + smooth) / (TP + α·FP + β·FN + smooth)`` with soft counts over the pixels of one
+    image: ``TP = Σ y·p``, ``FP = Σ (1 − y)·p``, ``FN = Σ y·(1 − p)``. α weighs false positives and
+    β false negatives: β > α trades precision for recall (the paper's best: α = 0.3, β = 0.7, the
+    defaults). With α = β = ½ it is the soft Dice loss with twice the smoothing.
+
+    Args:
+        y_true: 0/1 masks ``(batch, h, w, 1)`` or ``(batch, h, w)``.
+        y_pred: probabilities (or logits with ``from_logits=True``), same shape.
+        alpha: weight of the false positives.
+        beta: weight of the false negatives.
+        smooth: added to numerator and denominator (an empty truth predicted empty → 0).
+        from_logits: apply a sigmoid to ``y_pred`` first.
+
+    Returns:
+        Tensor ``(batch,)``.
+
+    Example:
+        >>> import numpy as np
+        >>> y, p = np.array([[1.0, 1.0, 0.0, 0.0]]), np.array([[1.0, 0.0, 1.0, 0.0]])  # TP 1, FP 1, FN 1
+        >>> round(float(tversky_loss(y, p, smooth=0.0)[0]), 4), round(float(tversky_loss(y, p, 0.9, 0.1, 0.0)[0]), 4)
+        (0.5, 0.5)
+    """
+    y_true, probabilities, _ = _binary_probabilities(y_true, y_pred, from_logits)
+    y_true, probabilities = _flatten_images(y_true), _flatten_images(probabilities)
+    true_positive = ops.sum(y_true * probabilities, axis=1)
+    false_positive = ops.sum((1.0 - y_true) * probabilities, axis=1)
+    false_negative = ops.sum(y_true * (1.0 - probabilities), axis=1)
+    return 1.0 - (true_positive + smooth) / (true_positive + alpha * false_positive + beta * false_negative + smooth)
+
+
 # === Loss classes: options stored in get_config(), so saved models reload ===
 
 
@@ -381,6 +413,7 @@ class _OptionsLoss(keras.losses.Loss):
         return {**super().get_config(), **self.options}
 
 
+@register_loss("bce", outputs=(BINARY,), summary="binary cross-entropy, per pixel")
 @REGISTER
 class BinaryCrossentropy(_OptionsLoss):
     """Binary cross-entropy per pixel (see :func:`binary_crossentropy`).
@@ -412,6 +445,7 @@ class BinaryCrossentropy(_OptionsLoss):
         super().__init__(name, reduction, dtype, from_logits=bool(from_logits), label_smoothing=float(label_smoothing))
 
 
+@register_loss("dice", outputs=(BINARY,), summary="soft Dice loss, 1 − soft Dice, per image")
 @REGISTER
 class DiceLoss(_OptionsLoss):
     """Soft Dice loss, ``1 − soft Dice`` per image (see :func:`dice_loss`).
@@ -436,6 +470,7 @@ class DiceLoss(_OptionsLoss):
         super().__init__(name, reduction, dtype, smooth=float(smooth), from_logits=bool(from_logits))
 
 
+@register_loss("bce_dice", outputs=(BINARY,), summary="binary cross-entropy + soft Dice, per image")
 @REGISTER
 class BCEDiceLoss(_OptionsLoss):
     """Binary cross-entropy + soft Dice loss, per image (see :func:`bce_dice_loss`).
@@ -482,6 +517,7 @@ class BCEDiceLoss(_OptionsLoss):
         )
 
 
+@register_loss("focal", outputs=(BINARY,), summary="binary focal loss (Lin et al. 2017), per pixel")
 @REGISTER
 class BinaryFocalLoss(_OptionsLoss):
     """Binary focal loss per pixel (see :func:`binary_focal_loss`).
@@ -520,6 +556,7 @@ class BinaryFocalLoss(_OptionsLoss):
         )
 
 
+@register_loss("lovasz", outputs=(BINARY,), summary="Lovász hinge (Berman et al. 2018), per image")
 @REGISTER
 class LovaszHinge(_OptionsLoss):
     """Lovász hinge loss per image (see :func:`lovasz_hinge`).
@@ -543,6 +580,37 @@ class LovaszHinge(_OptionsLoss):
         super().__init__(name, reduction, dtype, from_logits=bool(from_logits))
 
 
+@register_loss("sparse_cce", outputs=(MULTI_CLASS,),
+               summary="softmax cross-entropy with class-index labels, per pixel")
+@REGISTER
+class SparseCategoricalCrossentropy(_OptionsLoss):
+    """Softmax cross-entropy per pixel with class-index labels (see :func:`sparse_categorical_crossentropy`).
+
+    Same values as ``keras.losses.SparseCategoricalCrossentropy``; ours also trains
+    on the PyTorch backend, where Keras's version fails in the backward pass.
+
+    Args:
+        from_logits: ``y_pred`` holds logits.
+        reduction: Keras reduction over the per-pixel values.
+        name: loss name.
+        dtype: computation dtype.
+
+    Example:
+        >>> import numpy as np
+        >>> round(float(SparseCategoricalCrossentropy()(np.array([[1]]), np.array([[[0.5, 0.5]]]))), 4)   # log 2
+        0.6931
+    """
+
+    loss_fn = staticmethod(sparse_categorical_crossentropy)
+
+    def __init__(
+        self, from_logits=False, reduction="sum_over_batch_size", name="sparse_categorical_crossentropy", dtype=None
+    ):
+        super().__init__(name, reduction, dtype, from_logits=bool(from_logits))
+
+
+@register_loss("weighted_cce", outputs=(BINARY, MULTI_CLASS), weight_map=True,
+               summary="the paper's Eq. 2 weight-map cross-entropy, per pixel")
 @REGISTER
 class WeightedCrossentropy(_OptionsLoss):
     """The paper's weight-map cross-entropy, per pixel (see :func:`weighted_crossentropy`).
@@ -571,76 +639,34 @@ class WeightedCrossentropy(_OptionsLoss):
         super().__init__(name, reduction, dtype, from_logits=bool(from_logits))
 
 
+@register_loss("tversky", outputs=(BINARY,), summary="Tversky loss (Salehi et al. 2017): FP and FN weighed apart")
 @REGISTER
-class SparseCategoricalCrossentropy(_OptionsLoss):
-    """Softmax cross-entropy per pixel with class-index labels (see :func:`sparse_categorical_crossentropy`).
-
-    Same values as ``keras.losses.SparseCategoricalCrossentropy``; ours also trains
-    on the PyTorch backend, where Keras's version fails in the backward pass.
+class TverskyLoss(_OptionsLoss):
+    """Tversky loss per image (see :func:`tversky_loss`).
 
     Args:
+        alpha: weight of the false positives (≥ 0).
+        beta: weight of the false negatives (≥ 0); ``alpha = beta = 0.5`` is the Dice loss.
+        smooth: added to numerator and denominator.
         from_logits: ``y_pred`` holds logits.
-        reduction: Keras reduction over the per-pixel values.
+        reduction: Keras reduction over the per-image values.
         name: loss name.
         dtype: computation dtype.
 
     Example:
-        >>> import numpy as np
-        >>> round(float(SparseCategoricalCrossentropy()(np.array([[1]]), np.array([[[0.5, 0.5]]]))), 4)   # log 2
-        0.6931
+        >>> TverskyLoss(alpha=0.7, beta=0.3).get_config()["alpha"]
+        0.7
     """
 
-    loss_fn = staticmethod(sparse_categorical_crossentropy)
+    loss_fn = staticmethod(tversky_loss)
 
-    def __init__(
-        self, from_logits=False, reduction="sum_over_batch_size", name="sparse_categorical_crossentropy", dtype=None
-    ):
-        super().__init__(name, reduction, dtype, from_logits=bool(from_logits))
-
-
-# === Losses by short name ===
-
-LOSSES = {
-    "bce": BinaryCrossentropy,
-    "dice": DiceLoss,
-    "bce_dice": BCEDiceLoss,
-    "focal": BinaryFocalLoss,
-    "lovasz": LovaszHinge,
-    "sparse_cce": SparseCategoricalCrossentropy,
-    "weighted_cce": WeightedCrossentropy,
-}
-
-
-def get_loss(name: str, **options) -> keras.losses.Loss:
-    """A loss instance by short name.
-
-    Args:
-        name: one of ``"bce"``, ``"dice"``, ``"bce_dice"``, ``"focal"``, ``"lovasz"``,
-            ``"sparse_cce"``, ``"weighted_cce"``.
-        **options: keyword arguments of the loss class (e.g. ``gamma=2.0`` for
-            ``"focal"``, ``from_logits=True``).
-
-    Returns:
-        A ``keras.losses.Loss``.
-
-    Raises:
-        Sprint19Error: for an unknown name or an option the loss does not take.
-
-    Example:
-        >>> get_loss("focal", gamma=1.0).get_config()["gamma"]
-        1.0
-    """
-    key = name.strip().lower() if isinstance(name, str) else None
-    if key not in LOSSES:
-        raise bad_input(
-            "name",
-            repr(name),
-            "one of " + ", ".join(repr(valid) for valid in LOSSES),
-            'Use e.g. get_loss("bce_dice").',
-        )
-    try:
-        return LOSSES[key](**options)
-    except TypeError as error:
-        raise bad_input(
-            f"options for loss {key!r}", sorted(options), f"keyword arguments of {LOSSES[key].__name__}", str(error)
-        ) from None
+    def __init__(self, alpha=0.3, beta=0.7, smooth=1.0, from_logits=False, reduction="sum_over_batch_size",
+                 name="tversky_loss", dtype=None):
+        _check_non_negative("alpha", alpha, "Use alpha=0.3 (Salehi et al.).")
+        _check_non_negative("beta", beta, "Use beta=0.7 (Salehi et al.).")
+        _check_non_negative("smooth", smooth, "Use smooth=1.0.")
+        if alpha + beta == 0:
+            raise bad_input("alpha and beta", f"alpha={alpha}, beta={beta}", "not both 0",
+                            "Use alpha=0.3, beta=0.7, or 0.5 and 0.5 for the Dice loss.")
+        super().__init__(name, reduction, dtype, alpha=float(alpha), beta=float(beta), smooth=float(smooth),
+                         from_logits=bool(from_logits))

@@ -39,7 +39,24 @@ def pytest_ignore_collect(collection_path, config):
     """
     if collection_path.name == "conftest.py":
         return True
+    if _selects_only_backend_neutral(config) and collection_path.suffix == ".py" \
+            and collection_path.name.startswith("test_"):
+        # -m backend_neutral (CI's JAX, PyTorch, colab and minimum steps): the marker is written in the file
+        # (pytestmark = pytest.mark.backend_neutral); the other files are not even imported, since they may
+        # need TensorFlow or Jupyter, which those environments lack
+        return "pytestmark = pytest.mark.backend_neutral" not in collection_path.read_text(encoding="utf-8")
     return None
+
+
+def _selects_only_backend_neutral(config) -> bool:
+    return (config.option.markexpr or "").strip() == "backend_neutral"
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark every notebook cell ``notebook`` (nbval's items), so ``-m "not notebook"`` leaves them out."""
+    for item in items:
+        if item.path.suffix == ".ipynb":
+            item.add_marker(pytest.mark.notebook)
 
 
 @pytest.fixture(autouse=True)

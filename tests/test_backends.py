@@ -19,6 +19,9 @@ import sys
 import keras
 import pytest
 
+# CI runs this file again on JAX and PyTorch and on the colab and minimum stacks (.ci/run: -m backend_neutral)
+pytestmark = pytest.mark.backend_neutral
+
 TRAIN_AND_REPORT = r"""
 import importlib.abc, json, sys, traceback, warnings
 

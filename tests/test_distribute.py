@@ -21,6 +21,9 @@ import pytest
 from sprint19_unet import Sprint19Error
 from sprint19_unet.training.distribute import check_global_batch_size, data_parallel, evenly_split_count
 
+# CI runs this file again on JAX and PyTorch and on the colab and minimum stacks (.ci/run: -m backend_neutral)
+pytestmark = pytest.mark.backend_neutral
+
 # 42 synthetic images → 32 training (4 batches of 8) and 10 validation images, so every
 # batch splits evenly between 2 devices and both runs see exactly the same data. scale 0.3
 # shrinks the 101×101 images to 30×30, one 32×32 tile each (at native size they would be

@@ -13,6 +13,9 @@ from sprint19_unet.unet.flops import (
 )
 from sprint19_unet.unet.model import build_unet, paper_unet
 
+# CI runs this file again on JAX and PyTorch and on the colab and minimum stacks (.ci/run: -m backend_neutral)
+pytestmark = pytest.mark.backend_neutral
+
 GFLOP = 1e9
 
 

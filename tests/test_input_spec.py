@@ -15,6 +15,9 @@ from sprint19_unet.estimation.predict import predict_probabilities
 from sprint19_unet.data.prepare import resize_images
 from sprint19_unet.training.fit import build_and_compile
 
+# CI runs this file again on JAX and PyTorch and on the colab and minimum stacks (.ci/run: -m backend_neutral)
+pytestmark = pytest.mark.backend_neutral
+
 
 def position_image(height, width):
     """Every pixel holds its own index, so a tile tells where it was cut."""

@@ -14,6 +14,9 @@ from sprint19_unet.training import losses
 from sprint19_unet.training import metrics
 from sprint19_unet.errors import Sprint19Error
 
+# CI runs this file again on JAX and PyTorch and on the colab and minimum stacks (.ci/run: -m backend_neutral)
+pytestmark = pytest.mark.backend_neutral
+
 to_numpy = keras.ops.convert_to_numpy
 EPS = 1e-7
 

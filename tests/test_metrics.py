@@ -12,6 +12,9 @@ from sprint19_unet.estimation import scoring
 from sprint19_unet.training import metrics
 from sprint19_unet.errors import Sprint19Error
 
+# CI runs this file again on JAX and PyTorch and on the colab and minimum stacks (.ci/run: -m backend_neutral)
+pytestmark = pytest.mark.backend_neutral
+
 to_numpy = keras.ops.convert_to_numpy
 
 

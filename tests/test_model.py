@@ -8,6 +8,9 @@ import sprint19_unet as s19
 from sprint19_unet import Sprint19Error
 from sprint19_unet.unet.model import build_unet, count_conv_layers, paper_unet
 
+# CI runs this file again on JAX and PyTorch and on the colab and minimum stacks (.ci/run: -m backend_neutral)
+pytestmark = pytest.mark.backend_neutral
+
 
 @pytest.fixture(scope="module")
 def paper_model():

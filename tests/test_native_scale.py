@@ -7,11 +7,15 @@ tiles and applied with overlap-tile at the same scale does.
 """
 
 import numpy as np
+import pytest
 from PIL import Image
 
 from sprint19_unet.cli import main
 from sprint19_unet.data.images import read_mask
 from sprint19_unet.data.prepare import resize_images
+
+# CI runs this file again on JAX and PyTorch and on the colab and minimum stacks (.ci/run: -m backend_neutral)
+pytestmark = pytest.mark.backend_neutral
 
 SIZE = 128  # images 4× the model's 32-pixel tile
 

@@ -31,3 +31,18 @@ def test_requirements_keep_the_gpu_capable_tensorflow():
     assert "tensorflow" in names and "tensorflow-cpu" not in names
     assert "keras" in names
     assert "==" not in requirements  # ranges, not pins
+
+
+def test_readmes_tables_are_the_registries():
+    """README's tables of losses and exercises are written by scripts/tables from the registries."""
+    import importlib.machinery
+    import importlib.util
+
+    loader = importlib.machinery.SourceFileLoader("sprint19_tables", str(PROJECT_ROOT / "scripts" / "tables"))
+    tables = importlib.util.module_from_spec(importlib.util.spec_from_loader(loader.name, loader))
+    loader.exec_module(tables)
+    text = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
+    assert tables.render(text) == text, "README's tables are out of date: run python scripts/tables"
+    assert "| `tversky` | sigmoid (1 class) | `alpha=0.3`, `beta=0.7`" in text
+    stale = text.replace("| `bce` |", "| `bce_old` |")
+    assert tables.render(stale) == text  # a table edited by hand is written again from the registry

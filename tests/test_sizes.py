@@ -12,6 +12,9 @@ from sprint19_unet.unet.sizes import (
     unet_output_size,
 )
 
+# CI runs this file again on JAX and PyTorch and on the colab and minimum stacks (.ci/run: -m backend_neutral)
+pytestmark = pytest.mark.backend_neutral
+
 
 def test_paper_tile():
     # 572 → 568 → 284 → 280 → 140 → 136 → 68 → 64 → 32 → 28 → 56 → 52 → 104 → 100 → 200 → 196 → 392 → 388

@@ -13,6 +13,9 @@ from sprint19_unet.training.config import TrainConfig
 from sprint19_unet.training.sanity import AllBlackWarning
 from sprint19_unet.training.fit import build_and_compile, train
 
+# CI runs this file again on JAX and PyTorch and on the colab and minimum stacks (.ci/run: -m backend_neutral)
+pytestmark = pytest.mark.backend_neutral
+
 train_module = importlib.import_module("sprint19_unet.training.fit")  # the module (the package exports the function as `train`)
 SMALL_MODEL = {"input_size": 32, "base_filters": 4, "depth": 2}
 

@@ -23,6 +23,9 @@ from sprint19_unet.data.datasets import load_dataset
 from sprint19_unet.training.fit import split_data, train
 from sprint19_unet.data.weight_map import class_balance_weights
 
+# CI runs this file again on JAX and PyTorch and on the colab and minimum stacks (.ci/run: -m backend_neutral)
+pytestmark = pytest.mark.backend_neutral
+
 TINY = {"num_samples": 40, "base_filters": 4, "depth": 2, "batch_size": 8, "augment": False}
 
 

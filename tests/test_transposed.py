@@ -18,6 +18,9 @@ from sprint19_unet.unet.transposed import (
     conv2d_transpose_output_size,
 )
 
+# CI runs this file again on JAX and PyTorch and on the colab and minimum stacks (.ci/run: -m backend_neutral)
+pytestmark = pytest.mark.backend_neutral
+
 CASES = [
     # (kernel, strides, padding, in_channels, out_channels)
     (2, 2, "valid", 1, 1),

@@ -610,7 +610,7 @@ class SparseCategoricalCrossentropy(_OptionsLoss):
 
 
 @register_loss("weighted_cce", outputs=(BINARY, MULTI_CLASS), weight_map=True,
-               summary="the paper's Eq. 2 weight-map cross-entropy, per pixel")
+               summary="the paper's weighted cross-entropy (Eq. 1), per pixel")
 @REGISTER
 class WeightedCrossentropy(_OptionsLoss):
     """The paper's weight-map cross-entropy, per pixel (see :func:`weighted_crossentropy`).

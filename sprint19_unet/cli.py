@@ -21,6 +21,7 @@ import typing
 import warnings
 
 from sprint19_unet import _STARTED  # the demo counts start-up time too (set before TensorFlow loads)
+from sprint19_unet.data.layouts import layouts_in_words
 from sprint19_unet.errors import Sprint19Error
 from sprint19_unet.estimation.tta import TTA_MODES
 from sprint19_unet.unet.sizes import PADDINGS
@@ -343,7 +344,7 @@ def _add_predict(subparsers) -> None:
     )
     parser.add_argument("--model", required=True, help="a model.keras written by train")
     parser.add_argument("--data", required=True,
-                        help="a Kaggle TGS folder or one with test/images (uses them), images/, or a folder of images")
+                        help="images to predict, the test split of any layout: " + layouts_in_words("test"))
     parser.add_argument("--out", required=True, help="submission.csv, or a folder for PNG masks")
     parser.add_argument("--threshold", type=float, default=0.5, help="probability threshold (default 0.5)")
     parser.add_argument("--tta", nargs="?", const="flip", default="none", choices=TTA_MODES,
@@ -370,7 +371,7 @@ def _add_evaluate(subparsers) -> None:
     )
     parser.add_argument("--model", required=True, help="a model.keras written by train")
     parser.add_argument("--data", required=True,
-                        help="'synthetic', a Kaggle TGS folder, a folder with train/ or images/ + masks/ (labelled)")
+                        help="labelled images, the training split of any layout: " + layouts_in_words("train"))
     parser.add_argument("--threshold", type=float, default=0.5, help="probability threshold (default 0.5)")
     parser.add_argument("--tta", nargs="?", const="flip", default="none", choices=TTA_MODES,
                         help="test-time augmentation: --tta (or --tta flip) averages with the mirrored image, "
@@ -439,7 +440,7 @@ def _add_data(subparsers) -> None:
         description="Describe a data folder (any layout train reads) — the first thing to "
         "look at when predictions come out all black.",
     )
-    describe.add_argument("path", help="the data folder")
+    describe.add_argument("path", help="the data: " + layouts_in_words("train"))
     describe.add_argument("--foreground", type=int, default=None, help="folder masks: the foreground value")
     describe.set_defaults(run=_run_data_describe)
     download = commands.add_parser(

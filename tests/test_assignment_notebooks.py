@@ -23,6 +23,9 @@ from sprint19_unet.teaching.exercises import ASSIGNMENTS, EXERCISES, PASS_MARK
 from sprint19_unet.teaching.exercises.registry import notebook_assignment
 from sprint19_unet.teaching.grading.judge import defines
 
+# trains a model, or starts processes or kernels: left out of the inner loop (README)
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parents[1]
 SOLUTIONS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 EXERCISE_NOTEBOOKS = sorted((ROOT / "notebooks" / "exercises").glob("*.ipynb"))

@@ -313,6 +313,7 @@ class _PoisonWeightsAtEpoch(keras.callbacks.Callback):
             layer.set_weights([np.full_like(w, np.nan) for w in layer.get_weights()])
 
 
+@pytest.mark.slow
 def test_nan_loss_stops_cleanly_and_keeps_the_last_good_checkpoint(tmp_path):
     run_dir = tmp_path / "run"
     config = s19.TrainConfig(
@@ -447,6 +448,7 @@ def _snapshot(folder: Path) -> dict:
     return {path.relative_to(folder): path.read_bytes() for path in sorted(folder.rglob("*")) if path.is_file()}
 
 
+@pytest.mark.slow
 def test_resume_repairs_a_history_left_one_epoch_behind(finished_run, tmp_path):
     # finding 3: a kill after the last epoch's state but before its history.csv left the history
     # behind for good, and --resume reported success without repairing it
@@ -481,6 +483,7 @@ DAMAGED_RUNS = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", DAMAGED_RUNS)
 def test_a_damaged_resume_point_is_refused_before_anything_is_touched(case, finished_run, tmp_path):
     # finding 14: Keras's misleading "File not found", a KeyError, "expected a writable folder"
@@ -620,6 +623,7 @@ with atomic.atomic_directory(Path(sys.argv[1])) as folder:
 """
 
 
+@pytest.mark.slow
 def test_a_kill_between_the_two_renames_is_recovered_by_the_next_write(tmp_path):
     out = tmp_path / "masks"
     _write_folder(out, "old")

@@ -92,6 +92,7 @@ def refused(tmp_path_factory):
     return results
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("case", "pattern"), [
     ("workers", r"config field 'workers': expected an integer in \[1, 64\]; received 100000000000000000000000\."),
     ("num_samples", r"config field 'num_samples': expected an integer in \[2, 1,000,000\]"),
@@ -111,6 +112,7 @@ def test_values_beyond_any_machine_are_refused_before_work_starts(refused, case,
     assert re.search(pattern, errors[0]), errors[0]
 
 
+@pytest.mark.slow
 def test_nothing_is_left_behind_by_a_refused_run(refused):
     assert not Path(refused["_out"]).exists()  # was: out/config.json left by the crash
 
@@ -223,6 +225,7 @@ print(json.dumps([peak - before, estimate_training_memory(config, generated_data
 """
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/self/status")
 @pytest.mark.parametrize("fields", [  # not the three runs ACTIVATION_COPIES was set from
     {"input_size": 192, "base_filters": 16, "depth": 3, "batch_size": 8, "num_samples": 30, "batch_norm": False},

@@ -6,6 +6,7 @@ from cli_helpers import run_cli, run_cli_process
 from sprint19_unet.cli import build_parser, main
 
 
+@pytest.mark.slow
 def test_help_lists_the_commands():
     result = run_cli_process("--help")
     assert result.returncode == 0
@@ -20,6 +21,7 @@ def test_summary_of_the_paper_network(capsys):
     assert "(388, 388, 2), 23 convolutional layers, 31,030,658 parameters" in out
 
 
+@pytest.mark.slow
 def test_user_error_is_one_line_without_traceback():
     result = run_cli_process("summary", "--size", "101")  # end to end: a real process, its stderr
     assert result.returncode == 2
@@ -50,6 +52,7 @@ def workflow(tmp_path_factory):
     return root, sample, trained
 
 
+@pytest.mark.slow
 def test_data_sample_writes_the_kaggle_layout(workflow):
     _, sample, _ = workflow
     assert len(list((sample / "train" / "images").glob("*.png"))) == 40
@@ -58,18 +61,21 @@ def test_data_sample_writes_the_kaggle_layout(workflow):
     assert (sample / "depths.csv").read_text().startswith("id,z")
 
 
+@pytest.mark.slow
 def test_data_describe(workflow):
     _, sample, _ = workflow
     result = run_cli("data", "describe", str(sample))
     assert result.returncode == 0 and "40" in result.stdout and "empty" in result.stdout.lower()
 
 
+@pytest.mark.slow
 def test_train_prints_the_best_scores(workflow):
     root, _, trained = workflow
     assert "trained 1 epochs into" in trained.stdout and "best_val_tgs_score=" in trained.stdout
     assert (root / "run" / "model.keras").is_file()
 
 
+@pytest.mark.slow
 def test_evaluate_prints_the_metrics(workflow):
     root, sample, _ = workflow
     result = run_cli("evaluate", "--model", str(root / "run" / "model.keras"), "--data", str(sample))
@@ -78,6 +84,7 @@ def test_evaluate_prints_the_metrics(workflow):
         assert key in result.stdout
 
 
+@pytest.mark.slow
 def test_predict_writes_a_valid_submission_and_mask_folder(workflow):
     from sprint19_unet.estimation.submission import read_submission
 
@@ -118,6 +125,7 @@ def test_model_file_that_is_not_a_model(tmp_path):
     assert result.returncode == 2 and "not a .keras archive" in result.stderr
 
 
+@pytest.mark.slow
 def test_demo_runs_and_ends_with_a_machine_readable_line(tmp_path):
     result = run_cli_process("demo", "--out", str(tmp_path / "demo"), "--epochs", "1", "--no-show")
     assert result.returncode == 0, result.stderr[-2000:]

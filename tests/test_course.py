@@ -12,6 +12,9 @@ from cli_helpers import run_cli
 from sprint19_unet.errors import Sprint19Error
 from sprint19_unet.teaching.course import PROJECT_FILES, project_root, release
 
+# trains a model, or starts processes or kernels: left out of the inner loop (README)
+pytestmark = pytest.mark.slow
+
 ROOT = project_root()
 SOURCE = "git+https://github.com/YOUR-COURSE/unet-sprint@v1"
 

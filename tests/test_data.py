@@ -287,7 +287,7 @@ def test_load_tgs_bad_root_and_split(tmp_path):
     (tmp_path / "file.txt").write_text("x")
     with pytest.raises(Sprint19Error, match="TGS root.*received a file"):
         load_tgs(tmp_path / "file.txt")
-    with pytest.raises(Sprint19Error, match="split.*'train' or 'test'"):
+    with pytest.raises(Sprint19Error, match=r"split.*'train' \(images with masks\) or 'test'"):
         load_tgs(tmp_path, split="valid")
     with pytest.raises(Sprint19Error, match="test images folder.*does not exist"):
         load_tgs(tmp_path, split="test")

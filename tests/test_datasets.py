@@ -99,9 +99,9 @@ def test_load_dataset_generated_and_tiff(tmp_path):
         pytest.param("synthetic", "train", {"foreground": 0}, "foreground", id="foreground-synthetic"),
         pytest.param("tgs", "train", {"foreground": 0}, "foreground", id="foreground-kaggle"),
         pytest.param("isbi/test", "train", {}, "without masks for split 'train'", id="unlabelled-train"),
-        pytest.param("empty", "train", {}, "a folder without train.csv", id="no-layout"),
+        pytest.param("empty", "train", {}, "Kaggle TGS.*a folder that no layout recognises", id="no-layout"),
         pytest.param("missing", "train", {}, "a path that does not exist", id="missing"),
-        pytest.param("plain", "train", {}, "a folder without train.csv", id="plain-images-train"),
+        pytest.param("plain", "train", {}, "a folder that no layout recognises", id="plain-images-train"),
         pytest.param("isbi", "valid", {}, "split", id="bad-split"),
     ],
 )
@@ -172,7 +172,7 @@ def test_describe_folders(tmp_path):
 
 
 def test_describe_bad_input(tmp_path):
-    with pytest.raises(Sprint19Error, match="without train.csv, train/images/, test/images/, images/"):
+    with pytest.raises(Sprint19Error, match=r"Kaggle TGS \(train.csv.*received a folder that no layout recognises"):
         describe_dataset(tmp_path)
     with pytest.raises(Sprint19Error, match="a folder path or a SegmentationData"):
         describe_dataset(42)
@@ -189,3 +189,58 @@ def test_isbi_root_is_read_as_split_folders(isbi_root):
     assert 0.20 < desc["foreground_fraction"] < 0.24  # about 22 % membrane
     assert desc["num_empty_masks"] == 0 and not desc["notes"]
     assert load_dataset(isbi_root, "test").images.shape == (30, 512, 512, 1)
+
+
+# === Layouts are a registry: a new one is one class ===
+
+
+def test_each_layout_recognises_its_own_folders_and_only_those(tmp_path):
+    from sprint19_unet.data.layouts import LAYOUTS
+
+    make_kaggle(tmp_path / "tgs")
+    make_membrane_folders(tmp_path / "isbi")
+    write_tiff_stack(tmp_path / "stacks" / "train-volume.tif", np.zeros((2, 8, 8), np.uint8))
+    png(tmp_path / "plain" / "x.png", np.zeros((8, 8), np.uint8))
+    expected = {"tgs": "kaggle", "isbi": "split folders", "isbi/train": "image folders", "stacks": "tiff stacks"}
+    for folder, kind in expected.items():
+        assert find_layout(tmp_path / folder).kind == kind
+        recognising = [name for name, layout in LAYOUTS.items()
+                       if not layout.generated and layout.find(tmp_path / folder, "train") is not None]
+        assert recognising[0] == kind  # the first to recognise it wins; registration order is the order tried
+    assert find_layout(tmp_path / "plain", "test").kind == "plain images"
+    assert [name for name, layout in LAYOUTS.items() if layout.generated] == ["synthetic", "shapes"]
+
+
+def test_a_new_layout_is_one_registered_class(tmp_path, request):
+    """A folder with pairs.csv (image,mask per line): registered, it is found, loaded, described and listed."""
+    from sprint19_unet.data import layouts
+    from sprint19_unet.data.images import read_image, read_mask
+
+    request.addfinalizer(lambda: layouts.LAYOUTS.pop("pairs csv", None))  # the registry as it was, after the test
+
+    @layouts.register_layout
+    class PairsCsv(layouts.Layout):
+        kind, title, recognised_by, train, test = "pairs csv", "pairs CSV", "`pairs.csv`", "its pairs", "—"
+
+        def find(self, root, split):
+            return layouts.DataLayout(self.kind, root, images=root, masks=root / "pairs.csv") \
+                if (root / "pairs.csv").is_file() else None
+
+        def load(self, found, split, *, foreground, num_classes, num_samples, seed):
+            rows = [line.split(",") for line in found.masks.read_text().split()]
+            return SegmentationData([image for image, _ in rows], np.stack([read_image(found.root / i) for i, _ in rows]),
+                                    np.stack([read_mask(found.root / m) for _, m in rows])[..., None])
+
+    mask = np.zeros((8, 8), np.uint8)
+    mask[:4] = 255
+    png(tmp_path / "pairs" / "a.png", np.full((8, 8), 9, np.uint8))
+    png(tmp_path / "pairs" / "a_mask.png", mask)
+    (tmp_path / "pairs" / "pairs.csv").write_text("a.png,a_mask.png\n")
+    assert find_layout(tmp_path / "pairs").kind == "pairs csv"
+    data = load_dataset(tmp_path / "pairs")
+    assert data.images.shape == (1, 8, 8, 1) and int(data.masks.sum()) == 32
+    assert describe_dataset(tmp_path / "pairs")["layout"] == "pairs csv"
+    assert layouts.layouts_in_words().endswith("pairs CSV (pairs.csv)")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(Sprint19Error, match=r"pairs CSV \(pairs.csv\).*no layout recognises"):
+        load_dataset(tmp_path / "empty")

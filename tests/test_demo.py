@@ -8,6 +8,9 @@ from sprint19_unet.teaching.demo import (
 from sprint19_unet.errors import Sprint19Error
 from sprint19_unet.unet.model import build_unet
 
+# trains a model, or starts processes or kernels: left out of the inner loop (README)
+pytestmark = pytest.mark.slow
+
 
 def test_the_recipe_costs_an_eighth_of_the_original_demo_at_six_epochs():
     assert DEMO_CONFIG == DEMO_RECIPE.config()

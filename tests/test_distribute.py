@@ -88,6 +88,7 @@ def _assert_same_trajectory(result: dict) -> None:
     assert one["loss"][-1] < one["loss"][0]  # it did learn something
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not _installed("tensorflow"), reason="TensorFlow is not installed in this environment")
 def test_tensorflow_mirrored_strategy_on_two_cpus_matches_one_device(tmp_path):
     result = _run(TWO_TENSORFLOW_CPUS + TRAIN_BOTH_WAYS, "tensorflow", tmp_path)

@@ -51,6 +51,7 @@ def _trainable_count(model) -> int:
 # === Shapes and layer names ===
 
 
+@pytest.mark.slow
 def test_binary_output_shape_for_grayscale_128(gray_model):
     assert gray_model.input_shape == (None, 128, 128, 1)
     assert gray_model.output_shape == (None, 128, 128, 1)
@@ -72,6 +73,7 @@ def test_a_global_channels_first_setting_still_builds_channels_last(encoder):
     assert {layer.data_format for layer in model.layers if hasattr(layer, "data_format")} == {"channels_last"}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("encoder", ENCODER_NAMES)
 def test_multi_class_output_is_a_softmax_over_classes(encoder):
     model = build_encoder_unet((128, 128, 1), encoder=encoder, num_classes=4, decoder_filters=None)
@@ -122,6 +124,7 @@ def test_rgb_input_has_no_grayscale_layer():
 # === Freezing and fine-tuning ===
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("encoder", "top_block_weights"),
     [("vgg16", 6), ("resnet50", 20)],  # block5: 3 convs; conv5: 10 convs (BatchNorm stays frozen); kernel + bias
@@ -289,6 +292,7 @@ def test_build_and_compile_passes_the_encoder_fields():
 # === Saving and training ===
 
 
+@pytest.mark.slow
 def test_save_and_load_round_trip_without_custom_objects(tmp_path):
     model = build_encoder_unet((64, 64, 1), encoder="resnet50", num_classes=3, freeze_encoder=True)
     path = tmp_path / "model.keras"
@@ -300,6 +304,7 @@ def test_save_and_load_round_trip_without_custom_objects(tmp_path):
     assert len(loaded.trainable_weights) == len(model.trainable_weights)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("encoder", ENCODER_NAMES)
 def test_one_training_step_on_cpu_changes_only_the_unfrozen_weights(encoder):
     keras.utils.set_random_seed(0)

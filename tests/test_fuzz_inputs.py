@@ -204,6 +204,7 @@ def damaged_zips(draw):
     return bytes(data[:cut] if cut is not None else data)
 
 
+@pytest.mark.slow
 @FUZZ
 @given(damaged_zips(), st.integers())
 def test_unpacking_any_damaged_zip(tmp_path, data, nonce):
@@ -220,6 +221,7 @@ def test_unpacking_any_damaged_zip(tmp_path, data, nonce):
         assert sorted(path.name for path in folder.iterdir() if path.name != "tgs") == ["download.zip"]
 
 
+@pytest.mark.slow
 @FUZZ
 @given(st.booleans(), st.integers(1, 40), st.integers(0, 3))
 def test_a_bomb_of_any_shape_is_refused_before_writing(tmp_path, big, extra, nesting):

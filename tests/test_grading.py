@@ -42,6 +42,9 @@ from sprint19_unet.teaching.grading import processes
 from sprint19_unet.teaching.grading.report import csv_text, printable, spreadsheet_cell
 from sprint19_unet.teaching.grading.submissions import read_submission
 
+# trains a model, or starts processes or kernels: left out of the inner loop (README)
+pytestmark = pytest.mark.slow
+
 PROBLEM2 = ASSIGNMENTS["problem2"]
 LOOPS_AT_GRADE_TIME = """
 calls = []

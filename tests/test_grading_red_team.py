@@ -24,6 +24,9 @@ from grading_helpers import (
 from sprint19_unet.teaching.exercises import ASSIGNMENTS, EXERCISES
 from sprint19_unet.teaching.grading import grade_submissions
 
+# trains a model, or starts processes or kernels: left out of the inner loop (README)
+pytestmark = pytest.mark.slow
+
 PROBLEM2 = ASSIGNMENTS["problem2"]
 WRITTEN = [name for name in PROBLEM2 if EXERCISES[name].kind == "text"]
 ALL_NAMES = list(EXERCISES)

@@ -47,6 +47,7 @@ def cells(count, size=48, seed=0):
                                 np.array(masks))
 
 
+@pytest.mark.slow
 @pytest.mark.filterwarnings("ignore::sprint19_unet.AllBlackWarning")  # the TGS score means nothing for membranes
 def test_monitor_val_rand_f_logs_the_challenge_rand_f_of_the_whole_validation_images(tmp_path):
     data = cells(10)

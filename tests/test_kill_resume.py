@@ -20,6 +20,9 @@ import pytest
 
 import sprint19_unet  # noqa: F401  (registers the custom losses and metrics the checkpoints use)
 
+# trains a model, or starts processes or kernels: left out of the inner loop (README)
+pytestmark = pytest.mark.slow
+
 EPOCHS = 6
 ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONWARNINGS": "ignore"}
 

@@ -1,11 +1,13 @@
 """The live view callback draws images, truth and current predictions after each epoch."""
 
 import numpy as np
+import pytest
 
 from sprint19_unet.teaching.live import LivePredictions
 from sprint19_unet.unet.model import build_unet
 
 
+@pytest.mark.slow
 def test_live_view_draws_one_figure_per_epoch():
     figures = []
     images = np.random.default_rng(0).random((3, 32, 32, 1), dtype="float32")

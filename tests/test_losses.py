@@ -444,6 +444,7 @@ ROUND_TRIPS = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("make_loss, channels, weighted, make_metrics", ROUND_TRIPS)
 def test_fit_save_load_round_trip(tmp_path, make_loss, channels, weighted, make_metrics):
     images, labels, weights = tiny_data(channels)

@@ -121,6 +121,7 @@ def test_the_variable_keeps_native_lines_on_the_terminal(tmp_path):
     assert not _logs(tmp_path)
 
 
+@pytest.mark.slow
 def test_the_command_line_shows_no_native_log_lines(tmp_path):
     result = _run(["-m", "sprint19_unet", "summary", "--size", "32", "--depth", "2", "--base-filters", "2"], tmp_path)
     assert result.returncode == 0, result.stderr[-2000:]

@@ -52,6 +52,7 @@ def test_the_texture_vanishes_when_shrunk():
     assert abs(inside - outside) < 0.01 and small[small_masks].std() < 0.03
 
 
+@pytest.mark.slow
 def test_cli_trains_on_native_tiles_and_predicts_full_images(tmp_path, capsys):
     images, masks = textured_images(6)
     write_split(tmp_path / "train", images[:4], masks[:4])

@@ -26,6 +26,9 @@ pytest.importorskip("nbgrader", reason="nbgrader is not installed here; CI's nbg
 
 from sprint19_unet.teaching.exercises import ASSIGNMENTS, EXERCISES  # noqa: E402
 
+# trains a model, or starts processes or kernels: left out of the inner loop (README)
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parents[1]
 NAMES = sorted(path.name for path in (ROOT / "notebooks" / "exercises").glob("*.ipynb"))
 # What nbgrader's release adds to a graded cell's nbgrader metadata (an integrity checksum, the cell's type),

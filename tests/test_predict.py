@@ -179,6 +179,7 @@ def test_evaluate_isbi_reports_the_challenge_errors(tmp_path):
     assert f"rand_error: {expected['rand_error']:.4f}" in result.stdout
 
 
+@pytest.mark.slow
 def test_dihedral_tta_averages_the_eight_symmetries():
     from sprint19_unet.estimation.tta import tta_average
 

@@ -23,6 +23,7 @@ SMALL_MODEL = {"input_size": 32, "base_filters": 4, "depth": 2}
 # === Mixed precision ===
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("policy", "compute_dtype"), [("mixed_float16", "float16"), ("mixed_bfloat16", "bfloat16")])
 @pytest.mark.parametrize("num_classes, loss", [(1, "bce_dice"), (3, "sparse_cce")])
 def test_mixed_precision_computes_in_half_and_outputs_float32(policy, compute_dtype, num_classes, loss):
@@ -80,6 +81,7 @@ def test_train_command_speed_flags():
         _config_from_args(build_parser().parse_args(["train", "--jit-compile", "sometimes"]))
 
 
+@pytest.mark.slow
 def test_workers_reach_the_input_pipeline_and_jit_reaches_compile(tmp_path, monkeypatch):
     seen = {}
 
@@ -116,6 +118,7 @@ def test_auto_runs_eagerly_only_a_whole_run_of_at_most_twenty_steps():
     assert not build_and_compile(TrainConfig(epochs=1, **SMALL_MODEL), channels=1).run_eagerly
 
 
+@pytest.mark.slow
 def test_a_short_eager_run_learns_like_a_traced_one(tmp_path):
     losses = {}
     for eager in (True, False):

@@ -62,6 +62,7 @@ def test_plan_describes_itself_in_one_line():
     )
 
 
+@pytest.mark.slow
 def test_training_speed_is_measured_after_a_warm_up_step():
     model = build_and_compile(TrainConfig(input_size=32, base_filters=4, depth=2), 1)
     speed, warm_up = measure_training_speed(model, batch_size=4, steps=2)
@@ -85,12 +86,14 @@ def _tiny_fit(callback, epochs=3):
     return len(history.history["loss"]), model.optimizer.iterations.numpy()
 
 
+@pytest.mark.slow
 def test_a_passed_deadline_stops_training_within_the_first_epoch():
     callback = StopAtDeadline(time.perf_counter() - 1)
     epochs, steps = _tiny_fit(callback)
     assert (epochs, steps, callback.stopped) == (1, 1, "within an epoch")
 
 
+@pytest.mark.slow
 def test_a_distant_deadline_lets_every_epoch_run():
     callback = StopAtDeadline(time.perf_counter() + 3600)
     epochs, steps = _tiny_fit(callback)

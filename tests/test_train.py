@@ -29,6 +29,7 @@ pytestmark = pytest.mark.backend_neutral
 TINY = {"num_samples": 40, "base_filters": 4, "depth": 2, "batch_size": 8, "augment": False}
 
 
+@pytest.mark.slow
 def test_smoke_run_writes_a_loadable_run_directory(tmp_path):
     config = TrainConfig(epochs=2, output_dir=str(tmp_path / "run"), **TINY)
     with warnings.catch_warnings():
@@ -48,6 +49,7 @@ def test_smoke_run_writes_a_loadable_run_directory(tmp_path):
     assert len(list((run / "resume").glob("*.keras"))) == 1  # the previous epoch's checkpoint was removed
 
 
+@pytest.mark.slow
 def test_a_loss_with_options_trains_and_its_options_are_saved_with_the_config_and_the_model(tmp_path):
     config = TrainConfig(epochs=1, loss="tversky", loss_options={"alpha": 0.7, "beta": 0.3},
                          output_dir=str(tmp_path / "run"), **TINY)
@@ -60,6 +62,7 @@ def test_a_loss_with_options_trains_and_its_options_are_saved_with_the_config_an
     assert type(loss).__name__ == "TverskyLoss" and (loss.get_config()["alpha"], loss.get_config()["beta"]) == (0.7, 0.3)
 
 
+@pytest.mark.slow
 def test_an_existing_run_is_not_overwritten(tmp_path):
     config = TrainConfig(epochs=1, output_dir=str(tmp_path / "run"), **TINY)
     with warnings.catch_warnings():
@@ -73,6 +76,7 @@ def test_an_existing_run_is_not_overwritten(tmp_path):
     assert history["epoch"] == [1, 2]
 
 
+@pytest.mark.slow
 def test_same_seed_same_training_on_cpu(tmp_path):
     histories = []
     for name in ("a", "b"):
@@ -95,6 +99,7 @@ def test_split_is_stratified_deterministic_and_sized_for_the_model():
     assert split_data(valid, data)[1].shape[1:] == (116, 116, 1)  # 300 → 116 output
 
 
+@pytest.mark.slow
 def test_weight_map_loss_trains_and_the_metrics_stay_unweighted(tmp_path, monkeypatch):
     seen = {}
 
@@ -134,6 +139,7 @@ def test_weight_map_batches_balance_with_the_weights_they_are_given():
     assert training.training_class_weights(config.replace(class_balance="none"), masks) is None
 
 
+@pytest.mark.slow
 def test_multi_class_training_on_shapes(tmp_path):
     config = TrainConfig(
         data="shapes", num_classes=5, loss="sparse_cce", epochs=1, output_dir=str(tmp_path / "run"), **TINY
@@ -153,6 +159,7 @@ def test_predict_nothing_baseline_is_the_empty_fraction():
     assert predict_nothing_score(masks) == 0.75
 
 
+@pytest.mark.slow
 def test_overfit_one_batch_smoke_check():
     from sprint19_unet.unet.model import build_unet
 
@@ -203,6 +210,7 @@ def test_kill_during_training_then_resume_keeps_history(tmp_path):
     assert after["history"][:done] == before["history"]  # the same history, continued
 
 
+@pytest.mark.slow
 def test_a_trained_model_loads_in_a_fresh_process_after_importing_the_package(tmp_path):
     config = TrainConfig(epochs=1, output_dir=str(tmp_path / "run"), **TINY)
     with warnings.catch_warnings():
@@ -222,6 +230,7 @@ def test_unlabelled_data_is_refused_clearly(tmp_path):
         train(TrainConfig(output_dir=str(tmp_path / "run"), **TINY), data=images_only, verbose=0)
 
 
+@pytest.mark.slow
 def test_the_papers_augmentation_trains(tmp_path, monkeypatch):
     from sprint19_unet.data.augment import AugmentConfig
     from sprint19_unet.training.batches import SegmentationBatches

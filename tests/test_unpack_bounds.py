@@ -120,6 +120,7 @@ def test_the_downloads_own_nesting_is_within_the_cap(tmp_path):
     unpack_tgs(tmp_path / "tgs-salt-identification-challenge.zip", tmp_path / "tgs", expected_counts=SMALL)
 
 
+@pytest.mark.slow
 def test_a_zip_bomb_is_refused_before_anything_is_written(tmp_path):
     chunk = bytes(1 << 24)
     with zipfile.ZipFile(tmp_path / "bomb.zip", "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:

@@ -65,6 +65,7 @@ def test_tested_versions_give_no_warning(monkeypatch):
         assert versions.warn_if_older(versions.minimums()["keras"]) == []
 
 
+@pytest.mark.slow
 def test_importing_the_package_with_an_old_keras_warns_once():
     code = ("import warnings, keras; keras.__version__ = '3.0.0'; warnings.simplefilter('always'); "
             "import sprint19_unet")

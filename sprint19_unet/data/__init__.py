@@ -1,7 +1,8 @@
 """The data: from files (or a generator) to the arrays and tiles the model sees.
 
 * :mod:`~sprint19_unet.data.datasets` — ``load_dataset``, the one loader every command uses; it
-  recognises the layout (Kaggle TGS, folder pairs, TIFF stacks, synthetic) and describes it.
+  finds the layout and describes the data.
+* :mod:`~sprint19_unet.data.layouts` — the layouts, one registered class each (how to recognise, how to load).
 * :mod:`~sprint19_unet.data.formats` — ``SegmentationData`` and the readers/writers of each layout.
 * :mod:`~sprint19_unet.data.images`, :mod:`~sprint19_unet.data.rle` — one image file; one RLE mask.
 * :mod:`~sprint19_unet.data.download` — the real Kaggle TGS Salt data in one call (Kaggle's own client).

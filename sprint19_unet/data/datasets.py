@@ -2,20 +2,9 @@
 
 ``train``, ``evaluate``, ``predict``, ``data describe``, the demo and the notebooks
 all ask :func:`find_layout` / :func:`load_dataset`, so one folder is read the same
-way everywhere. The layouts, in the order they are recognised:
-
-==================  ==========================================================
-``"synthetic"``     TGS-like salt images from :mod:`sprint19_unet.data.synthetic_salt`
-``"shapes"``        multi-class street scenes from :mod:`sprint19_unet.data.synthetic_scenes`
-Kaggle TGS          a folder with ``train.csv`` or ``depths.csv`` (and
-                    ``train/images``, ``train/masks``, ``test/images``)
-split folders       a folder with ``train/images`` (+ ``train/masks``) and/or
-                    ``test/images``, e.g. ``../shared/data/isbi2012_membrane``
-image folders       a folder with ``images/`` (+ ``masks/``), e.g. ``…/isbi2012_membrane/train``
-TIFF stacks         a folder with ``train-volume.tif`` (+ ``train-labels.tif``) and/or
-                    ``test-volume.tif`` (ISBI 2012's originals), or one ``.tif`` stack
-plain images        a folder of image files (``split="test"`` only)
-==================  ==========================================================
+way everywhere. The layouts are classes registered in :mod:`sprint19_unet.data.layouts`
+(``synthetic``, ``shapes``, Kaggle TGS, split folders, image folders, TIFF stacks, plain
+images; their table is in ``data/README.md``).
 
 ``split="train"`` asks for labelled data (images and masks); ``split="test"`` for
 images to predict (masks are not read).
@@ -27,60 +16,18 @@ Example:
 
 from __future__ import annotations
 
-import dataclasses
 import os
 from pathlib import Path
 
 import numpy as np
 
-from sprint19_unet.data.synthetic_salt import make_salt_dataset
-from sprint19_unet.data.synthetic_scenes import make_shapes_dataset
-from sprint19_unet.data.formats import (
-    DEPTHS_CSV,
-    TGS_SPLITS,
-    TRAIN_CSV,
-    SegmentationData,
-    _warn_if_all_empty,
-    load_folder_pairs,
-    load_tgs,
-    load_tiff_stacks,
-)
+from sprint19_unet.data.formats import SegmentationData, check_split, _warn_if_all_empty, load_tiff_stacks
+from sprint19_unet.data.images import SUPPORTED_EXTENSIONS, TIFF_EXTENSIONS, special_file_kind
+from sprint19_unet.data.layouts import LAYOUTS, DataLayout, layouts_in_words
 from sprint19_unet.errors import bad_input, check_path
-from sprint19_unet.data.images import SUPPORTED_EXTENSIONS, special_file_kind
 
-GENERATED = ("synthetic", "shapes")
-SPLITS = TGS_SPLITS  # every layout has the two splits of the Kaggle data: train (labelled) and test
-TIFF_EXTENSIONS = (".tif", ".tiff")
 # Coverage histogram of describe_dataset: 10 bins of 10 % each.
 COVERAGE_BINS = 10
-
-
-@dataclasses.dataclass(frozen=True)
-class DataLayout:
-    """Where the images (and masks) of one split of a data source are.
-
-    Args:
-        kind: ``"synthetic"``, ``"shapes"``, ``"kaggle"``, ``"split folders"``,
-            ``"image folders"``, ``"tiff stacks"`` or ``"plain images"``.
-        root: the path the user gave (None for generated data).
-        images: folder of images, or a TIFF stack (None for generated data).
-        masks: folder of masks, a TIFF label stack, or Kaggle's train.csv; None when there are none.
-        test_images: for ``describe``: the test images beside a training split, if any.
-    """
-
-    kind: str
-    root: Path | None
-    images: Path | None = None
-    masks: Path | None = None
-    test_images: Path | None = None
-
-
-def _check_split(split) -> str:
-    if split not in SPLITS:
-        raise bad_input(
-            "split", repr(split), "'train' (images with masks) or 'test' (images to predict)", "Pass split='train'."
-        )
-    return split
 
 
 def _not_a_layout(root: Path) -> Exception:
@@ -91,19 +38,12 @@ def _not_a_layout(root: Path) -> Exception:
     elif not root.is_dir():
         received = f"a file that is not a TIFF stack (extension {root.suffix or '(none)'!r})"
     else:
-        received = "a folder without train.csv, train/images/, test/images/, images/ or a TIFF stack"
+        received = "a folder that no layout recognises"
     return bad_input(
         f"data '{root}'",
         received,
-        "'synthetic', 'shapes', a Kaggle TGS folder, a folder with train/images (+ train/masks), "
-        "one with images/ (+ masks/), or ISBI TIFF stacks",
+        layouts_in_words(),
         "See data/README.md for the layouts; `python -m sprint19_unet data sample --out DIR` writes an example.",
-    )
-
-
-def _has_images(folder: Path) -> bool:
-    return folder.is_dir() and any(
-        path.suffix.lower() in SUPPORTED_EXTENSIONS and not path.name.startswith(".") for path in folder.iterdir()
     )
 
 
@@ -124,42 +64,15 @@ def find_layout(source: str | os.PathLike, split: str = "train") -> DataLayout:
         >>> find_layout("synthetic").kind
         'synthetic'
     """
-    split = _check_split(split)
-    if isinstance(source, str) and source in GENERATED:
+    split = check_split(split)
+    if isinstance(source, str) and source in LAYOUTS and LAYOUTS[source].generated:
         return DataLayout(source, None)
     root = check_path(source, "data", "Pass the data folder, e.g. 'data/sample', or 'synthetic' or 'shapes'.")
-    if root.is_file():
-        if root.suffix.lower() in TIFF_EXTENSIONS:
-            return DataLayout("tiff stacks", root, images=root)
-        raise _not_a_layout(root)
-    if not root.is_dir():
-        raise _not_a_layout(root)
-
-    def present(path: Path) -> Path | None:
-        return path if path.exists() else None
-
-    if (root / TRAIN_CSV).is_file() or (root / DEPTHS_CSV).is_file():
-        masks = present(root / "train" / "masks") or present(root / TRAIN_CSV) if split == "train" else None
-        return DataLayout("kaggle", root, images=root / split / "images", masks=masks,
-                          test_images=present(root / "test" / "images") if split == "train" else None)
-    if (root / "train" / "images").is_dir() or (root / "test" / "images").is_dir():
-        folder = root / split
-        if not (folder / "images").is_dir():
-            raise bad_input(
-                f"data '{root}'", f"no {split}/images/ folder", f"{split}/images/ beside the other split",
-                "Point at the folder that holds the split you need, or add it.",
-            )
-        return DataLayout("split folders", root, images=folder / "images", masks=present(folder / "masks"),
-                          test_images=present(root / "test" / "images") if split == "train" else None)
-    if (root / "images").is_dir():
-        return DataLayout("image folders", root, images=root / "images", masks=present(root / "masks"))
-    volume = root / f"{split}-volume.tif"
-    if volume.is_file():
-        labels = root / f"{split}-labels.tif"
-        return DataLayout("tiff stacks", root, images=volume, masks=present(labels),
-                          test_images=present(root / "test-volume.tif") if split == "train" else None)
-    if split == "test" and _has_images(root):
-        return DataLayout("plain images", root, images=root)
+    if root.is_file() or root.is_dir():
+        for layout in LAYOUTS.values():
+            found = None if layout.generated else layout.find(root, split)
+            if found is not None:
+                return found
     raise _not_a_layout(root)
 
 
@@ -201,40 +114,22 @@ def load_dataset(
         >>> data.images.shape, int(data.masks.max()) <= 2
         ((3, 128, 128, 3), True)
     """
-    layout = find_layout(source, split)
+    found = find_layout(source, split)
+    layout = LAYOUTS[found.kind]
     require_masks = split == "train" if require_masks is None else require_masks
-    if foreground is not None and (layout.kind in GENERATED or layout.kind == "kaggle"):
+    if foreground is not None and not layout.takes_foreground:
         raise bad_input(
-            "foreground", f"{foreground!r} for {layout.kind} data", "None (it applies to folder or TIFF masks)",
-            f"Leave foreground out for {layout.kind} data: its masks are 1 = foreground already.",
+            "foreground", f"{foreground!r} for {found.kind} data", "None (it applies to folder or TIFF masks)",
+            f"Leave foreground out for {found.kind} data: its masks are 1 = foreground already.",
         )
-    if layout.kind in GENERATED:
-        if split == "test":
-            raise bad_input(
-                f"data '{layout.kind}'", "split='test' (images to predict) for generated data",
-                "a folder of images to predict: generated data has only a labelled training split",
-                "Write a sample with a test split (`python -m sprint19_unet data sample --out DIR`) and use DIR.",
-            )
-        if layout.kind == "synthetic":
-            images, masks, depths = make_salt_dataset(num_samples, seed=seed)
-            return SegmentationData([f"synthetic_{i:05d}" for i in range(len(images))], images, masks, depths)
-        images, labels = make_shapes_dataset(num_samples, num_classes=max(num_classes or 2, 2), seed=seed)
-        return SegmentationData([f"shapes_{i:05d}" for i in range(len(images))], images, labels)
-
-    if require_masks and layout.masks is None:
+    if require_masks and not layout.generated and found.masks is None:
         raise bad_input(
-            f"data '{layout.root}'", f"{layout.kind} without masks for split '{split}'",
+            f"data '{found.root}'", f"{found.kind} without masks for split '{split}'",
             "labelled images: a masks/ folder (or train-labels.tif) beside the images",
             "Train and evaluate on the labelled split (e.g. train/), predict on the test split.",
         )
-    masks = layout.masks if split == "train" else None
-    if layout.kind == "kaggle":  # masks from train/masks/*.png and/or train.csv
-        if split == "train" and masks is None:  # describe: training images without their masks
-            return load_folder_pairs(layout.images)
-        return load_tgs(layout.root, split)
-    if layout.kind == "tiff stacks":
-        return load_tiff_stacks(layout.images, masks, foreground=foreground)
-    return load_folder_pairs(layout.images, masks, foreground=foreground, num_classes=num_classes)
+    return layout.load(found, split, foreground=foreground, num_classes=num_classes, num_samples=num_samples,
+                       seed=seed)
 
 
 # === Describing a data set ===

@@ -52,6 +52,7 @@ from pathlib import Path, PurePosixPath
 from typing import Callable, Iterator
 
 from sprint19_unet import atomic
+from sprint19_unet.data.formats import TGS_SPLITS
 from sprint19_unet.errors import Sprint19Error, bad_input
 
 COMPETITION = "tgs-salt-identification-challenge"
@@ -62,7 +63,6 @@ TGS_COUNTS = {"train/images": 4000, "train/masks": 4000, "test/images": 18000}
 CLIENTS = ("auto", "kagglehub", "kaggle")
 CREDENTIAL_VARIABLES = ("KAGGLE_USERNAME", "KAGGLE_KEY", "KAGGLE_API_TOKEN")
 
-_SPLITS = ("train", "test")
 _KINDS = ("images", "masks")
 _CSV_FILES = ("train.csv", "depths.csv")
 _ID_PNG = re.compile(r"[A-Za-z0-9_-]+\.png")  # a Kaggle id as a file name; anything else is not ours
@@ -271,7 +271,7 @@ def _zip_entries(archive: zipfile.ZipFile, where: str) -> list[tuple[tuple[str, 
 def _split_of(parts: tuple[str, ...], context: str | None) -> str | None:
     """``train`` or ``test``: the nearest folder of that name, else the archive's (``train.zip``)."""
     for part in reversed(parts):
-        if part.lower() in _SPLITS:
+        if part.lower() in TGS_SPLITS:
             return part.lower()
     return context
 
@@ -320,7 +320,7 @@ def _unpack_entries(entries, dest: Path, work: Path, context: str | None, counte
             with open_entry() as source, open(nested, "wb") as file:
                 shutil.copyfileobj(source, file)
             stem = PurePosixPath(parts[-1].lower()).stem
-            _unpack(nested, dest, work, _split_of(parts[:-1], stem if stem in _SPLITS else context), counter, budget,
+            _unpack(nested, dest, work, _split_of(parts[:-1], stem if stem in TGS_SPLITS else context), counter, budget,
                     f"{where} → {'/'.join(parts)}", depth + 1)
             nested.unlink()
         elif not target.exists():  # the same image in two of the download's archives: the first is kept

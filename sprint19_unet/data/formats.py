@@ -396,9 +396,11 @@ def _write_csv(path: Path, columns: tuple[str, ...], rows: list[tuple]) -> None:
 # === Kaggle TGS Salt ===
 
 
-def _check_split(split: object) -> str:
+def check_split(split: object) -> str:
+    """``split`` when it is ``"train"`` or ``"test"`` (every layout's two splits), else one clear error."""
     if split not in TGS_SPLITS:
-        raise bad_input("split", repr(split), "'train' or 'test'", "Pass split='train' (with masks) or split='test'.")
+        raise bad_input("split", repr(split), "'train' (images with masks) or 'test' (images to predict)",
+                        "Pass split='train' (with masks) or split='test'.")
     return split  # type: ignore[return-value]
 
 
@@ -482,7 +484,7 @@ def load_tgs(root: str | os.PathLike, split: str = "train") -> SegmentationData:
         >>> load_tgs(root).masks.mean()
         np.float64(1.0)
     """
-    split = _check_split(split)
+    split = check_split(split)
     root = _require_folder(root, "TGS root", "Pass the folder you unzipped the Kaggle TGS Salt data into.")
     images_dir = _require_folder(
         root / split / "images", f"{split} images folder", f"Unzip {split}.zip from Kaggle into '{root / split}'."
@@ -721,7 +723,7 @@ def write_tgs_layout(
                 "a new or empty folder",
                 "Pick another folder, or pass overwrite=True to replace its train/, test/ and CSV files.",
             )
-        for name in ("train", "test"):
+        for name in TGS_SPLITS:
             if (root / name).is_dir():
                 shutil.rmtree(root / name)
         for name in (TRAIN_CSV, DEPTHS_CSV):

@@ -98,7 +98,7 @@ class TrainConfig:
     """
 
     # --- Data ---
-    data: str = "synthetic"  # "synthetic", "shapes", or a folder: Kaggle TGS, train/ + test/, images/ + masks/, ISBI TIFFs
+    data: str = "synthetic"  # "synthetic", "shapes", or a folder of any layout (data/README.md, data/layouts.py)
     num_samples: int = 1000  # synthetic data only: how many images to generate
     foreground: int | None = None  # folder pairs: mask value that is foreground (ISBI membrane: 0); None = {0,1}/{0,255}
     val_fraction: float = 0.2  # held out for validation, stratified by salt coverage

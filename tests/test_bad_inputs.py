@@ -200,7 +200,7 @@ def test_nan_pixels_are_refused_before_training_and_prediction(tmp_path):
         ("scale", float("nan"), r"config field 'scale'"),
         ("tiles_per_epoch", 0, r"config field 'tiles_per_epoch': expected None or an integer in \[1, 1,000,000\]"),
         ("border_class", 3, r"config field 'border_class': expected a class id below num_classes; received 3"),
-        ("class_balance", "pixel", r"config field 'class_balance': expected one of dataset, image, none"),
+        ("class_balance", "pixel", r"config field 'class_balance': expected 'dataset', 'image' or 'none'"),
     ],
 )
 def test_bad_tile_and_weight_map_settings(field, value, pattern):

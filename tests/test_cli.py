@@ -106,7 +106,7 @@ def test_predict_writes_a_valid_submission_and_mask_folder(workflow):
 @pytest.mark.parametrize(("args", "message"), [
     (("train", "--data", "/nonexistent/folder"), "data '/nonexistent/folder': expected"),
     (("train", "--epochs", "0"), "config field 'epochs': expected an integer in [1, 100,000]; received 0"),
-    (("train", "--loss", "hinge"), "config field 'loss': expected one of"),
+    (("train", "--loss", "hinge"), "config field 'loss': expected 'bce', 'dice'"),
     (("predict", "--model", "/nonexistent.keras", "--data", ".", "--out", "x.csv"), "model '/nonexistent.keras': expected a .keras model file"),
     (("data", "describe", "/nonexistent"), "/nonexistent"),
 ])

@@ -179,7 +179,7 @@ def test_a_value_the_config_refuses_is_one_line(capsys):
     assert main(["train", "--up-mode", "sideways"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert err == ["sprint19-unet: error: config field 'up_mode': expected 'transpose' or 'resize'; received "
-                   "'sideways'. Use 'transpose'."]
+                   "'sideways'. Use up_mode='transpose'."]
 
 
 def test_loss_options_are_typed_once_each_and_added_to_the_files(tmp_path):

@@ -24,7 +24,7 @@ def test_json_round_trip(tmp_path):
     ({"learning_rate": 0}, r"config field 'learning_rate': expected a positive finite number; received 0"),
     ({"val_fraction": 1.0}, r"config field 'val_fraction': expected a fraction in \(0, 1\)"),
     ({"padding": "full"}, r"config field 'padding': expected 'same' or 'valid'"),
-    ({"loss": "hinge"}, r"config field 'loss': expected one of bce, dice, bce_dice"),
+    ({"loss": "hinge"}, r"config field 'loss': expected 'bce', 'dice', 'bce_dice'"),
     ({"num_classes": 3}, r"'bce_dice' with num_classes=3.*'sparse_cce'"),
     ({"loss": "sparse_cce"}, r"'sparse_cce' with num_classes=1"),
     ({"lr_schedule": "cosine"}, r"reduce_lr_patience.*lr_schedule='cosine'"),

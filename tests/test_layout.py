@@ -128,3 +128,28 @@ def test_a_model_saved_before_the_subpackages_still_loads():
     expected = np.load(FIXTURES / "unet_saved_before_the_subpackages_prediction.npy")
     np.testing.assert_allclose(model.predict(images[:1], verbose=0), expected, atol=1e-5)
     assert set(model.evaluate(images, (images > 0.5).astype("float32"), verbose=0, return_dict=True)) >= {"loss"}
+
+
+def _code_lines(node: ast.FunctionDef, lines: list[str]) -> int:
+    """Statement lines of a function: its docstring, comments and blank lines not counted."""
+    body = node.body
+    start = body[0].lineno
+    if isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) and isinstance(body[0].value.value, str):
+        start = body[0].end_lineno + 1
+    return sum(1 for number in range(start, node.end_lineno + 1)
+               if lines[number - 1].strip() and not lines[number - 1].strip().startswith("#"))
+
+
+def test_no_function_is_longer_than_a_reader_can_hold_in_mind():
+    """At most 60 lines of code per function in the package: a longer one becomes named steps."""
+    too_long = []
+    for path in sorted(Path(s19.__file__).parent.rglob("*.py")):
+        text = path.read_text(encoding="utf-8")
+        lines = text.splitlines()
+        for node in ast.walk(ast.parse(text)):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and _code_lines(node, lines) > 60:
+                too_long.append(f"{path.name}:{node.lineno} {node.name} ({_code_lines(node, lines)} lines)")
+    assert too_long == []
+    sample = ast.parse('def f():\n    """Doc.\n\n    More."""\n    # a comment\n\n    x = 1\n    return x\n').body[0]
+    assert _code_lines(sample, 'def f():\n    """Doc.\n\n    More."""\n    # a comment\n\n    x = 1\n    return x\n'
+                       .splitlines()) == 2

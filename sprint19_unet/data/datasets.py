@@ -227,28 +227,32 @@ def describe_dataset(
     if data.depths is not None:
         desc["depth_range"] = [float(np.min(data.depths)), float(np.max(data.depths))]
     if data.masks is not None:
-        masks = np.asarray(data.masks)
-        values, counts = np.unique(masks, return_counts=True)
-        coverage = (masks != 0).reshape(len(masks), -1).mean(axis=1)
-        empty = int(np.count_nonzero(coverage == 0))
-        histogram, _ = np.histogram(coverage, bins=COVERAGE_BINS, range=(0.0, 1.0))
-        quantiles = np.quantile(coverage, [0.0, 0.25, 0.5, 0.75, 1.0])
-        desc.update(
-            mask_values={int(value): int(count) for value, count in zip(values, counts)},
-            num_empty_masks=empty,
-            empty_fraction=empty / len(masks),
-            foreground_fraction=float(coverage.mean()),
-            coverage_counts=[int(count) for count in histogram],
-            coverage_quantiles=dict(zip(("min", "q25", "median", "q75", "max"), (float(q) for q in quantiles))),
-        )
-        if empty == len(masks):
-            desc["notes"].append("all masks are empty: predictions will come out all black")
-        elif coverage.mean() > 0.5 and foreground is None:
-            desc["notes"].append(
-                "the foreground covers most pixels; if the object of interest is the dark class "
-                "(ISBI 2012 membranes), load with foreground=0"
-            )
+        desc.update(_mask_summary(np.asarray(data.masks), foreground))
     return desc
+
+
+def _mask_summary(masks: np.ndarray, foreground) -> dict:
+    """describe_dataset's mask keys: values, empty masks, coverage (histogram, quantiles) and notes."""
+    values, counts = np.unique(masks, return_counts=True)
+    coverage = (masks != 0).reshape(len(masks), -1).mean(axis=1)
+    empty = int(np.count_nonzero(coverage == 0))
+    histogram, _ = np.histogram(coverage, bins=COVERAGE_BINS, range=(0.0, 1.0))
+    quantiles = np.quantile(coverage, [0.0, 0.25, 0.5, 0.75, 1.0])
+    notes = []
+    if empty == len(masks):
+        notes.append("all masks are empty: predictions will come out all black")
+    elif coverage.mean() > 0.5 and foreground is None:
+        notes.append("the foreground covers most pixels; if the object of interest is the dark class "
+                     "(ISBI 2012 membranes), load with foreground=0")
+    return dict(
+        mask_values={int(value): int(count) for value, count in zip(values, counts)},
+        num_empty_masks=empty,
+        empty_fraction=empty / len(masks),
+        foreground_fraction=float(coverage.mean()),
+        coverage_counts=[int(count) for count in histogram],
+        coverage_quantiles=dict(zip(("min", "q25", "median", "q75", "max"), (float(q) for q in quantiles))),
+        notes=notes,
+    )
 
 
 def _percent(value: float) -> str:

@@ -665,72 +665,10 @@ def write_tgs_layout(
     if not ids:
         raise bad_input("ids", "an empty list", "at least one training id", "Pass the ids of the training images.")
     pixels = _gray_uint8_stack(images, len(ids), "images")
-    mask_array = np.asarray(masks)
-    if mask_array.ndim == 4 and mask_array.shape[-1] == 1:
-        mask_array = mask_array[..., 0]
-    if mask_array.shape != pixels.shape:
-        raise bad_input(
-            "masks",
-            f"shape {np.shape(masks)}",
-            f"{pixels.shape} to match images",
-            "Give one mask per image, of the image's size.",
-        )
-    binary = image_io.mask_from_values(mask_array, subject="masks")
-    train_depths = None if depths is None else _depth_values(depths, len(ids), "depths")
-
-    if (test_ids is None) != (test_images is None):
-        raise bad_input(
-            "test_ids / test_images", "only one of them", "both or neither", "Pass test_ids together with test_images."
-        )
-    test_list = _check_ids(test_ids, "test_ids") if test_ids is not None else []
-    test_pixels = _gray_uint8_stack(test_images, len(test_list), "test_images") if test_ids is not None else None
-    shared = sorted(set(ids) & set(test_list))
-    if shared:
-        raise bad_input(
-            "test_ids",
-            f"ids also in the training ids: {_show_ids(shared)}",
-            "ids unique across train and test",
-            "Rename the test ids.",
-        )
-    if test_depths is not None and (depths is None or test_ids is None):
-        raise bad_input(
-            "test_depths",
-            "test depths without train depths or without test_ids",
-            "depths for train and test together",
-            "Pass depths and test_ids too, or leave test_depths out.",
-        )
-    if depths is not None and test_list and test_depths is None:
-        raise bad_input(
-            "test_depths",
-            "None while depths and test_ids are given",
-            "one depth per test id (depths.csv covers both)",
-            "Pass test_depths, or leave depths out.",
-        )
-    all_depths = None
-    if train_depths is not None:
-        all_depths = list(zip(ids, train_depths))
-        if test_list:
-            all_depths += list(zip(test_list, _depth_values(test_depths, len(test_list), "test_depths")))
-
-    # === Make room ===
-    if root.exists() and not root.is_dir():
-        raise bad_input(f"TGS root '{root}'", "a file", "a folder (new or empty)", "Pass a folder path.")
-    if root.exists() and any(root.iterdir()):
-        if not overwrite:
-            raise bad_input(
-                f"TGS root '{root}'",
-                "a folder that is not empty",
-                "a new or empty folder",
-                "Pick another folder, or pass overwrite=True to replace its train/, test/ and CSV files.",
-            )
-        for name in TGS_SPLITS:
-            if (root / name).is_dir():
-                shutil.rmtree(root / name)
-        for name in (TRAIN_CSV, DEPTHS_CSV):
-            if (root / name).is_file():
-                (root / name).unlink()
-
-    # === Write ===
+    binary = _binary_masks_like(masks, pixels)
+    test_list, test_pixels = _test_split(ids, test_ids, test_images)
+    all_depths = _all_depths(ids, depths, test_list, test_ids, test_depths)
+    _make_room(root, overwrite)
     rows = []
     for key, image, mask in zip(ids, pixels, binary):
         image_io.write_png(root / "train" / "images" / f"{key}.png", image)
@@ -745,6 +683,86 @@ def write_tgs_layout(
         _write_csv(root / DEPTHS_CSV, DEPTHS_CSV_COLUMNS, [(key, _format_depth(z)) for key, z in all_depths])
     logger.info("wrote %d train and %d test images in Kaggle layout to '%s'", len(ids), len(test_list), root)
     return root
+
+
+def _binary_masks_like(masks, pixels: np.ndarray) -> np.ndarray:
+    """The masks as 0/1 ``uint8`` of the images' shape (N, H, W), or one clear error."""
+    mask_array = np.asarray(masks)
+    if mask_array.ndim == 4 and mask_array.shape[-1] == 1:
+        mask_array = mask_array[..., 0]
+    if mask_array.shape != pixels.shape:
+        raise bad_input(
+            "masks",
+            f"shape {np.shape(masks)}",
+            f"{pixels.shape} to match images",
+            "Give one mask per image, of the image's size.",
+        )
+    return image_io.mask_from_values(mask_array, subject="masks")
+
+
+def _test_split(ids: list, test_ids, test_images) -> tuple:
+    """``(test ids, test images as uint8 or None)``: given together, ids unique across train and test."""
+    if (test_ids is None) != (test_images is None):
+        raise bad_input(
+            "test_ids / test_images", "only one of them", "both or neither", "Pass test_ids together with test_images."
+        )
+    test_list = _check_ids(test_ids, "test_ids") if test_ids is not None else []
+    test_pixels = _gray_uint8_stack(test_images, len(test_list), "test_images") if test_ids is not None else None
+    shared = sorted(set(ids) & set(test_list))
+    if shared:
+        raise bad_input(
+            "test_ids",
+            f"ids also in the training ids: {_show_ids(shared)}",
+            "ids unique across train and test",
+            "Rename the test ids.",
+        )
+    return test_list, test_pixels
+
+
+def _all_depths(ids: list, depths, test_list: list, test_ids, test_depths) -> list | None:
+    """``depths.csv``'s rows (train ids, then test ids), or None without depths; the arguments must agree."""
+    train_depths = None if depths is None else _depth_values(depths, len(ids), "depths")
+    if test_depths is not None and (depths is None or test_ids is None):
+        raise bad_input(
+            "test_depths",
+            "test depths without train depths or without test_ids",
+            "depths for train and test together",
+            "Pass depths and test_ids too, or leave test_depths out.",
+        )
+    if depths is not None and test_list and test_depths is None:
+        raise bad_input(
+            "test_depths",
+            "None while depths and test_ids are given",
+            "one depth per test id (depths.csv covers both)",
+            "Pass test_depths, or leave depths out.",
+        )
+    if train_depths is None:
+        return None
+    rows = list(zip(ids, train_depths))
+    if test_list:
+        rows += list(zip(test_list, _depth_values(test_depths, len(test_list), "test_depths")))
+    return rows
+
+
+def _make_room(root: Path, overwrite: bool) -> None:
+    """An absent or empty ``root``; with ``overwrite``, its train/, test/ and CSV files removed (the rest stays)."""
+    if root.exists() and not root.is_dir():
+        raise bad_input(f"TGS root '{root}'", "a file", "a folder (new or empty)", "Pass a folder path.")
+    if not (root.exists() and any(root.iterdir())):
+        return
+    if not overwrite:
+        raise bad_input(
+            f"TGS root '{root}'",
+            "a folder that is not empty",
+            "a new or empty folder",
+            "Pick another folder, or pass overwrite=True to replace its train/, test/ and CSV files.",
+        )
+    for name in TGS_SPLITS:
+        if (root / name).is_dir():
+            shutil.rmtree(root / name)
+    for name in (TRAIN_CSV, DEPTHS_CSV):
+        if (root / name).is_file():
+            (root / name).unlink()
 
 
 # === Folder pairs and TIFF stacks ===

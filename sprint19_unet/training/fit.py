@@ -356,6 +356,43 @@ def _channels(config: TrainConfig, data: SegmentationData | None) -> int:
 
 
 def _train_in_scope(config: TrainConfig, data, callbacks, resume: bool, verbose, replicas: int = 1):
+    """Train in the backend's device scope, step by step: run folder, data, batches, callbacks, fit, result."""
+    run, state, config = _open_run(config, data, resume)
+    data, train_index, val_index = _training_data(config, data)
+    train_batches, validation = _batches(config, data, train_index, val_index, replicas)
+    monitor, mode = monitored_metric(config)
+    checkpoint, resumable = _checkpoint(run, state, config, monitor, mode)
+    run.repair(state)
+    with run.undo_if_no_epoch_completes():
+        model, initial_epoch = _start_or_resume(run, config, state, train_batches)
+        finished = state is not None and (state.get("stopped_early") or initial_epoch >= config.epochs)
+        if not finished:
+            train_batches.set_epoch(initial_epoch)
+            whole = []  # before the schedule and the checkpoint, which read what it logs
+            if monitor in WHOLE_IMAGE_MONITORS:
+                whole = [_WHOLE_IMAGE_VALIDATION[0](data.images[val_index], data.masks[val_index], config.batch_size)]
+            all_callbacks = [keras.callbacks.TerminateOnNaN(), *whole, *resumable.values(), *callbacks]
+            if config.tensorboard:
+                all_callbacks.append(keras.callbacks.TensorBoard(str(run.path / "tensorboard")))
+            all_callbacks.append(checkpoint)  # last: records the counters the others just updated
+            model.fit(train_batches, validation_data=validation, epochs=config.epochs, initial_epoch=initial_epoch,
+                      callbacks=all_callbacks, verbose=_verbosity(verbose),
+                      shuffle=False)  # SegmentationBatches shuffles reproducibly itself
+        _refuse_a_non_finite_loss(checkpoint, run)
+    if run.best_model_path.exists():
+        model = keras.models.load_model(run.best_model_path)
+    keys = sorted({key for row in checkpoint.history for key in row})
+    history = {key: [row.get(key) for row in checkpoint.history] for key in keys}
+    if config.num_classes == 1 and "val_tgs_score" in history:
+        warn_if_no_better_than_empty(history["val_tgs_score"][-1], validation[1])
+    return model, history
+
+
+def _open_run(config: TrainConfig, data, resume: bool) -> tuple:
+    """The run folder checked (a run there only with ``resume``; writable; memory enough): ``(run, state, config)``.
+
+    When resuming, ``config`` becomes the run's own (:func:`_resume_config`).
+    """
     if config.tensorboard and importlib.util.find_spec("tensorboard") is None:
         raise bad_input("tensorboard", "True on a machine without TensorBoard", "TensorBoard installed",
                         "Run `pip install tensorboard`, or train with tensorboard=false.")
@@ -375,9 +412,13 @@ def _train_in_scope(config: TrainConfig, data, callbacks, resume: bool, verbose,
         config = _resume_config(run, config)
         run.check_resumable(state)
     ensure_writable(run.path)  # before the long work, not after it; nothing is written until the data passed
-
     # before the data is generated and the model built: a run that cannot fit is refused in a second
     check_memory(config, _channels(config, data), generated_data=data is None)
+    return run, state, config
+
+
+def _training_data(config: TrainConfig, data) -> tuple:
+    """The data at the model's working scale, split: ``(data, train_index, val_index)``."""
     keras.utils.set_random_seed(config.seed)
     data = data if data is not None else load_dataset(
         config.data, "train", num_samples=config.num_samples, seed=config.seed, foreground=config.foreground,
@@ -386,9 +427,17 @@ def _train_in_scope(config: TrainConfig, data, callbacks, resume: bool, verbose,
     train_index, val_index = split_indices(data, config.val_fraction, config.seed)  # refuses unlabelled data
     if config.num_classes == 1:
         check_training_masks(data.masks)
+    return at_working_scale(data, InputSpec.from_config(config)), train_index, val_index
+
+
+def _batches(config: TrainConfig, data, train_index, val_index, replicas: int) -> tuple:
+    """Training batches (random tiles, streamed; Eq. 2 weights when the loss takes them) and the validation tiles.
+
+    Returns:
+        ``(train_batches, validation)``; ``validation`` is ``(x, y)`` or ``(x, y, weights)``, its tiles fixed
+        and covering each held-out image; with several devices, every batch splits evenly between them.
+    """
     spec = InputSpec.from_config(config)
-    data = at_working_scale(data, spec)
-    # validation: fixed tiles that cover each held-out image; training: random tiles, streamed
     x_val, y_val = spec.grid_tiles(data.images[val_index], data.masks[val_index])
     train_images, train_masks = data.images[train_index], data.masks[train_index]
     samples = config.tiles_per_epoch or len(train_index) * spec.tiles_per_image(*train_images.shape[1:3])
@@ -397,28 +446,29 @@ def _train_in_scope(config: TrainConfig, data, callbacks, resume: bool, verbose,
             "batch_size", f"{config.batch_size} for {samples} training tiles per epoch",
             f"at most {samples}", "Lower batch_size, raise tiles_per_epoch or use more data.",
         )
-
     drop_last_batch = False
     if replicas > 1:  # data-parallel: every batch must split evenly between the devices
         check_global_batch_size(config.batch_size, replicas)
         drop_last_batch = evenly_split_count(samples, config.batch_size, replicas)[1]
         keep_val = evenly_split_count(len(x_val), config.batch_size, replicas)[0]
         x_val, y_val = x_val[:keep_val], y_val[:keep_val]
-
-    batch_options = {}
-    validation = (x_val, y_val)
+    batch_options, validation, batches_class = {}, (x_val, y_val), SegmentationBatches
     if LOSSES[config.loss].weight_map:  # Eq. 2 weights for the loss; the metrics stay unweighted
         class_weights = training_class_weights(config, train_masks)
         batch_options = {"class_weights": class_weights, "border_class": config.border_class}
-        validation = (x_val, y_val, weight_maps(y_val, class_weights=class_weights, border_class=config.border_class)[..., 0])
-    batches_class = WeightMapBatches if LOSSES[config.loss].weight_map else SegmentationBatches
+        validation = (x_val, y_val, weight_maps(y_val, class_weights=class_weights,
+                                                border_class=config.border_class)[..., 0])
+        batches_class = WeightMapBatches
+    augment = AugmentConfig.preset(config.augmentation) if config.augment else None
     train_batches = batches_class(
-        train_images, train_masks, config.batch_size, augment=AugmentConfig.preset(config.augmentation) if config.augment else None,
-        spec=spec, samples_per_epoch=samples, seed=config.seed, workers=config.workers,
-        drop_remainder=drop_last_batch, **batch_options,
+        train_images, train_masks, config.batch_size, augment=augment, spec=spec, samples_per_epoch=samples,
+        seed=config.seed, workers=config.workers, drop_remainder=drop_last_batch, **batch_options,
     )
+    return train_batches, validation
 
-    monitor, mode = monitored_metric(config)
+
+def _checkpoint(run: RunDirectory, state, config: TrainConfig, monitor: str, mode: str) -> tuple:
+    """The run's checkpoint and the callbacks it saves and restores on resume: ``(checkpoint, resumable)``."""
     saved_callbacks = (state or {}).get("callbacks", {})
     resumable = {}
     if config.early_stopping_patience:
@@ -436,43 +486,19 @@ def _train_in_scope(config: TrainConfig, data, callbacks, resume: bool, verbose,
         history=(state or {}).get("history", ()), best=(state or {}).get("best"),
         best_epoch=(state or {}).get("best_epoch"), resumable=resumable,
     )
+    return checkpoint, resumable
 
-    run.repair(state)
-    with run.undo_if_no_epoch_completes():
-        model, initial_epoch = _start_or_resume(run, config, state, train_batches)
-        finished = state is not None and (state.get("stopped_early") or initial_epoch >= config.epochs)
-        if not finished:
-            train_batches.set_epoch(initial_epoch)
-            whole = []  # before the schedule and the checkpoint, which read what it logs
-            if monitor in WHOLE_IMAGE_MONITORS:
-                whole = [_WHOLE_IMAGE_VALIDATION[0](data.images[val_index], data.masks[val_index], config.batch_size)]
-            all_callbacks = [keras.callbacks.TerminateOnNaN(), *whole, *resumable.values(), *callbacks]
-            if config.tensorboard:
-                all_callbacks.append(keras.callbacks.TensorBoard(str(run.path / "tensorboard")))
-            all_callbacks.append(checkpoint)  # last: records the counters the others just updated
-            model.fit(
-                train_batches,
-                validation_data=validation,
-                epochs=config.epochs,
-                initial_epoch=initial_epoch,
-                callbacks=all_callbacks,
-                verbose=_verbosity(verbose),
-                shuffle=False,  # SegmentationBatches shuffles reproducibly itself
-            )
-        if checkpoint.non_finite_epoch is not None:
-            kept = checkpoint.history[-1]["epoch"] if checkpoint.history else None
-            raise bad_input(
-                "loss",
-                f"NaN or Inf in epoch {checkpoint.non_finite_epoch}, so training stopped",
-                "finite values",
-                (f"The last good checkpoint (epoch {kept}) is kept in '{run.path}'; resume it with a lower "
-                 "learning rate (--resume --learning-rate ...)." if kept else
-                 "Nothing was saved; lower the learning rate or check the data for NaN values."),
-            )
-    if run.best_model_path.exists():
-        model = keras.models.load_model(run.best_model_path)
-    keys = sorted({key for row in checkpoint.history for key in row})
-    history = {key: [row.get(key) for row in checkpoint.history] for key in keys}
-    if config.num_classes == 1 and "val_tgs_score" in history:
-        warn_if_no_better_than_empty(history["val_tgs_score"][-1], y_val)
-    return model, history
+
+def _refuse_a_non_finite_loss(checkpoint: RunCheckpoint, run: RunDirectory) -> None:
+    """One clear error when an epoch's loss was NaN or Inf (the last good checkpoint is kept)."""
+    if checkpoint.non_finite_epoch is None:
+        return
+    kept = checkpoint.history[-1]["epoch"] if checkpoint.history else None
+    raise bad_input(
+        "loss",
+        f"NaN or Inf in epoch {checkpoint.non_finite_epoch}, so training stopped",
+        "finite values",
+        (f"The last good checkpoint (epoch {kept}) is kept in '{run.path}'; resume it with a lower "
+         "learning rate (--resume --learning-rate ...)." if kept else
+         "Nothing was saved; lower the learning rate or check the data for NaN values."),
+    )

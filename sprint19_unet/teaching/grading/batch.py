@@ -225,6 +225,16 @@ def _write_executed(snapshot: Snapshot, result: dict, executed_dir: Path) -> Non
     atomic.write_text_atomically(executed_dir / f"{snapshot.submission.notebook}.ipynb", text)
 
 
+def _job(snapshot: Snapshot, batch: BatchCases, limits: dict) -> dict:
+    """What a room is sent for one notebook: its cells and folder, ``limits`` (times, memory, environment,
+    whether to keep outputs) and the grader's questions for each exercise (never the expected answers)."""
+    folder = snapshot.submission.folder
+    names = ASSIGNMENTS[snapshot.assignment]
+    return {"cells": snapshot.cells, **limits, "folder": None if folder is None else str(folder),
+            "manifest": snapshot.manifest,
+            "exercises": [questions(EXERCISES[name], batch.cases[name]) for name in names]}
+
+
 def _check_seconds(name: str, value, fix: str) -> None:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < math.inf:
         raise bad_input(name, repr(value), "a positive number of seconds", fix)
@@ -305,12 +315,9 @@ def grade_submissions(
             rows = _problem_rows(snapshot, assignment)
         else:
             names = ASSIGNMENTS[snapshot.assignment]
-            folder = snapshot.submission.folder
-            job = {"cells": snapshot.cells, "timeout": float(timeout), "cell_timeout": float(cell_timeout),
-                   "memory_bytes": memory_bytes, "env": env,
-                   "folder": None if folder is None else str(folder), "manifest": snapshot.manifest,
-                   "keep_outputs": executed_dir is not None,
-                   "exercises": [questions(EXERCISES[name], batch.cases[name]) for name in names]}
+            job = _job(snapshot, batch, {"timeout": float(timeout), "cell_timeout": float(cell_timeout),
+                                         "memory_bytes": memory_bytes, "env": env,
+                                         "keep_outputs": executed_dir is not None})
             try:
                 result = _run_room(rooms, job, float(timeout) + sum(harvest_seconds[name] for name in names)
                                    + _ROOM_MARGIN)

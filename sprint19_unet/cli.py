@@ -22,24 +22,18 @@ import warnings
 
 from sprint19_unet import _STARTED  # the demo counts start-up time too (set before TensorFlow loads)
 from sprint19_unet.data.layouts import layouts_in_words
-from sprint19_unet.errors import Sprint19Error
+from sprint19_unet.errors import Sprint19Error, printable
 from sprint19_unet.estimation.tta import TTA_MODES
 from sprint19_unet.unet.sizes import PADDINGS
 
 EXIT_USER_ERROR = 2
 
 
-def _one_line(text) -> str:
-    """``text`` on one line whatever it holds: a path with a newline, tab, escape sequence or
-    undecodable byte is shown escaped as in ``repr()`` (``\\n``, ``\\t``, ``\\x1b``, ``\\udcff``)."""
-    return "".join(char if char.isprintable() else char.encode("unicode_escape").decode("ascii") for char in str(text))
-
-
 def _one_line_warnings() -> None:
     """Print the package's warnings as one line each, like its errors (no source line)."""
 
     def show(message, category, filename, lineno, file=None, line=None):
-        print(f"sprint19-unet: warning: {_one_line(message)}", file=file or sys.stderr)
+        print(f"sprint19-unet: warning: {printable(message)}", file=file or sys.stderr)
 
     warnings.showwarning = show
     logging.basicConfig(level=logging.WARNING, format="sprint19-unet: %(levelname)s: %(message)s")
@@ -652,7 +646,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.run(args)
     except Sprint19Error as error:
-        print(f"sprint19-unet: error: {_one_line(error)}", file=sys.stderr)
+        print(f"sprint19-unet: error: {printable(error)}", file=sys.stderr)
         return EXIT_USER_ERROR
     except KeyboardInterrupt:
         print("sprint19-unet: interrupted", file=sys.stderr)

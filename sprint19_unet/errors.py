@@ -25,6 +25,52 @@ class Sprint19Error(ValueError):
     """
 
 
+def is_integer(value) -> bool:
+    """Whether ``value`` is an integer (Python's or NumPy's), never a bool (``True`` is not 1 here).
+
+    Example:
+        >>> is_integer(3), is_integer(np.int64(3)), is_integer(True), is_integer(3.0)
+        (True, True, False, False)
+    """
+    return isinstance(value, (numbers.Integral, np.integer)) and not isinstance(value, (bool, np.bool_))
+
+
+def is_real(value) -> bool:
+    """Whether ``value`` is a real number (an integer or a float, Python's or NumPy's), never a bool.
+
+    Example:
+        >>> is_real(0.5), is_real(np.float32(0.5)), is_real(2), is_real(False), is_real("0.5")
+        (True, True, True, False, False)
+    """
+    return isinstance(value, (numbers.Real, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_))
+
+
+_NAMED_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def printable(text: object) -> str:
+    r"""``str(text)`` with every character that is not printable written as an escape, as ``repr()`` does.
+
+    Newline, return and tab become ``\n``, ``\r``, ``\t``; other control, format (e.g. a right-to-left
+    override) and separator characters ``\xNN``, ``\uNNNN`` or ``\UNNNNNNNN``; bytes that were not
+    UTF-8 in a file name (kept by Python as surrogates) ``\xNN``; spaces stay. How a path, a student's
+    name or a message reaches a terminal or a CSV file on one line, with no escape sequence run.
+
+    Example:
+        >>> printable("a\tb\x1b[31m"), printable("caf\udce9")
+        ('a\\tb\\x1b[31m', 'caf\\xe9')
+    """
+    text = str(text).encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return "".join(character if character.isprintable() else _escape(character) for character in text)
+
+
+def _escape(character: str) -> str:
+    code = ord(character)
+    if character in _NAMED_ESCAPES:
+        return _NAMED_ESCAPES[character]
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
+
+
 def one_line(text: object, limit: int) -> str:
     r"""``text`` on one line (runs of whitespace, newlines included, become one space), shortened to ``limit``.
 
@@ -146,7 +192,7 @@ def check_threshold(threshold, allow_none: bool):
     """
     if threshold is None and allow_none:
         return
-    if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or not 0.0 <= threshold < 1.0:
+    if not is_real(threshold) or not 0.0 <= threshold < 1.0:
         raise bad_input(
             "threshold",
             repr(threshold),

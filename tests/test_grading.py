@@ -412,7 +412,7 @@ def test_the_csv_escapes_and_quotes_what_students_control():
     assert parsed[1] == ["a, b", "a, b/p", "rle", "0", "0", 'expected "3 4", got 1', "'+hint", "2.0"]
     assert parsed[2] == ["'=HYPERLINK(\"x\")"] * 2 + ["rle", "", "", "'@SUM(1) second line", "", "1.0"]
     assert parsed[3] == ["Sch\\xfcler\\u202e"] * 2 + ["rle", "1", "1", "'-1 +1", "", "3.0"]
-    assert printable("tab\there") == "tab\\x09here" and spreadsheet_cell("ok") == "ok"
+    assert printable("tab\there") == "tab\\there" and spreadsheet_cell("ok") == "ok"
 
 
 def test_the_summary_counts_passes_reviews_and_points():

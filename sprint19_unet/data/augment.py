@@ -52,7 +52,7 @@ import math
 import numpy as np
 from scipy import ndimage
 
-from sprint19_unet.errors import bad_input, check_int
+from sprint19_unet.errors import bad_input, check_int, is_integer
 
 # The switches of AugmentConfig, in the order the transforms are applied.
 TRANSFORMS = ("horizontal_flip", "vertical_flip", "rotate90", "affine", "elastic", "intensity")
@@ -291,7 +291,7 @@ def _check_rng(rng) -> np.random.Generator:
 def _check_seed(seed):
     values = seed if isinstance(seed, (tuple, list)) else (seed,)
     if len(values) == 0 or any(
-        isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 0 for v in values
+        not is_integer(v) or v < 0 for v in values
     ):
         raise bad_input("seed", repr(seed), "a non-negative integer or a tuple of them", "Pass e.g. seed=0.")
     return tuple(int(v) for v in values) if isinstance(seed, (tuple, list)) else int(seed)
@@ -347,7 +347,7 @@ def elastic_displacement(shape, rng, grid: int = 3, sigma: float = 10.0):
     if (
         not isinstance(shape, (tuple, list))
         or len(shape) != 2
-        or any(isinstance(s, bool) or not isinstance(s, (int, np.integer)) or s < 1 for s in shape)
+        or any(not is_integer(s) or s < 1 for s in shape)
     ):
         raise bad_input("shape", repr(shape), "(height, width), two positive integers", "Pass image.shape[:2].")
     height, width = (int(s) for s in shape)

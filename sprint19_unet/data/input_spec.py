@@ -34,7 +34,7 @@ import math
 import keras
 import numpy as np
 
-from sprint19_unet.errors import bad_input
+from sprint19_unet.errors import bad_input, is_integer, is_real
 from sprint19_unet.data.prepare import crop_to_size, mirror_pad, resize_images, resize_masks
 from sprint19_unet.unet.encoders import ENCODERS
 from sprint19_unet.unet.sizes import unet_output_size
@@ -76,7 +76,7 @@ class InputSpec:
             sizes = ()
         for name in (*sizes, "pool_factor"):
             value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+            if not is_integer(value) or value < 1:
                 raise bad_input(name, repr(value), "a positive integer", "Build the spec with InputSpec.from_config(config).")
         if sizes and (self.output_size > self.input_size or (self.input_size - self.output_size) % 2):
             raise bad_input(
@@ -85,7 +85,7 @@ class InputSpec:
                 "Use sizes.unet_output_size(input_size, depth, padding).",
             )
         scale = self.scale
-        if isinstance(scale, bool) or not isinstance(scale, (int, float)) or not 0 < scale <= MAX_SCALE:
+        if not is_real(scale) or not 0 < scale <= MAX_SCALE:
             raise bad_input(
                 "scale", repr(scale), f"a number in (0, {MAX_SCALE:g}]",
                 "Use scale=1.0 (native resolution, as the paper) or e.g. 0.5 to halve every side.",

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sprint19_unet.errors import bad_input, check_int
+from sprint19_unet.errors import bad_input, check_int, is_integer
 from sprint19_unet.unet.sizes import check_depth, input_size_for_output, unet_output_size
 
 # np.pad modes that make sense around an image; "reflect" mirrors without
@@ -52,7 +52,7 @@ def _size_pair(value, name: str) -> tuple[int, int]:
     else:
         pair = ()
     if len(pair) != 2 or any(
-        isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1 for v in pair
+        not is_integer(v) or v < 1 for v in pair
     ):
         raise bad_input(
             name, repr(value), "a positive integer or a (height, width) pair of them", f"Pass e.g. {name}=128."
@@ -127,7 +127,7 @@ def mirror_pad(images, top_bottom, left_right) -> np.ndarray:
     array = _image_array(images, "images")
     widths = (tuple(top_bottom), tuple(left_right))
     if any(len(pair) != 2 for pair in widths) or any(
-        isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 0 for pair in widths for v in pair
+        not is_integer(v) or v < 0 for pair in widths for v in pair
     ):
         raise bad_input(
             "pad widths", repr(widths), "two (before, after) pairs of non-negative integers",

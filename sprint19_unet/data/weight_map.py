@@ -39,7 +39,7 @@ import numpy as np
 from scipy import ndimage
 
 from sprint19_unet.data.images import one_image
-from sprint19_unet.errors import bad_input, check_int
+from sprint19_unet.errors import bad_input, check_int, is_real
 
 # Paper defaults (Section 3): w0 = 10, σ ≈ 5 pixels.
 PAPER_W0 = 10.0
@@ -213,11 +213,11 @@ def unet_weight_map(
         >>> float(w[2, 1]), round(float(w[2, 3]), 3)      # inside; in the 1-pixel gap
         (2.0, 10.231)
     """
-    if isinstance(w0, bool) or not isinstance(w0, (int, float)) or not np.isfinite(w0) or w0 < 0:
+    if not is_real(w0) or not np.isfinite(w0) or w0 < 0:
         raise bad_input(
             "w0", repr(w0), "a finite number >= 0", "Use w0=10.0 as in the paper (0 disables the border term)."
         )
-    if isinstance(sigma, bool) or not isinstance(sigma, (int, float)) or not np.isfinite(sigma) or sigma <= 0:
+    if not is_real(sigma) or not np.isfinite(sigma) or sigma <= 0:
         raise bad_input("sigma", repr(sigma), "a finite number > 0 (pixels)", "Use sigma=5.0 as in the paper.")
     check_int("border_class", border_class, 0, "Use 0 (background), or 1 for ISBI membranes.")
     classes = _image_labels(labels, "labels")

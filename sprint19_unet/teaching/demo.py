@@ -40,7 +40,7 @@ import numpy as np
 from sprint19_unet.atomic import TEMPORARY_TAG, atomic_path
 from sprint19_unet.training.config import TrainConfig
 from sprint19_unet.data.datasets import load_dataset
-from sprint19_unet.errors import bad_input
+from sprint19_unet.errors import bad_input, is_integer, is_real
 from sprint19_unet.estimation.scoring import segmentation_report
 from sprint19_unet.teaching.live import FigureFiles, FigureWindow, LivePredictions, display_available
 from sprint19_unet.teaching.plots import plot_predictions
@@ -121,7 +121,7 @@ def demo_compute(config: TrainConfig, samples: int) -> float:
 
 
 def _check_seconds(seconds) -> float:
-    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not seconds > 0:
+    if not is_real(seconds) or not seconds > 0:
         raise bad_input("seconds", repr(seconds), "a number of seconds > 0 (start-up included)",
                         "Use e.g. --seconds 60.")
     return float(seconds)
@@ -214,7 +214,7 @@ def run_demo(
     started = time.perf_counter() if started is None else started
     deadline = started + _check_seconds(seconds)
     log = log or (lambda line: None)
-    if epochs is not None and (isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1):
+    if epochs is not None and (not is_integer(epochs) or epochs < 1):
         raise bad_input("epochs", repr(epochs), "an integer ≥ 1 (or None to plan by time)", "Use e.g. --epochs 6.")
     out_dir = Path(out_dir)
     config = DEMO_CONFIG.replace(seed=seed, output_dir=str(out_dir / "run"))

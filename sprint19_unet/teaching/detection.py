@@ -33,7 +33,7 @@ from __future__ import annotations
 import numpy as np
 from skimage import color, segmentation, util
 
-from sprint19_unet.errors import bad_input
+from sprint19_unet.errors import bad_input, is_integer, is_real
 
 # Selective search's colour histogram: 25 bins per channel (Uijlings et al., 2013, Section 3.2).
 COLOUR_BINS = 25
@@ -268,11 +268,11 @@ def over_segment(image, scale: float = 100.0, sigma: float = 0.8, min_size: int 
         [0, 1]
     """
     array = _check_image(image)
-    if isinstance(scale, bool) or not isinstance(scale, (int, float)) or scale <= 0:
+    if not is_real(scale) or scale <= 0:
         raise bad_input("scale", repr(scale), "a positive number", "Use scale=100 (larger → fewer, larger segments).")
-    if isinstance(sigma, bool) or not isinstance(sigma, (int, float)) or sigma < 0:
+    if not is_real(sigma) or sigma < 0:
         raise bad_input("sigma", repr(sigma), "a number >= 0", "Use sigma=0.8.")
-    if isinstance(min_size, bool) or not isinstance(min_size, (int, np.integer)) or min_size < 0:
+    if not is_integer(min_size) or min_size < 0:
         raise bad_input("min_size", repr(min_size), "an integer >= 0 (pixels)", "Use min_size=50.")
     channel_axis = None if array.ndim == 2 else -1
     labels = segmentation.felzenszwalb(
@@ -491,7 +491,7 @@ def colour_class_map(image, segments, num_classes: int = 4, max_iterations: int 
         )
     num_segments = int(labels.max()) + 1
     present = np.bincount(labels.ravel(), minlength=num_segments)
-    if isinstance(num_classes, bool) or not isinstance(num_classes, (int, np.integer)) or not 1 <= num_classes:
+    if not is_integer(num_classes) or not 1 <= num_classes:
         raise bad_input("num_classes", repr(num_classes), "an integer >= 1", "Use num_classes=4.")
     if num_classes > np.count_nonzero(present):
         raise bad_input(

@@ -37,7 +37,7 @@ import keras
 import numpy as np
 
 from sprint19_unet.data.augment import AugmentConfig, augment_batch
-from sprint19_unet.errors import bad_input, check_int
+from sprint19_unet.errors import bad_input, check_int, is_integer
 from sprint19_unet.data.input_spec import InputSpec
 
 # First word of the SeedSequence entropy, so the shuffling and the augmentation
@@ -273,7 +273,7 @@ class SegmentationBatches(keras.utils.PyDataset):
 
     def _batch(self, index: int) -> tuple:
         """(epoch, sample indices) of batch ``index``, read from one consistent state."""
-        if isinstance(index, bool) or not isinstance(index, (int, np.integer)) or not 0 <= index < len(self):
+        if not is_integer(index) or not 0 <= index < len(self):
             raise IndexError(f"batch index {index!r} out of range for {len(self)} batches")
         epoch, order = self._state
         start = int(index) * self.batch_size

@@ -41,7 +41,7 @@ from pathlib import Path
 import keras
 
 from sprint19_unet.atomic import TEMPORARY_TAG, atomic_path, missing_folders, read_json, remove_empty_folders, write_text_atomically
-from sprint19_unet.errors import bad_input
+from sprint19_unet.errors import bad_input, is_integer
 
 STATE_VERSION = 1
 # The only checkpoint names a resume state may hold: a file of ours inside resume/.
@@ -213,7 +213,7 @@ class RunDirectory:
                 f"resume state '{self.state_path}'", f"checkpoint {checkpoint!r}",
                 "the name of a checkpoint inside resume/, such as 'epoch_0003.keras'", fix,
             )
-        if isinstance(epoch, bool) or not isinstance(epoch, int) or epoch < 1:
+        if not is_integer(epoch) or epoch < 1:
             raise bad_input(
                 f"resume state '{self.state_path}'", f"epoch {epoch!r}", "the number of completed epochs (≥ 1)", fix,
             )

@@ -34,7 +34,7 @@ import keras
 from keras import ops
 
 from sprint19_unet.training import metrics
-from sprint19_unet.errors import bad_input
+from sprint19_unet.errors import bad_input, is_real
 from sprint19_unet.training.loss_registry import (  # noqa: F401  (LOSSES, get_loss, loss_names: used from here)
     BINARY, LOSSES, MULTI_CLASS, get_loss, loss_names, register_loss,
 )
@@ -82,7 +82,7 @@ def _categorical_crossentropy_per_pixel(class_indices, y_pred, from_logits):
 
 
 def _check_non_negative(name, value, fix):
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < math.inf:
+    if not is_real(value) or not 0 <= value < math.inf:
         raise bad_input(name, repr(value), "a finite number >= 0", fix)
 
 

@@ -25,7 +25,7 @@ import time
 import keras
 import numpy as np
 
-from sprint19_unet.errors import bad_input
+from sprint19_unet.errors import bad_input, is_integer
 
 
 @dataclasses.dataclass(frozen=True)
@@ -169,7 +169,7 @@ def measure_training_speed(model: keras.Model, batch_size: int = 16, steps: int 
     if any(size is None for size in shape):
         raise bad_input("model", f"input shape {model.input_shape}", "a fixed input size",
                         "Build the model with an input_size.")
-    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
+    if not is_integer(steps) or steps < 1:
         raise bad_input("steps", repr(steps), "an integer ≥ 1", "Use steps=3.")
     random = np.random.default_rng(seed)
     images = random.random((batch_size, *shape), dtype=np.float32)

@@ -89,7 +89,7 @@ from pathlib import Path
 import keras
 from keras import layers
 
-from sprint19_unet.errors import bad_input, check_int
+from sprint19_unet.errors import bad_input, check_int, is_integer, is_real
 from sprint19_unet.unet.parts import (
     UP_MODES, built_channels_last, conv_block, expanding_block, output_head, unpack_input_shape, up_conv,
 )
@@ -198,7 +198,7 @@ def _check_input_shape(input_shape, encoder: str, spec: EncoderSpec) -> tuple:
     for axis_name, size in (("height", height), ("width", width)):
         if size is None:
             continue
-        if isinstance(size, bool) or not isinstance(size, int) or size < 1:
+        if not is_integer(size) or size < 1:
             raise bad_input(f"input_shape {axis_name}", repr(size), "a positive integer", "Pass a positive image size.")
         if size % spec.total_stride == 0 and size >= MIN_INPUT_SIZE:
             continue
@@ -383,7 +383,7 @@ def build_encoder_unet(
     for flag_name, flag in (("freeze_encoder", freeze_encoder), ("batch_norm", batch_norm)):
         if not isinstance(flag, bool):
             raise bad_input(flag_name, repr(flag), "True or False", f"Pass {flag_name}=True or False.")
-    if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) or not 0.0 <= dropout < 1.0:
+    if not is_real(dropout) or not 0.0 <= dropout < 1.0:
         raise bad_input("dropout", repr(dropout), "a rate in [0, 1)", "Use 0.0 for none or 0.5 as in the paper.")
     if up_mode not in UP_MODES:
         raise bad_input("up_mode", repr(up_mode), f"one of {UP_MODES}", "Use 'transpose' as in the paper.")
@@ -473,7 +473,7 @@ def encoder_layers(model: keras.Model, blocks: int | None = None) -> list:
     """
     spec = ENCODERS[encoder_of(model)]
     total = len(spec.blocks)
-    if blocks is not None and (isinstance(blocks, bool) or not isinstance(blocks, int) or not 1 <= blocks <= total):
+    if blocks is not None and (not is_integer(blocks) or not 1 <= blocks <= total):
         raise bad_input(
             "blocks", repr(blocks), f"None (the whole encoder) or an integer from 1 to {total}",
             "Pass blocks=1 to unfreeze only the deepest block, or None for all.",
@@ -525,8 +525,8 @@ def fine_tune_learning_rate(learning_rate: float, factor: float = 10.0) -> float
         >>> fine_tune_learning_rate(1e-3)
         0.0001
     """
-    if isinstance(learning_rate, bool) or not isinstance(learning_rate, (int, float)) or learning_rate <= 0:
+    if not is_real(learning_rate) or learning_rate <= 0:
         raise bad_input("learning_rate", repr(learning_rate), "a positive number", "Pass e.g. 1e-3.")
-    if isinstance(factor, bool) or not isinstance(factor, (int, float)) or factor < 1:
+    if not is_real(factor) or factor < 1:
         raise bad_input("factor", repr(factor), "a number >= 1", "Use factor=10.")
     return learning_rate / factor

@@ -17,7 +17,7 @@ from __future__ import annotations
 import keras
 from keras import layers
 
-from sprint19_unet.errors import Sprint19Error, bad_input, check_int
+from sprint19_unet.errors import Sprint19Error, bad_input, check_int, is_real
 from sprint19_unet.unet.encoders import build_encoder_unet
 from sprint19_unet.unet.parts import (
     UP_MODES, bottleneck, built_channels_last, contracting_block, expanding_block, output_head, unpack_input_shape,
@@ -130,7 +130,7 @@ def build_unet(
     check_padding(padding)
     check_int("num_classes", num_classes, 1, "Use 1 for a binary mask, or the number of classes.")
     check_int("base_filters", base_filters, 1, "Use 64 as in the paper, or 16 for a fast CPU model.")
-    if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) or not 0.0 <= dropout < 1.0:
+    if not is_real(dropout) or not 0.0 <= dropout < 1.0:
         raise bad_input("dropout", repr(dropout), "a rate in [0, 1)", "Use 0.0 for none or 0.5 as in the paper.")
     if up_mode not in UP_MODES:
         raise bad_input("up_mode", repr(up_mode), f"one of {UP_MODES}", "Use 'transpose' as in the paper.")

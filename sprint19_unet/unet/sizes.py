@@ -18,7 +18,7 @@ Example:
 
 from __future__ import annotations
 
-from sprint19_unet.errors import Sprint19Error, bad_input
+from sprint19_unet.errors import Sprint19Error, bad_input, is_integer
 
 PADDINGS = ("same", "valid")
 
@@ -68,7 +68,7 @@ def check_depth(depth: int) -> int:
         >>> check_depth(4)
         4
     """
-    if isinstance(depth, bool) or not isinstance(depth, int) or depth < 1:
+    if not is_integer(depth) or depth < 1:
         raise bad_input("depth", repr(depth), "an integer >= 1", "Use depth=4 as in the paper.")
     return depth
 
@@ -137,7 +137,7 @@ def unet_output_size(input_size: int, depth: int = 4, padding: str = "valid") ->
     """
     check_depth(depth)
     check_padding(padding)
-    if isinstance(input_size, bool) or not isinstance(input_size, int) or input_size < 1:
+    if not is_integer(input_size) or input_size < 1:
         raise bad_input("input size", repr(input_size), "a positive integer", "Pass the tile's height or width.")
     output_size, problem = _walk(input_size, depth, padding)
     if output_size is None:

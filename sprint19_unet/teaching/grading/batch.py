@@ -40,7 +40,7 @@ from typing import Callable
 import sprint19_unet
 from sprint19_unet import atomic
 from sprint19_unet.outputs import overlap
-from sprint19_unet.errors import bad_input, check_int, one_line
+from sprint19_unet.errors import bad_input, check_int, is_real, one_line
 from sprint19_unet.teaching.exercises.registry import ASSIGNMENTS, EXERCISES
 import sprint19_unet.teaching.grading.processes as processes
 from sprint19_unet.teaching.grading.judge import BatchCases, Verdict, draw_cases, judge, questions
@@ -236,7 +236,7 @@ def _job(snapshot: Snapshot, batch: BatchCases, limits: dict) -> dict:
 
 
 def _check_seconds(name: str, value, fix: str) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < math.inf:
+    if not is_real(value) or not 0 < value < math.inf:
         raise bad_input(name, repr(value), "a positive number of seconds", fix)
 
 

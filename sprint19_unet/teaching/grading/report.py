@@ -29,31 +29,11 @@ import os
 from pathlib import Path
 
 from sprint19_unet import atomic
-from sprint19_unet.errors import one_line
+from sprint19_unet.errors import one_line, printable  # noqa: F401  (printable: used from here too)
 
 CSV_COLUMNS = ("student", "notebook", "exercise", "passed", "points", "message", "hint", "seconds")
 NOTEBOOK_ROW = "notebook"  # the exercise column of the one row about a notebook that has no exercise to show
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def printable(text: str) -> str:
-    """``text`` with every character that is not printable written as an escape.
-
-    Bytes that were not UTF-8 in a file name (kept by Python as surrogates) become ``\\xNN``;
-    control, format (e.g. right-to-left override) and separator characters become ``\\xNN``,
-    ``\\uNNNN`` or ``\\UNNNNNNNN``; spaces stay.
-
-    Example:
-        >>> printable("a\\tb")
-        'a\\\\x09b'
-    """
-    text = text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
-    return "".join(character if character.isprintable() else _escape(character) for character in text)
-
-
-def _escape(character: str) -> str:
-    code = ord(character)
-    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
 
 
 def spreadsheet_cell(text: str) -> str:

@@ -9,26 +9,7 @@ faulthandler a copy of the terminal, so our own errors, warnings and any Python
 traceback still show. ``SPRINT19_NATIVE_LOGS=1`` leaves everything on the
 terminal.
 
-What happens to the log file at the end:
-
-* success (exit code 0), a user error (exit code 2: a ``Sprint19Error`` or a
-  command-line mistake) and Ctrl-C (exit code 130): it is deleted. A user error
-  is ours, reported in one line; nothing native went wrong.
-* an uncaught exception (exit code 1; the traceback is on the terminal): the
-  failure may be native (a Python error behind which C++ printed why), so the
-  file is kept and one line says where, with its last line
-  (``sprint19-unet: native log kept at /tmp/sprint19-unet-native-….log: …``),
-  followed by up to five earlier lines that look fatal (``F0000 …``,
-  ``Check failed``, ``terminate called``, ``fatal``). An empty log is deleted.
-* an abort or fatal signal from C++ (``SIGABRT``, ``SIGSEGV``, also
-  ``SIGKILL`` and ``os._exit``): the exit handlers never run, so nothing deletes
-  the file; faulthandler prints the Python stack, and a small watcher process
-  (POSIX) notices that the command line ended without saying goodbye and
-  prints the same lines.
-
-The command line's ``main`` returns only 0, 2 or 130, so any other exit code
-comes from an uncaught exception or a crash; a ``sys.exit(1)`` inside a
-library would not be seen (Python gives exit handlers no exit code).
+What becomes of the log at the end (deleted, or kept and named) is :func:`quiet_native_logs`'s to say.
 
 Only the command line is quieted: ``import sprint19_unet`` in a notebook or a
 script changes nothing (see :func:`started_from_command_line`).
@@ -95,9 +76,30 @@ def _module_run_with_dash_m() -> str:
 def quiet_native_logs() -> str | None:
     """Send file descriptor 2 (native log lines) to a temporary file; keep Python's stderr.
 
+    The command line's ``main`` returns only 0, 2 or 130, so any other exit code
+    comes from an uncaught exception or a crash; a ``sys.exit(1)`` inside a
+    library would not be seen (Python gives exit handlers no exit code).
+
+    What happens to the log file at the end:
+
+    * success (exit code 0), a user error (exit code 2: a ``Sprint19Error`` or a
+      command-line mistake) and Ctrl-C (exit code 130): it is deleted. A user error
+      is ours, reported in one line; nothing native went wrong.
+    * an uncaught exception (exit code 1; the traceback is on the terminal): the
+      failure may be native (a Python error behind which C++ printed why), so the
+      file is kept and one line says where, with its last line
+      (``sprint19-unet: native log kept at /tmp/sprint19-unet-native-….log: …``),
+      followed by up to five earlier lines that look fatal (``F0000 …``,
+      ``Check failed``, ``terminate called``, ``fatal``). An empty log is deleted.
+    * an abort or fatal signal from C++ (``SIGABRT``, ``SIGSEGV``, also
+      ``SIGKILL`` and ``os._exit``): the exit handlers never run, so nothing deletes
+      the file; faulthandler prints the Python stack, and a small watcher process
+      (POSIX) notices that the command line ended without saying goodbye and
+      prints the same lines.
+
     Also sets ``TF_CPP_MIN_LOG_LEVEL=2`` unless it is set. Calling it again does
     nothing more. The file is deleted at exit unless the process failed in a way
-    that may be native (see the module's description).
+    that may be native (the list above).
 
     Returns:
         The log file's path, or None when ``SPRINT19_NATIVE_LOGS=1`` or there is

@@ -153,3 +153,13 @@ def test_no_function_is_longer_than_a_reader_can_hold_in_mind():
     sample = ast.parse('def f():\n    """Doc.\n\n    More."""\n    # a comment\n\n    x = 1\n    return x\n').body[0]
     assert _code_lines(sample, 'def f():\n    """Doc.\n\n    More."""\n    # a comment\n\n    x = 1\n    return x\n'
                        .splitlines()) == 2
+
+
+def test_module_docstrings_fit_on_a_screen():
+    """A module's docstring says what it is for in at most 25 lines; the details live with the functions."""
+    long_ones = []
+    for path in sorted(Path(s19.__file__).parent.rglob("*.py")):
+        doc = ast.get_docstring(ast.parse(path.read_text(encoding="utf-8")), clean=False) or ""
+        if len(doc.splitlines()) > 25:
+            long_ones.append(f"{path.relative_to(PACKAGE)} ({len(doc.splitlines())} lines)")
+    assert long_ones == []

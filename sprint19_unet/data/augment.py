@@ -6,32 +6,13 @@ interpolated (bicubic); masks use nearest neighbour, so a binary mask stays
 binary and integer labels keep their values. Brightness and contrast change the
 image only. Images are expected in [0, 1] and are clipped back to [0, 1].
 
-The transforms, in the order they are applied (:data:`TRANSFORMS`):
+The transforms, in the order they are applied (:data:`TRANSFORMS`, each described in
+:class:`AugmentConfig`): flips, 90° rotations, a small affine warp, the paper's elastic deformation
+(:func:`elastic_deform`), brightness and contrast. :meth:`AugmentConfig.paper` is the paper's set for
+the ISBI cells; the default is the TGS set; ``TrainConfig(augmentation="paper")`` picks it.
 
-1. ``horizontal_flip``: mirror left-right (on by default).
-2. ``vertical_flip``: mirror up-down (off by default: a seismic image has an up
-   and a down, depth grows downwards).
-3. ``rotate90``: a rotation by 90°, 180° or 270° (square images; off by default, for
-   the same reason). With both flips it gives all 8 symmetries of the square.
-4. ``affine``: a small shift, rotation and zoom, done as one warp with
-   ``scipy.ndimage.affine_transform``, mirroring the image at the borders.
-5. ``elastic``: the paper's elastic deformation (:func:`elastic_deform`):
-   random displacement vectors on a coarse 3×3 grid, drawn from a Gaussian with
-   σ = 10 pixels, interpolated bicubically to every pixel. With
-   ``elastic_grid_spacing`` the grid follows the image's size instead, keeping the
-   paper's strain (σ per grid spacing) on tiles of any size (:func:`elastic_lattice`).
-6. ``intensity``: brightness and contrast, image only.
-
-:meth:`AugmentConfig.paper` is the paper's set for the ISBI cells (both flips, the
-rotations, shift and rotation without zoom — a zoom changes the membranes' width —,
-the elastic strain of a 3×3 grid on a 572-pixel tile, grey values); the default is
-the TGS set. ``TrainConfig(augmentation="paper")`` picks it.
-
-Each transform has a switch, a probability and its magnitudes in one frozen
-:class:`AugmentConfig`. Randomness comes only from the ``np.random.Generator``
-you pass (:func:`augment_pair`) or from a seed (:func:`augment_batch`), so
-results repeat exactly. Only NumPy and SciPy are used, so this works with any
-Keras backend.
+Randomness comes only from the ``np.random.Generator`` you pass (:func:`augment_pair`) or
+from a seed (:func:`augment_batch`), so results repeat exactly. NumPy and SciPy only: any backend.
 
 Example:
     >>> import numpy as np
@@ -52,7 +33,7 @@ import math
 import numpy as np
 from scipy import ndimage
 
-from sprint19_unet.errors import bad_input, check_int, is_integer
+from sprint19_unet.errors import bad_input, check_int, is_integer, is_real
 
 # The switches of AugmentConfig, in the order the transforms are applied.
 TRANSFORMS = ("horizontal_flip", "vertical_flip", "rotate90", "affine", "elastic", "intensity")
@@ -79,6 +60,27 @@ AUGMENTATIONS = ("default", "paper", "paper_rigid")
 @dataclasses.dataclass(frozen=True)
 class AugmentConfig:
     """Switches, probabilities and magnitudes of every transform, in one place.
+
+    The transforms, in the order they are applied (:data:`TRANSFORMS`):
+
+    1. ``horizontal_flip``: mirror left-right (on by default).
+    2. ``vertical_flip``: mirror up-down (off by default: a seismic image has an up
+       and a down, depth grows downwards).
+    3. ``rotate90``: a rotation by 90°, 180° or 270° (square images; off by default, for
+       the same reason). With both flips it gives all 8 symmetries of the square.
+    4. ``affine``: a small shift, rotation and zoom, done as one warp with
+       ``scipy.ndimage.affine_transform``, mirroring the image at the borders.
+    5. ``elastic``: the paper's elastic deformation (:func:`elastic_deform`):
+       random displacement vectors on a coarse 3×3 grid, drawn from a Gaussian with
+       σ = 10 pixels, interpolated bicubically to every pixel. With
+       ``elastic_grid_spacing`` the grid follows the image's size instead, keeping the
+       paper's strain (σ per grid spacing) on tiles of any size (:func:`elastic_lattice`).
+    6. ``intensity``: brightness and contrast, image only.
+
+    :meth:`AugmentConfig.paper` is the paper's set for the ISBI cells (both flips, the
+    rotations, shift and rotation without zoom — a zoom changes the membranes' width —,
+    the elastic strain of a 3×3 grid on a 572-pixel tile, grey values); the default is
+    the TGS set. ``TrainConfig(augmentation="paper")`` picks it.
 
     Args:
         horizontal_flip: mirror left-right; salt bodies look alike mirrored.
@@ -248,7 +250,7 @@ class AugmentConfig:
 
 
 def _is_number(value) -> bool:
-    return not isinstance(value, bool) and isinstance(value, (int, float, np.integer, np.floating))
+    return is_real(value)
 
 
 def _check_range(name, value, low, high, expected, fix, upper_open=True) -> None:

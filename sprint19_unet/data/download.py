@@ -11,23 +11,9 @@ reads and checks the counts::
     DIR/train/masks/<id>.png    4,000     DIR/depths.csv   id,z
     DIR/test/images/<id>.png   18,000
 
-The competition's download holds ``train.zip`` (``images/`` and ``masks/``),
-``test.zip`` (``images/``), ``train.csv``, ``depths.csv`` and a few other files
-(``sample_submission.csv``, ``competition_data.zip`` with the same images again,
-``flamingo.zip``); :func:`unpack_tgs` takes it as the one zip file ``kaggle``
-writes, as the folder ``kagglehub`` returns, or already unzipped.
-
-**Credentials.** The client reads ``KAGGLE_USERNAME`` and ``KAGGLE_KEY`` (or
-``KAGGLE_API_TOKEN``) from the environment, or ``~/.kaggle/kaggle.json``. On Colab,
-secrets of those names (the key icon, with notebook access on) are copied into the
-environment first. Kaggle answers 401 without valid credentials and 403 until the
-account has accepted the competition's rules; both become one
-:class:`~sprint19_unet.errors.Sprint19Error` that says what to do.
-
-The unpacked folder appears whole or not at all
-(:func:`~sprint19_unet.atomic.atomic_directory`): a download that fails or comes out
-short leaves nothing half-written, and no folder it created. Calling again on a complete
-folder downloads nothing.
+Credentials and Kaggle's refusals: :func:`download_tgs`. The unpacked folder appears whole or not
+at all (:func:`~sprint19_unet.atomic.atomic_directory`); calling again on a complete folder
+downloads nothing.
 
 Example:
     Not run by the doctests (it downloads 450 MB and needs credentials); tests/test_download.py
@@ -381,6 +367,12 @@ def _check_counts(root: Path, expected_counts, where: str) -> dict[str, int]:
 def unpack_tgs(source: str | os.PathLike, dest: str | os.PathLike, *, expected_counts=TGS_COUNTS) -> Path:
     """Unpack the competition's files into the layout :func:`~sprint19_unet.data.formats.load_tgs` reads.
 
+    The competition's download holds ``train.zip`` (``images/`` and ``masks/``),
+    ``test.zip`` (``images/``), ``train.csv``, ``depths.csv`` and a few other files
+    (``sample_submission.csv``, ``competition_data.zip`` with the same images again,
+    ``flamingo.zip``); :func:`unpack_tgs` takes it as the one zip file ``kaggle``
+    writes, as the folder ``kagglehub`` returns, or already unzipped.
+
     Args:
         source: the competition's zip (as ``kaggle`` downloads it), a folder holding
             its files (as ``kagglehub`` returns it: ``train.zip``, ``test.zip``, the CSVs),
@@ -437,6 +429,13 @@ def download_tgs(
     log: Callable[[str], None] | None = print,
 ) -> Path:
     """Download the TGS Salt competition's data with Kaggle's client and unpack it for :func:`load_tgs`.
+
+    **Credentials.** The client reads ``KAGGLE_USERNAME`` and ``KAGGLE_KEY`` (or
+    ``KAGGLE_API_TOKEN``) from the environment, or ``~/.kaggle/kaggle.json``. On Colab,
+    secrets of those names (the key icon, with notebook access on) are copied into the
+    environment first. Kaggle answers 401 without valid credentials and 403 until the
+    account has accepted the competition's rules; both become one
+    :class:`~sprint19_unet.errors.Sprint19Error` that says what to do.
 
     Args:
         dest: the folder to create (absent or empty). A folder that already holds

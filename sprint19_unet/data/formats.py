@@ -6,22 +6,10 @@ Images and masks are always **paired by file stem** (``a1b2.png`` with
 ``a1b2.png`` or ``a1b2.tif``), never by sort order, and the ids come back sorted
 so two runs load the same order.
 
-The layouts:
-
-* :func:`load_tgs` — Kaggle TGS Salt::
-
-      root/train/images/<id>.png   root/train/masks/<id>.png   root/train.csv (id,rle_mask)
-      root/test/images/<id>.png    root/depths.csv (id,z)
-
-  :func:`write_tgs_layout` writes exactly that layout (the sample-data command and
-  the tests use it).
-* :func:`load_folder_pairs` — ``images/`` and ``masks/`` folders, e.g. ISBI 2012
-  (``train/images``, ``train/masks`` with 255 = cell interior; pass
-  ``foreground=0`` to make the dark membranes the positive class).
-* :func:`load_tiff_stacks` — the original ISBI multi-page TIFFs.
-
-Which loader a path needs is decided in one place, :mod:`sprint19_unet.data.datasets`
-(:func:`~sprint19_unet.data.datasets.load_dataset`), which also describes a data set.
+The loaders: :func:`load_tgs` (Kaggle TGS Salt; :func:`write_tgs_layout` writes that layout),
+:func:`load_folder_pairs` (``images/`` and ``masks/``, e.g. ISBI 2012 with ``foreground=0``) and
+:func:`load_tiff_stacks` (ISBI's multi-page TIFFs). Which one a path needs is decided in one place,
+:func:`~sprint19_unet.data.datasets.load_dataset`.
 
 NumPy, Pillow and the ``csv`` module only: no Keras, no pandas, no pickle.
 

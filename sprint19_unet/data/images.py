@@ -1,23 +1,9 @@
 """Read and write single images and masks, with errors that name the file.
 
-Everything a data loader needs below the folder level lives here:
-
-* :func:`read_image` gives a float32 (H, W, channels) array in [0, 1], whatever the
-  file held: 8-bit or 16-bit grayscale, RGB (converted by luminance when one channel
-  is asked for), palette, or RGBA/LA whose alpha is fully opaque.
-* :func:`read_mask` gives a uint8 (H, W) mask: binary 0/1 from values {0, 255},
-  {0, 1} (or {0, 65535} in 16-bit files), or from a ``foreground`` value the caller
-  picks (ISBI 2012 membranes are the *dark* class: ``foreground=0``); or integer
-  class labels when ``num_classes`` is given.
-* :func:`binary_mask` is the package's one rule for a binary mask, used by the mask
-  readers, :func:`sprint19_unet.data.rle.encode_rle` and the scores of
-  :mod:`sprint19_unet.estimation.scoring`: bool, or values {0, 1}, or {0, 255}
-  (or {0, 65535}); the non-zero value is the foreground, any other mix is refused.
-* :func:`write_png`, :func:`write_tiff_stack` write atomically (through
-  :mod:`sprint19_unet.atomic`: a temporary file in the same folder, then
-  ``os.replace``), so a crash never leaves half a PNG.
-* :func:`read_tiff_stack` reads multi-page TIFFs such as the original ISBI
-  ``train-volume.tif``.
+Everything a data loader needs below the folder level: :func:`read_image` (float32 in [0, 1],
+whatever the file held), :func:`read_mask` (binary 0/1, or class labels), :func:`binary_mask` (the
+package's one rule for a binary mask, also used by RLE and the scores), :func:`read_tiff_stack`
+(multi-page TIFFs such as ISBI's), and :func:`write_png` / :func:`write_tiff_stack` (atomic).
 
 A zero-byte, truncated or corrupt file, a text file with an image extension, a
 damaged TIFF page chain, an image over Pillow's decompression-bomb limit, or a

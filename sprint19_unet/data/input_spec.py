@@ -14,9 +14,8 @@ image is brought to that tile, and training and prediction both ask it:
 * **'valid' padding**: a tile's input is its output window plus a mirrored margin
   of ``(input_size − output_size) / 2`` pixels on each side, so border pixels get
   context (the paper's Figure 2); masks are cropped to the output window.
-* **Resizing happens only when asked for**: ``scale`` (e.g. 0.5) shrinks every image
-  and mask before all of the above, and prediction resizes its probabilities back to
-  each image's own size.
+* **Resizing only when asked for**: ``scale`` (e.g. 0.5) shrinks images and masks first;
+  prediction resizes its probabilities back to each image's own size.
 
 Example:
     >>> spec = InputSpec(input_size=128, output_size=128, pool_factor=16)

@@ -9,16 +9,12 @@ multiple of 16 (:mod:`sprint19_unet.unet.sizes`). Two ways to get there:
 * **Resize** (:func:`resize_images`, :func:`resize_masks`): stretch to 128×128,
   bilinear for images, nearest neighbour for masks so they keep their values.
 
-A U-Net with unpadded ('valid') convolutions, as in the paper, returns a smaller
-output than its input; :func:`mirror_pad_for_valid` mirror-pads an image so that
-the output covers the whole original image (the paper's overlap-tile strategy
-for a single tile).
+With the paper's unpadded ('valid') convolutions the output is smaller than the input:
+:func:`mirror_pad_for_valid` mirror-pads an image so the output covers all of it (overlap-tile, one tile).
 
-About 39 % of the TGS masks are empty and the rest cover anything from a few
-pixels to the whole image, so a random validation split can be lopsided.
-:func:`coverage_classes` puts every mask into a coverage class (0 = empty, then
-deciles), and :func:`stratified_split` keeps the classes' proportions in both
-parts, as the TGS kernels did.
+About 39 % of the TGS masks are empty, the rest cover a few pixels to all of it: a random split can
+be lopsided. :func:`coverage_classes` (0 = empty, then deciles) and :func:`stratified_split` keep the
+classes' proportions in both parts, as the TGS kernels did.
 
 Example:
     >>> import numpy as np
@@ -45,7 +41,7 @@ PAD_MODES = ("reflect", "symmetric", "edge", "constant")
 
 def _size_pair(value, name: str) -> tuple[int, int]:
     """An int or (height, width) pair of positive ints."""
-    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+    if is_integer(value):
         pair = (value, value)
     elif isinstance(value, (tuple, list)):
         pair = tuple(value)

@@ -12,11 +12,9 @@ For the 3×3 mask below, pixel numbers run down the columns::
     0 1 0       2 5 8
     1 1 0       3 6 9
 
-the foreground pixels are 3, 4, 5, 6: one run starting at 3 of length 4, so the
-RLE is ``"3 4"``.
+the foreground pixels are 3, 4, 5, 6: one run starting at 3 of length 4, RLE ``"3 4"``.
 
-This module needs NumPy and :mod:`sprint19_unet.data.images` (for the binary-mask
-rule) only, so it imports fast (no Keras).
+NumPy and :mod:`sprint19_unet.data.images` (the binary-mask rule) only: no Keras, it imports fast.
 
 Example:
     >>> import numpy as np

@@ -28,13 +28,12 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import numbers
 
 import numpy as np
 from scipy import ndimage
 
 from sprint19_unet.data.synthetic_seeds import check_seed, child_generators
-from sprint19_unet.errors import bad_input, check_int
+from sprint19_unet.errors import bad_input, check_int, is_real
 
 # === Defaults, in one place ===
 
@@ -209,7 +208,7 @@ def make_salt_dataset(
     n = check_int("n", n, 1, "Pass the number of images to generate, e.g. n=1000.")
     size = check_int("size", size, MIN_SIZE, f"Use size=101 as in TGS (at least {MIN_SIZE}).")
     seed = check_seed(seed)
-    valid_fraction = isinstance(empty_fraction, numbers.Real) and not isinstance(empty_fraction, bool)
+    valid_fraction = is_real(empty_fraction)
     if not valid_fraction or not 0.0 <= float(empty_fraction) <= 1.0:
         raise bad_input(
             "empty_fraction",

@@ -7,21 +7,13 @@ Ronneberger et al. weight the cross-entropy of every pixel x by
 * ``w_c`` balances "the different frequency of pixels from a certain class in the
   training data set": :func:`class_balance_weights` over all training masks (what
   :func:`sprint19_unet.training.fit.train` does), or per image when asked for;
-* ``d1`` / ``d2`` are the distances to the nearest and the second-nearest object
-  (cell), so the second term is large in the thin gaps that separate touching
-  objects — the network is pushed to learn those borders;
+* ``d1`` / ``d2`` are the distances to the nearest and second-nearest object (cell): the second
+  term is large in the thin gaps between touching objects, pushing the network to learn borders;
 * the paper uses ``w0 = 10`` and ``σ ≈ 5`` pixels.
 
-**Objects.** Every connected component of every class other than the
-``border_class`` is one object (two separate regions of one class are two
-objects); ``instances`` can name the objects instead, so that touching cells of
-one class stay apart. The border term is added on pixels of the ``border_class``
-only — the background (class 0) by default; for ISBI 2012 membranes loaded as the
-positive class (``foreground=0``) the membranes separate the cells, so
-``border_class=1``. It is 0 when an image holds fewer than two objects.
-
-To train with weight maps, use ``TrainConfig(loss="weighted_cce")``: the maps are
-the per-pixel ``sample_weight`` of the loss, while the metrics stay unweighted.
+Which regions are objects, and where the border term goes: :func:`unet_weight_map`. To train
+with weight maps, use ``TrainConfig(loss="weighted_cce")``: the maps are the per-pixel
+``sample_weight`` of the loss, while the metrics stay unweighted.
 
 Example:
     >>> import numpy as np
@@ -39,7 +31,7 @@ import numpy as np
 from scipy import ndimage
 
 from sprint19_unet.data.images import one_image
-from sprint19_unet.errors import bad_input, check_int, is_real
+from sprint19_unet.errors import bad_input, check_int, is_integer, is_real
 
 # Paper defaults (Section 3): w0 = 10, σ ≈ 5 pixels.
 PAPER_W0 = 10.0
@@ -102,11 +94,11 @@ def _class_weight_dict(class_weights, labels: np.ndarray) -> dict[int, float]:
     if isinstance(class_weights, str) and class_weights == "balanced":
         return class_balance_weights(labels)
     if isinstance(class_weights, dict) and all(
-        isinstance(key, (int, np.integer)) and not isinstance(key, bool) for key in class_weights
+        is_integer(key) for key in class_weights
     ):
         values = {int(key): value for key, value in class_weights.items()}
         numbers = all(
-            isinstance(v, (int, float, np.number)) and not isinstance(v, bool) and np.isfinite(v) and v >= 0
+            is_real(v) and np.isfinite(v) and v >= 0
             for v in values.values()
         )
         if numbers and set(np.unique(labels).tolist()) <= set(values):
@@ -173,6 +165,14 @@ def unet_weight_map(
     instances=None,
 ) -> np.ndarray:
     """The weight map of Eq. 2 of the U-Net paper for one label image.
+
+    **Objects.** Every connected component of every class other than the
+    ``border_class`` is one object (two separate regions of one class are two
+    objects); ``instances`` can name the objects instead, so that touching cells of
+    one class stay apart. The border term is added on pixels of the ``border_class``
+    only — the background (class 0) by default; for ISBI 2012 membranes loaded as the
+    positive class (``foreground=0``) the membranes separate the cells, so
+    ``border_class=1``. It is 0 when an image holds fewer than two objects.
 
     ``w(x) = w_c(x) + w0 · exp(−(d1(x) + d2(x))² / (2σ²))``, the second term on
     pixels of ``border_class`` only, and only when the image holds at least two

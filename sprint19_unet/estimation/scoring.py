@@ -13,9 +13,8 @@ The Keras metrics that follow training live in :mod:`sprint19_unet.training.metr
 :class:`~sprint19_unet.training.metrics.TgsScore` gives the same numbers as
 :func:`kaggle_tgs_score` on the same masks.
 
-Masks follow the package's one binary-mask rule
-(:func:`sprint19_unet.data.images.binary_mask`): bool, or values 0/1, or 0/255;
-anything else (probabilities, a 0/1/255 mix) is refused.
+Masks follow the package's one binary-mask rule (:func:`sprint19_unet.data.images.binary_mask`):
+bool, 0/1 or 0/255; anything else (probabilities, a 0/1/255 mix) is refused.
 
 Example:
     >>> truth = np.array([[[1, 1, 0], [1, 0, 0], [0, 0, 0]]])        # 3 pixels

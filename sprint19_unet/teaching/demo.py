@@ -14,10 +14,9 @@ whatever happens (:class:`~sprint19_unet.training.time_budget.StopAtDeadline`). 
 epoch a few validation images are redrawn with their predictions: in a window when
 there is a screen, else as PNGs in the output folder.
 
-The recipe (:data:`DEMO_RECIPE`, its configuration :data:`DEMO_CONFIG`) is the cheapest one measured to reach validation
-IoU ≥ 0.85 (``benchmarks/demo_speed.py``; ``benchmarks/RESULTS.md``): the images are
-shrunk to 64×64 for the model (``scale``), and predictions resized back to 101×101.
-A fixed ``epochs`` skips the speed measurement: same seed, same machine → same numbers.
+The recipe (:data:`DEMO_RECIPE`; its configuration :data:`DEMO_CONFIG`) is the cheapest measured to
+reach validation IoU ≥ 0.85 (``benchmarks/demo_speed.py``, ``benchmarks/RESULTS.md``). A fixed
+``epochs`` skips the speed measurement: same seed, same machine → same numbers.
 
 Example:
     Not run by the doctests: it trains for a minute and may open a window.

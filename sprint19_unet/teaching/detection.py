@@ -4,9 +4,8 @@ Before U-Net, "where is the object?" was answered with boxes. A sliding-window
 detector runs a classifier on every window of every size and shape; R-CNN
 (Girshick et al., 2014) runs it only on ~2,000 *region proposals* found by
 selective search (Uijlings et al., 2013), which groups an over-segmentation of the
-image bottom-up. Semantic segmentation answers with a class for every pixel
-instead. This module holds the small, NumPy and scikit-image only, pieces that
-notebook 00 uses to tell that story:
+image bottom-up. Semantic segmentation answers with a class for every pixel instead. The pieces
+notebook 00 tells that story with (NumPy and scikit-image only):
 
 * :func:`sliding_window_count`, :func:`sliding_windows`, :func:`sliding_window_table`:
   how many windows a sliding-window detector must classify;
@@ -17,9 +16,7 @@ notebook 00 uses to tell that story:
 * :func:`colour_class_map`: an unsupervised per-pixel labelling that only
   illustrates the *output format* of semantic segmentation.
 
-Boxes are ``(y0, x0, y1, x1)`` in pixels, with ``y1`` and ``x1`` exclusive as in
-slicing: ``image[y0:y1, x0:x1]`` is the box's content, its area is
-``(y1 - y0) * (x1 - x0)``.
+Boxes are ``(y0, x0, y1, x1)`` in pixels, ``y1`` and ``x1`` exclusive: ``image[y0:y1, x0:x1]``.
 
 Example:
     >>> sliding_window_count((300, 451), window=(64, 64), stride=32)
@@ -44,10 +41,10 @@ COLOUR_BINS = 25
 
 def _positive_pair(value, name: str, example: str) -> tuple[int, int]:
     """An int or a (height, width) pair of positive ints, as a pair."""
-    pair = (value, value) if isinstance(value, (int, np.integer)) and not isinstance(value, bool) else value
+    pair = (value, value) if is_integer(value) else value
     try:
         height, width = pair
-        ok = all(not isinstance(v, bool) and isinstance(v, (int, np.integer)) and v >= 1 for v in (height, width))
+        ok = all(is_integer(v) and v >= 1 for v in (height, width))
     except (TypeError, ValueError):
         ok = False
     if not ok:
@@ -135,7 +132,7 @@ def sliding_window_count(image_shape, window, stride) -> int:
 def _window_specs(image_shape, windows, stride_fraction, scales):
     """Yield (scale, window_h, window_w, stride_y, stride_x) for every scale and base window."""
     _image_hw(image_shape)
-    is_number = isinstance(stride_fraction, (int, float)) and not isinstance(stride_fraction, bool)
+    is_number = is_real(stride_fraction)
     if not is_number or not 0 < stride_fraction <= 1:
         raise bad_input(
             "stride_fraction",
@@ -144,7 +141,7 @@ def _window_specs(image_shape, windows, stride_fraction, scales):
             "Use stride_fraction=0.5 (windows overlap by half).",
         )
     scale_list = list(scales) if np.ndim(scales) == 1 else []
-    if not scale_list or not all(isinstance(s, (int, float)) and not isinstance(s, bool) and s > 0 for s in scale_list):
+    if not scale_list or not all(is_real(s) and s > 0 for s in scale_list):
         raise bad_input(
             "scales", repr(scales), "a non-empty sequence of positive numbers", "Pass e.g. scales=(0.5, 1, 2)."
         )

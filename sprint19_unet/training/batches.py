@@ -6,19 +6,13 @@ arrays. Every batch is a pure function of ``(seed, epoch, batch index)``:
 * the order of the samples in an epoch comes from ``(seed, epoch)``;
 * the augmentation of batch ``i`` comes from ``(seed, epoch, i)``.
 
-So the same seed gives the same batches whichever worker computes them, in
-whatever order, with 1 worker or 8. The epoch advances in :meth:`on_epoch_end`,
-which Keras calls after every pass over the data.
+So the same seed gives the same batches whichever worker computes them, with 1 worker or 8.
 
-Given an :class:`~sprint19_unet.data.input_spec.InputSpec`, a sample is a **tile**: the
-images stay in memory once, at their own size (mirror-padded by the spec), and every
-sample cuts one model-sized tile at a random place, chosen from
-``(seed, epoch, batch index)`` too. An epoch is then ``samples_per_epoch`` tiles
-(by default enough to cover every image once), so 30 images of 512×512 and 4,000
-of 101×101 both train; an image that fits one tile is simply that tile.
-
-Only NumPy (and SciPy in :mod:`sprint19_unet.data.augment`) touch the data, so the
-batches work with the TensorFlow, JAX and PyTorch backends.
+Given an :class:`~sprint19_unet.data.input_spec.InputSpec`, a sample is a **tile**: the images stay
+in memory once, at their own size, and every sample cuts one model-sized tile at a random place
+(from ``(seed, epoch, batch index)`` too). An epoch is ``samples_per_epoch`` tiles (by default enough
+to cover every image once), so 30 images of 512×512 and 4,000 of 101×101 both train. NumPy and SciPy
+only touch the data: every backend.
 
 Example:
     >>> import numpy as np

@@ -4,18 +4,7 @@ Data parallelism copies the model onto each device, splits every batch between
 the copies, and averages their gradients before the one shared update; with the
 same global batch it computes the same step as one device (up to the order of
 floating-point sums). :func:`data_parallel` is a context manager: build,
-compile and fit the model inside it.
-
-* **TensorFlow** — ``tf.distribute.MirroredStrategy`` over all GPUs (or all
-  logical CPUs when there is no GPU); variables created in ``strategy.scope()``
-  are mirrored, and ``fit`` splits each batch between the replicas.
-* **JAX** — ``keras.distribution.DataParallel`` over ``keras.distribution.list_devices()``,
-  set as the global distribution for the duration of the block (variables are
-  replicated, batches sharded along the batch axis); the previous distribution is
-  restored afterwards.
-* **PyTorch** — Keras has no data-parallel engine for it; a clear error.
-
-TensorFlow is imported only when it is the active backend.
+compile and fit the model inside it (each backend's engine: see there).
 
 ``batch_size`` stays the *global* batch: with 2 devices and ``batch_size=16``
 each device sees 8 images per step. Keep it a multiple of the device count.
@@ -67,6 +56,17 @@ def visible_devices() -> list[str]:
 @contextlib.contextmanager
 def data_parallel(enabled: bool = True):
     """Run the block data-parallel on all visible devices (a no-op when ``enabled`` is False).
+
+    * **TensorFlow** — ``tf.distribute.MirroredStrategy`` over all GPUs (or all
+      logical CPUs when there is no GPU); variables created in ``strategy.scope()``
+      are mirrored, and ``fit`` splits each batch between the replicas.
+    * **JAX** — ``keras.distribution.DataParallel`` over ``keras.distribution.list_devices()``,
+      set as the global distribution for the duration of the block (variables are
+      replicated, batches sharded along the batch axis); the previous distribution is
+      restored afterwards.
+    * **PyTorch** — Keras has no data-parallel engine for it; a clear error.
+
+    TensorFlow is imported only when it is the active backend.
 
     Args:
         enabled: False makes this a plain ``nullcontext``, so callers can write

@@ -1,8 +1,7 @@
 """Losses for binary and multi-class segmentation, in ``keras.ops`` only.
 
-Every loss here runs on the TensorFlow, JAX and PyTorch backends and is registered
-with Keras (package ``"sprint19_unet"``), so a model compiled with it saves and
-loads with plain ``keras.models.load_model(path)``.
+Every loss runs on every backend and is registered with Keras (package ``"sprint19_unet"``): a model
+compiled with it loads with plain ``keras.models.load_model(path)``.
 
 Each loss is first a pure function of ``(y_true, y_pred)`` returning one value
 per pixel or per image (Keras averages them), then a ``keras.losses.Loss`` class
@@ -541,7 +540,7 @@ class BinaryFocalLoss(_OptionsLoss):
         self, gamma=2.0, alpha=0.25, from_logits=False, reduction="sum_over_batch_size", name="focal_loss", dtype=None
     ):
         _check_non_negative("gamma", gamma, "Use gamma=2.0 as in Lin et al. (2017); gamma=0 is plain cross-entropy.")
-        alpha_is_number = isinstance(alpha, (int, float)) and not isinstance(alpha, bool)
+        alpha_is_number = is_real(alpha)
         if alpha is not None and not (alpha_is_number and 0 <= alpha <= 1):
             raise bad_input(
                 "alpha", repr(alpha), "a number in [0, 1] or None", "Use alpha=0.25, or None for no class weighting."

@@ -1,7 +1,6 @@
 """Segmentation metrics during training: pure tensor functions, and Keras metrics built from them.
 
-The module reads in two parts (the NumPy scores of finished predictions — the
-Kaggle TGS metric, the ISBI errors — are in :mod:`sprint19_unet.estimation.scoring`):
+Two parts (the NumPy scores of finished predictions are in :mod:`sprint19_unet.estimation.scoring`):
 
 1. **Pure functions on tensors** (``keras.ops`` only, so they run on the
    TensorFlow, JAX and PyTorch backends): :func:`iou_score`,
@@ -16,9 +15,7 @@ Kaggle TGS metric, the ISBI errors — are in :mod:`sprint19_unet.estimation.sco
 Conventions. Binary masks are ``(batch, height, width, 1)`` (or without the channel
 axis); ``y_true`` holds 0/1 and ``y_pred`` holds probabilities, turned into a mask
 with ``y_pred > threshold`` (strictly greater). An image where both the truth and
-the prediction are empty scores 1 (a perfect "no salt" answer). Counts are made
-in float32 / int32 whatever the model's compute dtype, so mixed precision does not
-round pixel counts.
+the prediction are empty scores 1. Counts are float32 / int32 whatever the compute dtype.
 
 Example:
     >>> import numpy as np

@@ -1,75 +1,21 @@
 """U-Nets with a pretrained encoder: VGG16 or ResNet50 from ``keras.applications``.
 
-The contracting path of our U-Net is replaced by an image-classification
-network (include_top=False), and the expanding path is ours: the same
-:func:`~sprint19_unet.unet.parts.up_conv`, :func:`~sprint19_unet.unet.parts.copy_and_crop`
-and :func:`~sprint19_unet.unet.parts.conv_block`, with the same layer names
-(``expanding4_up_conv``, ``expanding4_copy_concat``, ``expanding4_conv1``, …).
-The copied feature maps are taken from NAMED encoder layers, one per resolution
-(checked against Keras 3.15; sizes for a 128×128 input):
+The contracting path of our U-Net is replaced by an image-classification network
+(include_top=False); the expanding path is ours: the same :func:`~sprint19_unet.unet.parts.up_conv`,
+:func:`~sprint19_unet.unet.parts.copy_and_crop` and :func:`~sprint19_unet.unet.parts.conv_block`,
+with the same layer names (``expanding4_up_conv``, ``expanding4_copy_concat``, …). The copied
+feature maps come from NAMED encoder layers, one per resolution: :data:`ENCODERS` lists them
+(VGG16: ``block1_conv2`` … ``block4_conv3``, bottleneck ``block5_conv3``, total stride 16;
+ResNet50: ``conv1_relu`` … ``conv4_block6_out``, bottleneck ``conv5_block3_out``, total stride 32,
+so its expanding path ends with one more up-convolution, ``expanding0_…``). Input height and
+width are multiples of the total stride, at least 32.
 
-==========  =====================  ==========  ========  ============================
-encoder     layer                  resolution  channels  role
-==========  =====================  ==========  ========  ============================
-vgg16       ``block1_conv2``       1/1  (128)  64        copied to expanding level 1
-vgg16       ``block2_conv2``       1/2  (64)   128       copied to expanding level 2
-vgg16       ``block3_conv3``       1/4  (32)   256       copied to expanding level 3
-vgg16       ``block4_conv3``       1/8  (16)   512       copied to expanding level 4
-vgg16       ``block5_conv3``       1/16 (8)    512       bottleneck
-resnet50    ``conv1_relu``         1/2  (64)   64        copied to expanding level 1
-resnet50    ``conv2_block3_out``   1/4  (32)   256       copied to expanding level 2
-resnet50    ``conv3_block4_out``   1/8  (16)   512       copied to expanding level 3
-resnet50    ``conv4_block6_out``   1/16 (8)    1024      copied to expanding level 4
-resnet50    ``conv5_block3_out``   1/32 (4)    2048      bottleneck
-==========  =====================  ==========  ========  ============================
-
-VGG16's blocks 1–4 plus the convolutions of block 5 are the U-Net's contracting
-path almost exactly (2–3 convs per level, 64 → 512 channels), so its total
-stride is 16 (block5_pool is not used). ResNet50's first feature map is already
-at half resolution, so its expanding path ends with one more up-convolution
-(``expanding0_up_conv`` + ``expanding0_conv1/2``, nothing to copy) back to the
-input size; its total stride is 32. Height and width must be multiples of the
-total stride (and at least 32, the smallest input keras.applications accepts).
-
-**Input and preprocessing.** Like every model of this package, the model takes
-images in [0, 1], grayscale (1 channel) or RGB (3 channels). A grayscale image is
-repeated to 3 channels by a parameter-free ``Concatenate`` (layer
-``grayscale_to_rgb``). The ImageNet weights of VGG16 and ResNet50 expect "caffe"
-preprocessing (``keras.applications.vgg16.preprocess_input``): pixel values
-0–255, channels in BGR order, the ImageNet mean subtracted per channel, no
-scaling. We do it with layers only:
-
-* ``imagenet_preprocessing``: one parameter-free ``Rescaling(255, offset=-mean)``
-  with a per-channel offset (the mean in RGB order, 123.68, 116.779, 103.939).
-* the RGB → BGR flip is folded into the weights instead of the input: when
-  ImageNet weights are loaded, the input-channel axis of the first convolution
-  (``block1_conv1`` / ``conv1_conv``) is reversed. Mathematically identical, and
-  no layer with fixed weights is needed. (For a grayscale image the three
-  channels are equal, so the flip changes nothing anyway.)
-
-The same preprocessing is used with ``encoder_weights=None``, so a model's
-input convention never depends on where its weights came from.
-
-**Weights offline.** ``encoder_weights="imagenet"`` fetches the file that
-keras.applications uses, with ``keras.utils.get_file`` into the same cache
-(``~/.keras/models/``): the URL and hash below are those of Keras 3.15. Without
-network access and without that cached file you get one :class:`Sprint19Error`
-telling you what to do. A path to a weights file (the same file, copied from a
-machine with network access, or a ``.weights.h5`` saved from a
-``keras.applications`` model with ``include_top=False``) is loaded with
-``load_weights``. A file that does not fit every encoder layer is refused with a
-:class:`Sprint19Error` instead of being loaded partly (no ``skip_mismatch``): a
-half-random encoder would fail silently, much later.
-
-**Freezing and fine-tuning.** ``freeze_encoder=True`` makes the encoder's layers
-non-trainable; :func:`unfreeze_encoder` makes the whole encoder or its deepest N
-blocks trainable again (compile again afterwards, with the learning rate of
-:func:`fine_tune_learning_rate`). The encoder's layers are found by their
-keras.applications names (:func:`encoder_layers`), so this also works on a model
-loaded from a ``.keras`` file.
-
-Only ``keras`` layers are used (no ``tf.*``, no Lambda layers), so a saved
-model loads with ``keras.models.load_model`` and no ``custom_objects``.
+The model takes images in [0, 1], grayscale or RGB, like every model here, and does ImageNet's
+preprocessing with parameter-free layers (:func:`build_encoder_unet` says how); ImageNet weights
+load offline from Keras's cache or a file, and a file that does not fit is refused
+(:func:`_load_encoder_weights`); :func:`unfreeze_encoder` and :func:`fine_tune_learning_rate`
+are the fine-tuning recipe. Only ``keras`` layers are used (no ``tf.*``, no Lambda layers), so a
+saved model loads with ``keras.models.load_model`` and no ``custom_objects``.
 
 Example:
     >>> model = build_encoder_unet((64, 64, 1), encoder="vgg16")
@@ -222,7 +168,7 @@ def _check_decoder_filters(decoder_filters, spec: EncoderSpec) -> tuple:
     count = len(spec.decoder_filters)
     valid = isinstance(decoder_filters, (tuple, list)) and len(decoder_filters) == count
     if valid:
-        valid = all(isinstance(f, int) and not isinstance(f, bool) and f >= 1 for f in decoder_filters)
+        valid = all(is_integer(f) and f >= 1 for f in decoder_filters)
     if not valid:
         raise bad_input(
             "decoder_filters",
@@ -286,10 +232,18 @@ def _weights_path(encoder: str, spec: EncoderSpec, encoder_weights) -> Path | No
 def _load_encoder_weights(model: keras.Model, encoder: str, spec: EncoderSpec, path: Path) -> None:
     """Load a keras.applications weights file into the encoder layers of ``model``.
 
+    ``encoder_weights="imagenet"`` fetches the file keras.applications uses, with
+    ``keras.utils.get_file`` into the same cache (``~/.keras/models/``; URL and hash of Keras 3.15):
+    offline and without that cached file, one :class:`Sprint19Error` says what to do. A path (that file
+    copied from a machine with network access, or a ``.weights.h5`` saved from a keras.applications
+    model with ``include_top=False``) is loaded here. A file that does not fit every encoder layer is
+    refused, never loaded in part (no ``skip_mismatch``): a half-random encoder would fail silently,
+    much later.
+
     The file is loaded into a stand-alone copy of the application (exactly the
     model it was saved from), then copied layer by layer by name. The first
     convolution's input channels are reversed: the weights expect BGR input,
-    our model is fed RGB (see the module docstring).
+    our model is fed RGB (see :func:`build_encoder_unet`).
     """
     standalone = getattr(keras.applications, spec.application)(
         include_top=False, weights=None, input_shape=(None, None, 3)
@@ -338,6 +292,21 @@ def build_encoder_unet(
     name: str | None = None,
 ) -> keras.Model:
     """Build a U-Net whose contracting path is a VGG16 or ResNet50 (keras.applications).
+
+    **Input and preprocessing.** A grayscale image is repeated to 3 channels by a parameter-free
+    ``Concatenate`` (layer ``grayscale_to_rgb``). The ImageNet weights expect "caffe" preprocessing
+    (``keras.applications.vgg16.preprocess_input``): values 0–255, channels in BGR order, the ImageNet
+    mean subtracted per channel. Done with layers only: ``imagenet_preprocessing`` is one
+    ``Rescaling(255, offset=-mean)`` (the mean in RGB order, 123.68, 116.779, 103.939), and the
+    RGB → BGR flip is folded into the weights: when ImageNet weights are loaded, the input-channel axis
+    of the first convolution (``block1_conv1`` / ``conv1_conv``) is reversed — mathematically the same,
+    with no fixed-weight layer. The same preprocessing is used with ``encoder_weights=None``, so a
+    model's input convention never depends on where its weights came from.
+
+    VGG16's blocks 1–4 plus block 5's convolutions are the U-Net's contracting path almost exactly
+    (2–3 convolutions per level, 64 → 512 channels; block5_pool unused). ResNet50's first feature map
+    is already at half resolution, hence its extra up-convolution (``expanding0_up_conv`` and
+    ``expanding0_conv1/2``, nothing to copy) back to the input size.
 
     Args:
         input_shape: ``(height, width, channels)``: images in [0, 1] with 1
@@ -485,6 +454,9 @@ def encoder_layers(model: keras.Model, blocks: int | None = None) -> list:
 
 def unfreeze_encoder(model: keras.Model, blocks: int | None = None, keep_batch_norm_frozen: bool = True) -> int:
     """Make the encoder (or its deepest ``blocks`` blocks) trainable again, for fine-tuning.
+
+    ``freeze_encoder=True`` made its layers non-trainable; they are found by their keras.applications
+    names (:func:`encoder_layers`), so this also works on a model loaded from a ``.keras`` file.
 
     The usual recipe: train the expanding path with a frozen encoder
     (``freeze_encoder=True``) until the validation score levels off, then

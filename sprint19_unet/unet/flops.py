@@ -13,15 +13,7 @@ Two ways to count, which agree exactly:
 * :func:`model_forward_flops` — walks a built ``keras.Model`` and counts every
   ``Conv2D`` and ``Conv2DTranspose`` from its real input and output shapes.
 
-A 2×2 up-convolution with stride 2 does ``input pixels × 4 × C_in × C_out``
-multiply-adds: every output pixel receives exactly one kernel tap per input
-channel. Seen as a dense 2×2 convolution over the zero-inserted, upsampled map
-(:func:`sprint19_unet.unet.transposed.conv2d_transpose_by_zero_insertion`) it would
-charge 4× that, 3 of every 4 products being with zeros. ``dense_up_conv=True``
-counts that way; it is the convention behind the round figures people quote
-(paper U-Net at 572² ≈ 335 GFLOP, base 64 at 128² ≈ 27 GFLOP) and about 11 %
-above the arithmetic the network really needs (301 and 24.0 GFLOP). Rates in
-the benchmarks use the real count, so they never flatter us.
+How a 2×2 up-convolution is counted (and the round figures people quote): :func:`unet_forward_flops`.
 
 A training step (forward, backward to the activations, backward to the weights)
 costs about 3× the forward pass: :data:`TRAINING_FLOPS_FACTOR`.
@@ -177,6 +169,16 @@ def unet_forward_flops(
     dense_up_conv: bool = False,
 ) -> int:
     """Forward FLOPs of one image through :func:`~sprint19_unet.unet.model.build_unet`, counted by hand.
+
+    A 2×2 up-convolution with stride 2 does ``input pixels × 4 × C_in × C_out``
+    multiply-adds: every output pixel receives exactly one kernel tap per input
+    channel. Seen as a dense 2×2 convolution over the zero-inserted, upsampled map
+    (:func:`sprint19_unet.unet.transposed.conv2d_transpose_by_zero_insertion`) it would
+    charge 4× that, 3 of every 4 products being with zeros. ``dense_up_conv=True``
+    counts that way; it is the convention behind the round figures people quote
+    (paper U-Net at 572² ≈ 335 GFLOP, base 64 at 128² ≈ 27 GFLOP) and about 11 %
+    above the arithmetic the network really needs (301 and 24.0 GFLOP). Rates in
+    the benchmarks use the real count, so they never flatter us.
 
     The sum over :func:`unet_conv_shapes` (same arguments) of each convolution's multiply-adds.
 

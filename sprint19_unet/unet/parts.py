@@ -11,15 +11,10 @@
 * **1×1 output convolution** — :func:`output_head`: maps 64 channels to the
   classes; sigmoid for one class, softmax over the class channel otherwise.
 
-Layer names carry the same words (``contracting1_conv1``, ``contracting1_max_pool``,
-``bottleneck_conv2``, ``expanding4_up_conv``, ``expanding4_crop``,
-``expanding4_copy_concat``, ``output_conv1x1``) so ``model.summary()`` reads like
-the figure. :mod:`sprint19_unet.unet.model` assembles them into the network, and
-:mod:`sprint19_unet.unet.encoders` puts the same expanding path on a pretrained
-contracting path.
-
-Only ``keras`` layers are used (no ``tf.*``, no Lambda layers), so the parts run
-on the TensorFlow, JAX and PyTorch backends and load in Keras safe mode.
+Layer names carry the same words (``contracting1_conv1``, ``expanding4_up_conv``,
+``expanding4_copy_concat``, ``output_conv1x1``, …) so ``model.summary()`` reads like the figure;
+:mod:`sprint19_unet.unet.model` assembles the network. ``keras`` layers only (no ``tf.*``, no
+Lambda): every backend, and Keras safe mode.
 
 Example:
     >>> inputs = keras.Input((64, 64, 1))

@@ -9,27 +9,10 @@ Two equivalent views of what ``keras.layers.Conv2DTranspose`` computes:
    ``stride − 1`` zeros between the input pixels, pad ``kernel − 1`` zeros around
    them, and run an ordinary convolution with the kernel flipped.
 
-Output side length, exactly as Keras makes it (:func:`conv2d_transpose_output_size`):
-``n·s + max(k − s, 0)`` for ``"valid"`` and ``n·s`` for ``"same"`` (input side
-``n``, kernel ``k``, stride ``s``). When the kernel is at least as large as the
-stride, the ``"valid"`` size is the familiar ``(n − 1)·s + k``: the last stamp
-ends there. When the kernel is *smaller* than the stride, the stamps leave
-``s − k`` empty pixels after each copy, and Keras keeps them after the last copy
-too, so the output is ``n·s`` wide and its last ``s − k`` rows and columns hold
-only the bias. Example: ``x = [[1, 2]]``, a 1×1 kernel of value 3, stride 2 →
-``[[3, 0, 6, 0], [0, 0, 0, 0]]`` (2×4), not ``[[3, 0, 6]]``.
+Output side length, exactly as Keras makes it, and how it differs from PyTorch's when the kernel
+is smaller than the stride: :func:`conv2d_transpose_output_size`.
 
-PyTorch's ``nn.ConvTranspose2d(padding=0)`` stops at ``(n − 1)·s + k`` whatever
-the kernel (here ``[[3, 0, 6]]``); its ``output_padding`` argument adds rows and
-columns at the end, so ``output_padding = max(s − k, 0)`` gives the Keras size
-and values. Conversely ``keras.layers.Conv2DTranspose(..., output_padding=0)``
-gives PyTorch's size (Keras 3.11 and newer: older releases refuse a 0, keras-team/keras#21383). For the U-Net's up-convolution (``k = s = 2``) both
-conventions give ``2·n``. The same sizes and values come out of Keras on the
-TensorFlow, JAX and PyTorch backends (checked in tests/test_transposed.py).
-
-Kernels use the Keras layout ``(kernel_h, kernel_w, out_channels, in_channels)``,
-images the channels-last layout ``(height, width, channels)`` or with a batch
-axis in front.
+Kernels in Keras's layout ``(kernel_h, kernel_w, out_channels, in_channels)``; images channels-last.
 
 Example:
     >>> import numpy as np
@@ -58,6 +41,23 @@ def _pair(value, name: str) -> tuple[int, int]:
 
 def conv2d_transpose_output_size(input_size: int, kernel_size: int, stride: int, padding: str = "valid") -> int:
     """Side length produced by ``keras.layers.Conv2DTranspose`` (no ``output_padding``).
+
+    ``n·s + max(k − s, 0)`` for ``"valid"`` and ``n·s`` for ``"same"`` (input side
+    ``n``, kernel ``k``, stride ``s``). When the kernel is at least as large as the
+    stride, the ``"valid"`` size is the familiar ``(n − 1)·s + k``: the last stamp
+    ends there. When the kernel is *smaller* than the stride, the stamps leave
+    ``s − k`` empty pixels after each copy, and Keras keeps them after the last copy
+    too, so the output is ``n·s`` wide and its last ``s − k`` rows and columns hold
+    only the bias. Example: ``x = [[1, 2]]``, a 1×1 kernel of value 3, stride 2 →
+    ``[[3, 0, 6, 0], [0, 0, 0, 0]]`` (2×4), not ``[[3, 0, 6]]``.
+
+    PyTorch's ``nn.ConvTranspose2d(padding=0)`` stops at ``(n − 1)·s + k`` whatever
+    the kernel (here ``[[3, 0, 6]]``); its ``output_padding`` argument adds rows and
+    columns at the end, so ``output_padding = max(s − k, 0)`` gives the Keras size
+    and values. Conversely ``keras.layers.Conv2DTranspose(..., output_padding=0)``
+    gives PyTorch's size (Keras 3.11 and newer: older releases refuse a 0, keras-team/keras#21383). For the U-Net's up-convolution (``k = s = 2``) both
+    conventions give ``2·n``. The same sizes and values come out of Keras on the
+    TensorFlow, JAX and PyTorch backends (checked in tests/test_transposed.py).
 
     Args:
         input_size: input height or width ``n``.

@@ -9,16 +9,9 @@ drawn when grading starts, and judges them in its own process.
 
 Each exercise is registered once, where its check is written (:mod:`.registry`): its visible
 cases, its grade-time case generator, its comparison, its reference and its points.
-:data:`EXERCISES`, :data:`ASSIGNMENTS` and :func:`describe` (the table the notebooks print at
-their top) follow from it.
+:data:`EXERCISES`, :data:`ASSIGNMENTS`, :func:`describe` (the table the notebooks print at their
+top) and README's table (``scripts/tables``) follow from it.
 
-=============  ==================================================================================
-module         exercises
-=============  ==================================================================================
-``problem1``   ``tgs_image_score``, ``pad_and_crop``, ``training``, ``threshold_choice``, ``rle``
-``problem2``   ``valid_output_size``, ``copy_and_crop``, ``parameter_count``, ``transposed_conv``
-``written``    ``answer_weight_map``, ``answer_augmentation``, ``answer_overlap_tile`` (Problem 2)
-=============  ==================================================================================
 
 Example:
     >>> import sprint19_unet as s19

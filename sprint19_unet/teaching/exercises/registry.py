@@ -10,22 +10,7 @@ Everything else follows from that one place: :data:`EXERCISES` and :data:`ASSIGN
 order of registration, which is the order of the notebook), :func:`describe` (the table printed at
 the top of each exercise notebook), the grader's rows, and the counts in the tests.
 
-What an exercise holds:
-
-* ``visible_cases()`` — the cases its check cell runs in the notebook, for learning (✅/❌ with hints);
-* ``grade_cases(rng)`` — cases drawn by the grader from a seed made when grading starts: never shown
-  to students, different from the visible ones; their expected answers stay in the grader's process;
-* ``compare(case, answer)`` — one comparison for both: ``answer`` is plain data (numbers, strings,
-  NumPy arrays, see :mod:`sprint19_unet.teaching.plain_data`); it raises :class:`Mismatch` saying what
-  differed (and a hint, which only the notebook shows);
-* ``answers`` — what the notebook defines (functions with their parameters, ``model``, or a text
-  variable), which the grader asks for by name;
-* ``rewrites`` — the package's functions the student writes again: the notebooks never print their
-  source (a test checks); ``references`` — further package names that solve the exercise. An answer
-  whose code names either is passed to the teacher for review instead of being passed automatically;
-* ``tell_tales`` — the exercise's answer as it would read in a notebook (``388`` for the paper's tile):
-  no cell before the exercise may contain it (a test checks);
-* ``points`` — what the exercise is worth.
+What an exercise holds (its cases, comparison, answers, review rules, points): :class:`Exercise`.
 
 Example:
     >>> from sprint19_unet.teaching import exercises
@@ -84,7 +69,25 @@ class Case:
 
 @dataclasses.dataclass(frozen=True)
 class Exercise:
-    """One exercise of an assignment (see the module's docstring); build it with :func:`exercise`."""
+    """One exercise of an assignment; build it with :func:`exercise`.
+
+    What an exercise holds:
+
+    * ``visible_cases()`` — the cases its check cell runs in the notebook, for learning (✅/❌ with hints);
+    * ``grade_cases(rng)`` — cases drawn by the grader from a seed made when grading starts: never shown
+      to students, different from the visible ones; their expected answers stay in the grader's process;
+    * ``compare(case, answer)`` — one comparison for both: ``answer`` is plain data (numbers, strings,
+      NumPy arrays, see :mod:`sprint19_unet.teaching.plain_data`); it raises :class:`Mismatch` saying what
+      differed (and a hint, which only the notebook shows);
+    * ``answers`` — what the notebook defines (functions with their parameters, ``model``, or a text
+      variable), which the grader asks for by name;
+    * ``rewrites`` — the package's functions the student writes again: the notebooks never print their
+      source (a test checks); ``references`` — further package names that solve the exercise. An answer
+      whose code names either is passed to the teacher for review instead of being passed automatically;
+    * ``tell_tales`` — the exercise's answer as it would read in a notebook (``388`` for the paper's tile):
+      no cell before the exercise may contain it (a test checks);
+    * ``points`` — what the exercise is worth.
+    """
 
     name: str
     assignment: str

@@ -12,12 +12,9 @@ comparison, without the hints. Every answer takes the plain-data round trip
 (:func:`~sprint19_unet.teaching.plain_data.round_trip`) before it is compared, here too, so a
 check cell and the grader see the same value.
 
-What a check promises: deterministic cases; the failing case named with what differed and a hint,
-never the full expected answer where that would be the solution; an exception of the student's
-code is a ❌ naming it, never a traceback (``raise NotImplementedError`` reads "not done yet").
-A check's result is for learning only: it decides no grade — except under nbgrader's autograde
-(``NBGRADER_EXECUTION`` set), where a failed check raises ``AssertionError`` after its line, so that
-nbgrader scores the check's cell 0 (as nbgrader grades; ``grade`` does not trust it).
+A check is deterministic, names the failing case with what differed and a hint (never a solution),
+and turns the student's exception into a ❌ line, never a traceback. It decides no grade — except
+under nbgrader's autograde (``NBGRADER_EXECUTION``), where a failed check raises ``AssertionError``.
 
 Example:
     >>> from sprint19_unet.teaching.exercises import check_rle

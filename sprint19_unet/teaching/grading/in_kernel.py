@@ -1,17 +1,7 @@
 """What the grader runs inside a student's kernel once the notebook has run: ask the student's code for answers.
 
-The grading room writes the grade-time inputs of one exercise to ``<folder>/<exercise>.ask.json``
-and runs ``answer(folder, exercise, globals())`` in the kernel. For each case it looks the
-student's name up in the notebook's namespace and
-
-* ``"call"`` — calls the function on the case's inputs (fresh copies for every call),
-* ``"model"`` — asks the trained model for probabilities
-  (:func:`~sprint19_unet.estimation.predict.predict_probabilities`),
-* ``"text"`` — reads the written answer,
-
-each call under its own time limit (``signal.setitimer``: a function that loops forever fails its
-case, not the notebook). Every answer — or the error it raised, or that it ran out of time — is
-written as plain data (:mod:`sprint19_unet.teaching.plain_data`) to ``<folder>/<exercise>.answers.json``.
+The grading room writes an exercise's grade-time inputs to a file and runs :func:`answer` in the
+kernel, which writes the student's answers (or errors, or timeouts) back as plain data.
 
 Nothing here judges: the expected answers never enter the kernel, and whatever the student's code
 does to this module, the worst it can do is send answers of its choice — on inputs it has not seen
@@ -121,6 +111,19 @@ def _one(call: dict, namespace: dict, limit: float) -> dict:
 
 def answer(folder: str, exercise: str, namespace: dict) -> None:
     """Answer one exercise's grade-time cases with the notebook's code (run in the student's kernel).
+
+    The grading room writes the grade-time inputs of one exercise to ``<folder>/<exercise>.ask.json``
+    and runs ``answer(folder, exercise, globals())`` in the kernel. For each case it looks the
+    student's name up in the notebook's namespace and
+
+    * ``"call"`` — calls the function on the case's inputs (fresh copies for every call),
+    * ``"model"`` — asks the trained model for probabilities
+      (:func:`~sprint19_unet.estimation.predict.predict_probabilities`),
+    * ``"text"`` — reads the written answer,
+
+    each call under its own time limit (``signal.setitimer``: a function that loops forever fails its
+    case, not the notebook). Every answer — or the error it raised, or that it ran out of time — is
+    written as plain data (:mod:`sprint19_unet.teaching.plain_data`) to ``<folder>/<exercise>.answers.json``.
 
     Args:
         folder: where the room put ``<exercise>.ask.json``; the answers go beside it.

@@ -36,7 +36,7 @@ import secrets
 
 import numpy as np
 
-from sprint19_unet.errors import one_line
+from sprint19_unet.errors import is_real, one_line
 from sprint19_unet.teaching.exercises.registry import EXERCISES, Exercise
 from sprint19_unet.teaching.exercises.self_check import FAIL_MARK, PASS_MARK, Outcome, tally
 from sprint19_unet.teaching.exercises.written import text_problem
@@ -100,7 +100,7 @@ def _outcome(record) -> Outcome:
             return Outcome(from_plain(value))
         if key == "error" and isinstance(value, str):
             return Outcome(error=one_line(value, 200))
-        if key == "timeout" and isinstance(value, (int, float)) and not isinstance(value, bool):
+        if key == "timeout" and is_real(value):
             return Outcome(timed_out=float(value))
         if key == "not_done":
             return Outcome(not_done=True)

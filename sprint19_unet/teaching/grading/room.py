@@ -1,25 +1,9 @@
 """A grading room: one submission's notebook, run in a process of its own, with everything it starts.
 
 The grader starts one room per notebook (:func:`command`) and sends it a job as JSON on standard
-input. The room
-
-1. makes a private temporary folder and copies the submission's own folder into it (never the
-   submissions folder; links and hidden folders are not copied, nor any file added or changed since
-   grading started), and gives the kernel its own
-   ``TMPDIR``, ``IPYTHONDIR`` and Jupyter runtime folder there — so nothing of another student's
-   is at hand by a relative path, and a startup script or a temporary file a notebook leaves
-   behind reaches no later kernel;
-2. makes itself a child subreaper and watches the memory and the number of every process below it
-   (:class:`~sprint19_unet.teaching.grading.processes.Watch`);
-3. runs the notebook's code cells in an IPython kernel (:class:`~sprint19_unet.teaching.grading.kernel.Kernel`):
-   a cell error does not stop the notebook; a cell past its own limit is interrupted and the next cells
-   still run — and when the interrupt does not stop it (a loop that swallows ``KeyboardInterrupt``), the
-   kernel is restarted, the cells that had finished run again, and the notebook goes on from the next
-   cell; at the notebook's time limit the remaining cells are not run;
-4. if the kernel still answers, asks it for each exercise's answers on the grader's grade-time inputs
-   (:mod:`sprint19_unet.teaching.grading.in_kernel`, a time limit per call);
-5. kills every process below it — those that left their session or their parent too — removes
-   its folder, and writes its result as JSON to standard output.
+input; the room copies the submission's folder into a private one, runs the cells in an IPython
+kernel under time and memory limits, asks the kernel for the answers on the grader's inputs, kills
+every process below it and writes its result as JSON (the steps: :func:`run_room`).
 
 It judges nothing: the expected answers are not in the job. The room is also made non-dumpable,
 so that other processes of the user cannot open the pipe its result goes back through.
@@ -221,7 +205,27 @@ class _Notebook:
 
 
 def run_room(job: dict) -> dict:
-    """Run one submission's notebook in a room and ask it for its answers (see the module's docstring).
+    """Run one submission's notebook in a room and ask it for its answers.
+
+    The room
+
+    1. makes a private temporary folder and copies the submission's own folder into it (never the
+       submissions folder; links and hidden folders are not copied, nor any file added or changed since
+       grading started), and gives the kernel its own
+       ``TMPDIR``, ``IPYTHONDIR`` and Jupyter runtime folder there — so nothing of another student's
+       is at hand by a relative path, and a startup script or a temporary file a notebook leaves
+       behind reaches no later kernel;
+    2. makes itself a child subreaper and watches the memory and the number of every process below it
+       (:class:`~sprint19_unet.teaching.grading.processes.Watch`);
+    3. runs the notebook's code cells in an IPython kernel (:class:`~sprint19_unet.teaching.grading.kernel.Kernel`):
+       a cell error does not stop the notebook; a cell past its own limit is interrupted and the next cells
+       still run — and when the interrupt does not stop it (a loop that swallows ``KeyboardInterrupt``), the
+       kernel is restarted, the cells that had finished run again, and the notebook goes on from the next
+       cell; at the notebook's time limit the remaining cells are not run;
+    4. if the kernel still answers, asks it for each exercise's answers on the grader's grade-time inputs
+       (:mod:`sprint19_unet.teaching.grading.in_kernel`, a time limit per call);
+    5. kills every process below it — those that left their session or their parent too — removes
+       its folder, and writes its result as JSON to standard output.
 
     Args:
         job: ``cells`` (``cell_type`` and ``source`` of each cell), ``folder`` (the submission's own folder

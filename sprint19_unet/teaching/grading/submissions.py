@@ -13,10 +13,8 @@ is graded. A file that is not a notebook (not JSON, not nbformat, too large, met
 type) is reported, never raised. The other files of a submission's own folder are fingerprinted at the
 same time (:func:`folder_manifest`): its room copies only those, unchanged.
 
-Which exercises a notebook holds, in this order: the ``assignment`` given to the grader; else its
-metadata ``{"sprint19": {"assignment": "problem1"}}`` (or ``{"sprint19": "problem1"}``); else an
-assignment named in its file name (``Copy of 01_problem1_exercises.ipynb``); else none — the
-notebook gets one row saying so.
+Which assignment a notebook holds: the grader's ``assignment``, else its metadata, else its file
+name, else none (:func:`assignment_of`).
 
 Example:
     >>> import pathlib, tempfile

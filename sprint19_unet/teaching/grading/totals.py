@@ -12,11 +12,7 @@ All of it follows from the rows of ``grades.csv`` (:mod:`.report`) and is writte
   answer whose text did not change;
 * ``summary.csv`` — per exercise: notebooks, passes, pass rate, reviews, and the most frequent hint among
   the failures — the class's common mistake at a glance;
-* ``canvas.csv`` (``--export canvas --roster roster.csv``) — Canvas's gradebook import format: its five
-  identity columns (``Student, ID, SIS User ID, SIS Login ID, Section``) copied from the roster — a
-  gradebook exported from Canvas with a ``folder`` column added that names each student's submission
-  folder — a ``Points Possible`` row as Canvas writes it in its own exports, and one column per
-  assignment (a new column makes a new assignment in Canvas). Students on one side only are reported.
+* ``canvas.csv`` (``--export canvas --roster roster.csv``) — Canvas's gradebook import (:func:`canvas_text`).
 
 Example:
     >>> from sprint19_unet.teaching.grading.report import GradeRow
@@ -293,6 +289,12 @@ def read_roster(path: str | os.PathLike) -> list[dict]:
 
 def canvas_text(totals: list[Total], assignments: list[str], roster: list[dict]) -> tuple[str, list[str], list[str]]:
     """The Canvas gradebook import, and who is on one side only.
+
+    ``canvas.csv``: Canvas's gradebook import format: its five
+      identity columns (``Student, ID, SIS User ID, SIS Login ID, Section``) copied from the roster — a
+      gradebook exported from Canvas with a ``folder`` column added that names each student's submission
+      folder — a ``Points Possible`` row as Canvas writes it in its own exports, and one column per
+      assignment (a new column makes a new assignment in Canvas). Students on one side only are reported.
 
     Returns:
         ``(csv text, graded students not in the roster, roster folders with no graded notebook)``.

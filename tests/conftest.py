@@ -21,6 +21,14 @@ def isbi_root() -> Path:
     return root
 
 
+@pytest.fixture
+def sample(tmp_path) -> Path:
+    """A small synthetic data set in the exact Kaggle TGS layout: 8 training and 3 test images."""
+    from sprint19_unet.data.synthetic_salt import write_salt_sample  # here, not at the top: conftest stays light
+
+    return write_salt_sample(tmp_path / "tgs", n=8, test_n=3, seed=0)
+
+
 # Hypothesis profiles for the fuzz tests (tests/test_fuzz_inputs.py): "ci" keeps the suite
 # quick and deterministic; `pytest --hypothesis-profile=long` runs a deeper search locally.
 from hypothesis import settings  # noqa: E402

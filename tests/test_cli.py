@@ -1,8 +1,9 @@
 """The command line: exit codes, one-line errors, the summary and the demo."""
 
-import pytest
 
+import pytest
 from cli_helpers import run_cli, run_cli_process
+
 from sprint19_unet.cli import build_parser, main
 
 
@@ -152,3 +153,21 @@ def test_check_int_refuses_bools_and_out_of_range():
                                   (9, 8, r"n: expected an integer in \[1, 8\]; received 9")):
         with pytest.raises(Sprint19Error, match=match):
             check_int("n", value, 1, "Use n=3.", maximum=maximum)
+
+
+# === 19c. Control characters in paths: the CLI's error stays one line ===
+
+
+def test_cli_error_with_newline_in_path_is_one_line(tmp_path):
+    folder = tmp_path / "bad\nname\r\tand\x1b[31mred"
+    folder.mkdir()
+    result = run_cli("data", "describe", folder)
+    assert result.returncode == 2, result.stderr[-1500:]
+    assert "Traceback" not in result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.startswith("sprint19-unet: error: ")]
+    assert len(errors) == 1, result.stderr[-1500:]
+    line = errors[0]
+    assert r"bad\nname\r\tand\x1b[31mred" in line, line  # escaped as in repr()
+    assert line.endswith("writes an example."), line  # the whole message, not its first piece
+    assert "\x1b" not in result.stderr and "\r" not in result.stderr
+    assert not any(other.startswith("name") for other in result.stderr.splitlines()), result.stderr[-1500:]

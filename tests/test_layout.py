@@ -9,6 +9,7 @@ ones included) comes back to where it started. ``errors``, ``atomic``, ``outputs
 from __future__ import annotations
 
 import ast
+import re
 import importlib
 from pathlib import Path
 
@@ -163,3 +164,27 @@ def test_module_docstrings_fit_on_a_screen():
         if len(doc.splitlines()) > 25:
             long_ones.append(f"{path.relative_to(PACKAGE)} ({len(doc.splitlines())} lines)")
     assert long_ones == []
+
+
+def test_the_tests_mirror_the_package():
+    """tests/<sub>/test_<module>[_more].py tests sprint19_unet/<sub>/<module>.py; cross-cutting tests stay in tests/."""
+    tests = Path(__file__).parent
+    misplaced = []
+    for path in sorted(tests.glob("*/test_*.py")):
+        name = path.stem.removeprefix("test_")
+        modules = [p.stem for p in (PACKAGE / path.parent.name).iterdir() if not p.name.startswith("_")]
+        if not any(name == m or name.startswith(m + "_") or m.startswith(name + "_") for m in modules):
+            misplaced.append(str(path.relative_to(tests)))
+    assert (PACKAGE / "data" / "formats.py").is_file() and (tests / "data" / "test_formats.py").is_file()
+    assert misplaced == []
+
+
+def test_every_test_file_a_document_names_exists():
+    """A path like tests/training/test_fit.py in README, .ci/run, the scripts or a docstring points at a real file."""
+    root = Path(__file__).resolve().parents[1]
+    documents = [root / "README.md", root / "data" / "README.md", root / ".ci" / "run", *sorted((root / "scripts").iterdir()),
+                 *sorted(PACKAGE.rglob("*.py")), *sorted((root / "tests").rglob("*.py"))]
+    missing = sorted({f"{document.relative_to(root)}: {match}" for document in documents if document.is_file()
+                      for match in re.findall(r"tests/[\w/]*test_\w+\.py", document.read_text(encoding="utf-8"))
+                      if not (root / match).is_file()})
+    assert missing == []

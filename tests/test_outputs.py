@@ -15,14 +15,15 @@ import sys
 import zipfile
 from pathlib import Path
 
+import numpy as np
 import pytest
+from cli_helpers import assert_one_line_error, run_cli
 
 import sprint19_unet as s19
-from sprint19_unet.data.download import unpack_tgs
+from sprint19_unet import Sprint19Error
 from sprint19_unet.atomic import atomic_directory
-from sprint19_unet.errors import Sprint19Error
+from sprint19_unet.data.download import unpack_tgs
 from sprint19_unet.outputs import OUTPUT_MANIFEST, check_output_folder, mark_output, overlap, refuse_overlap
-from tests.cli_helpers import assert_one_line_error, run_cli
 
 
 def _tree(folder: Path) -> dict[str, bytes]:
@@ -194,3 +195,30 @@ def test_replacing_a_symlinked_output_folder_keeps_the_link(tmp_path):
             mark_output(folder, "predict")
     assert link.is_symlink() and (target / "a.txt").read_text() == "new"
     assert sorted(entry.name for entry in tmp_path.iterdir()) == ["masks", "real"]
+
+
+def unwritable(tmp_path: Path) -> Path:
+    """A folder nobody may write into; root ignores permissions, but not sysfs."""
+    if os.geteuid() == 0:
+        return Path("/sys/sprint19-unwritable/run")
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o500)
+    return locked / "run"
+
+
+# === Output locations ===
+
+
+def test_unwritable_output_location(tmp_path):
+    target = unwritable(tmp_path)
+    config = s19.TrainConfig(num_samples=20, batch_size=4, epochs=1, base_filters=2, depth=2, output_dir=str(target))
+    with pytest.raises(Sprint19Error, match=r"expected a writable folder"):
+        s19.train(config, verbose=0)
+    assert_one_line_error(
+        run_cli("train", "--num-samples", "20", "--batch-size", "4", "--epochs", "1", "--base-filters", "2", "--depth", "2", "--output-dir", target),
+        r"expected a writable folder",
+    )
+    with pytest.raises(Sprint19Error, match=r"expected a writable folder"):
+        s19.write_submission(["a"], np.zeros((1, 4, 4)), target.parent / "submission.csv")
+    assert not target.exists()

@@ -1,6 +1,6 @@
 """Values that lie about themselves, as a cheating student's function returns them (shared by the tests).
 
-The grading red team (tests/test_grading_red_team.py) puts this file's source into a notebook; the
+The grading red team (tests/teaching/test_grading_red_team.py) puts this file's source into a notebook; the
 exercise and plain-data tests import the classes.
 """
 

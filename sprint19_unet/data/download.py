@@ -16,7 +16,7 @@ at all (:func:`~sprint19_unet.atomic.atomic_directory`); calling again on a comp
 downloads nothing.
 
 Example:
-    Not run by the doctests (it downloads 450 MB and needs credentials); tests/test_download.py
+    Not run by the doctests (it downloads 450 MB and needs credentials); tests/data/test_download.py
     fakes the client and unpacks a small zip in the competition's layout.
 
     >>> root = download_tgs("data/tgs")                         # doctest: +SKIP

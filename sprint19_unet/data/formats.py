@@ -806,17 +806,59 @@ def load_folder_pairs(
         mask_paths = _index_images(masks_dir, "masks", "Put the masks in this folder, or pass masks_dir=None.")
         _check_pairing(ids, mask_paths, images_dir, masks_dir)
 
-    images = _read_image_stack([image_paths[key] for key in ids], channels=channels)
+    data = load_pairs(
+        ids, [image_paths[key] for key in ids], None if mask_paths is None else [mask_paths[key] for key in ids],
+        foreground=foreground, num_classes=num_classes, channels=channels,
+        masks_source=f"masks folder '{masks_dir}'",
+    )
+    logger.info("loaded %d images from '%s'", len(ids), images_dir)
+    return data
+
+
+def load_pairs(
+    ids: list[str],
+    image_paths: list[Path],
+    mask_paths: list[Path] | None = None,
+    *,
+    foreground: int | None = None,
+    num_classes: int | None = None,
+    channels: int = 1,
+    masks_source: str = "the masks",
+) -> SegmentationData:
+    """Read images (and their masks) from lists of files: the reading every file-based layout shares.
+
+    Args:
+        ids: one id per image, in order.
+        image_paths: the image files, one per id, all of one size.
+        mask_paths: the mask files in the same order, or ``None`` for images only.
+        foreground, num_classes, channels: as for :func:`load_folder_pairs`.
+        masks_source: where the masks came from, for the warning when every mask is empty.
+
+    Returns:
+        :class:`SegmentationData` with the ids in the order given; no depths.
+
+    Raises:
+        Sprint19Error: for a bad image or mask file, images of different sizes, a mask whose
+            size differs from its image's, unexpected mask values.
+
+    Example:
+        >>> import numpy as np, pathlib, tempfile
+        >>> folder = pathlib.Path(tempfile.mkdtemp())
+        >>> image = image_io.write_png(folder / "a.png", np.zeros((4, 4), np.uint8))
+        >>> mask = image_io.write_png(folder / "a_mask.png", np.eye(4, dtype=bool))
+        >>> int(load_pairs(["a"], [image], [mask]).masks.sum())
+        4
+    """
+    images = _read_image_stack(list(image_paths), channels=channels)
     masks = None
     if mask_paths is not None:
         masks = np.empty(images.shape[:3] + (1,), dtype=np.uint8)
-        for index, key in enumerate(ids):
-            mask = image_io.read_mask(mask_paths[key], foreground=foreground, num_classes=num_classes)
-            _check_mask_size(mask, mask_paths[key], images[index], image_paths[key])
+        for index, (mask_path, image_path) in enumerate(zip(mask_paths, image_paths)):
+            mask = image_io.read_mask(mask_path, foreground=foreground, num_classes=num_classes)
+            _check_mask_size(mask, mask_path, images[index], image_path)
             masks[index, ..., 0] = mask
-        _warn_if_all_empty(masks, f"masks folder '{masks_dir}'")
-    logger.info("loaded %d images from '%s'", len(ids), images_dir)
-    return SegmentationData(ids, images, masks)
+        _warn_if_all_empty(masks, masks_source)
+    return SegmentationData(list(ids), images, masks)
 
 
 def load_tiff_stacks(

@@ -15,7 +15,7 @@ A release is checked before it is written: no notebook holds a solution region (
 SOLUTION``) and every notebook's set-up cell names the source.
 
 Example:
-    Not run by the doctests (it copies the project); tests/test_course.py does.
+    Not run by the doctests (it copies the project); tests/teaching/test_course.py does.
 
     >>> release("course-release", source="git+https://github.com/YOUR-COURSE/unet-sprint@v1")  # doctest: +SKIP
 """

@@ -11,7 +11,7 @@ each device sees 8 images per step. Keep it a multiple of the device count.
 
 Example:
     A sketch, not run by the doctests: ``config`` and ``batches`` are a training run's;
-    tests/test_distribute.py trains on two CPU devices.
+    tests/training/test_distribute.py trains on two CPU devices.
     >>> with data_parallel() as devices:        # doctest: +SKIP
     ...     model = build_and_compile(config, channels=1)
     ...     model.fit(batches, epochs=3)

@@ -7,7 +7,7 @@ continues an interrupted run from its last completed epoch with the same history
 
 Example:
     Not run by the doctests: even this tiny run trains for seconds and prints timed progress
-    lines; tests/test_train.py runs training.
+    lines; tests/training/test_fit.py runs training.
     >>> config = TrainConfig(num_samples=40, epochs=1, base_filters=4, depth=2,
     ...                      input_size=104, output_dir="/tmp/doc-run")  # doctest: +SKIP
     >>> model, history = train(config)                                  # doctest: +SKIP
@@ -338,7 +338,7 @@ def train(config: TrainConfig, data: SegmentationData | None = None, callbacks=(
             the devices (see :mod:`sprint19_unet.training.distribute`).
 
     Example:
-        Not run by the doctests: it trains a model (tests/test_train.py does).
+        Not run by the doctests: it trains a model (tests/training/test_fit.py does).
         >>> model, history = train(TrainConfig(num_samples=40, epochs=1, base_filters=4,
         ...                                    output_dir="/tmp/doc-run"))  # doctest: +SKIP
     """

@@ -11,7 +11,7 @@ allocated):
   two moments, SGD one;
 * **activations**: one batch's outputs of every convolution, kept for the backward pass,
   times :data:`ACTIVATION_COPIES` (the ReLU's output and the gradients flowing back;
-  :data:`BATCH_NORM_COPIES` more with BatchNorm; measured, see tests/test_bounds.py, "the memory estimate against what training really uses");
+  :data:`BATCH_NORM_COPIES` more with BatchNorm; measured: tests/training/test_memory.py);
 * **data**: generated data only (its size is known before it exists), as generated and as tiles.
 
 It is compared with the host's available memory, and the device's where the backend reports it (JAX
@@ -37,7 +37,7 @@ BYTES_PER_NUMBER = 4  # float32 (mixed precision halves some of it; the estimate
 # Each convolution output costs this many of its size in a training step: itself, the ReLU's output
 # kept for the backward pass and the gradient flowing back; BatchNorm adds its output and its gradient.
 # Set from three runs on the TensorFlow backend on CPU (measured peak / estimate 0.73–0.98; 2026-12-07),
-# and tests/test_bounds.py checks two other models within 2× of their measured peak.
+# and tests/training/test_memory.py checks two other models within 2× of their measured peak.
 ACTIVATION_COPIES = 3
 BATCH_NORM_COPIES = 2
 OPTIMIZER_MOMENTS = {"adam": 2, "adamw": 2, "sgd": 1}

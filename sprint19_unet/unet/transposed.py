@@ -57,7 +57,7 @@ def conv2d_transpose_output_size(input_size: int, kernel_size: int, stride: int,
     and values. Conversely ``keras.layers.Conv2DTranspose(..., output_padding=0)``
     gives PyTorch's size (Keras 3.11 and newer: older releases refuse a 0, keras-team/keras#21383). For the U-Net's up-convolution (``k = s = 2``) both
     conventions give ``2·n``. The same sizes and values come out of Keras on the
-    TensorFlow, JAX and PyTorch backends (checked in tests/test_transposed.py).
+    TensorFlow, JAX and PyTorch backends (checked in tests/unet/test_transposed.py).
 
     Args:
         input_size: input height or width ``n``.

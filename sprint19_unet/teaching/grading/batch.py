@@ -14,7 +14,7 @@
    grader): the rows so far stay, and the error says after which notebook.
 
 Example:
-    Not run by the doctests: it runs notebooks (tests/test_grading.py does).
+    Not run by the doctests: it runs notebooks (tests/teaching/test_grading.py does).
 
     >>> grades = grade_submissions("submissions", out="grades.csv", jobs=2, log=print)  # doctest: +SKIP
     >>> print(grades.summary())                                                          # doctest: +SKIP

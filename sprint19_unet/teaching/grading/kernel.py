@@ -11,7 +11,7 @@ Outputs are kept in nbformat's shape (``stream``, ``execute_result``, ``display_
 the grader can write the executed notebook.
 
 Example:
-    Not run by the doctests: it starts a kernel (tests/test_grading.py does).
+    Not run by the doctests: it starts a kernel (tests/teaching/test_grading.py does).
 
     >>> kernel = Kernel(Path("room"), Path("room/work"), dict(os.environ))      # doctest: +SKIP
     >>> kernel.start(deadline=time.monotonic() + 60)                              # doctest: +SKIP

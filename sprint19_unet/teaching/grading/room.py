@@ -9,7 +9,7 @@ It judges nothing: the expected answers are not in the job. The room is also mad
 so that other processes of the user cannot open the pipe its result goes back through.
 
 Example:
-    Not run by the doctests: it starts a kernel (tests/test_grading.py runs rooms through ``grade``).
+    Not run by the doctests: it starts a kernel (tests/teaching/test_grading.py runs rooms through ``grade``).
 
     >>> result = run_room(job)  # doctest: +SKIP
     >>> result["status"], sorted(result["answers"])  # doctest: +SKIP

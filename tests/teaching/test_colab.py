@@ -8,7 +8,7 @@ import pytest
 import sprint19_unet as s19
 from sprint19_unet.teaching import colab
 
-NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 
 
 def test_version_tuple_reads_the_leading_numbers():

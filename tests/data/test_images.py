@@ -1,14 +1,23 @@
 """Reading and writing single images, masks and TIFF stacks, good files and bad."""
 
+import io
 import logging
 import os
+from pathlib import Path
+import re
+import struct
+import threading
+import warnings
 
 import numpy as np
 import pytest
+from cli_helpers import run_cli
 from PIL import Image
 
+import sprint19_unet as s19
+from sprint19_unet import Sprint19Error
 from sprint19_unet.data import images as image_io
-from sprint19_unet.errors import Sprint19Error
+from sprint19_unet.data.datasets import describe_dataset, find_layout
 from sprint19_unet.data.images import (
     mask_from_values,
     read_image,
@@ -18,6 +27,7 @@ from sprint19_unet.data.images import (
     write_png,
     write_tiff_stack,
 )
+
 
 RAMP = np.arange(12, dtype=np.uint8).reshape(3, 4) * 20  # 0..220, a small gray test image
 
@@ -341,3 +351,208 @@ def test_tiff_stack_bad_input(tmp_path):
 
 def test_supported_extensions_constant():
     assert set(image_io.SUPPORTED_EXTENSIONS) == {".png", ".tif", ".tiff", ".jpg", ".jpeg"}
+
+
+# === Converted, not refused: said clearly ===
+
+
+def _first(root: Path, kind: str = "images") -> Path:
+    return sorted((root / "train" / kind).glob("*.png"))[0]
+
+
+def test_16_bit_and_palette_images_are_converted_and_logged(sample, caplog):
+    first = _first(sample)
+    pixels = np.asarray(Image.open(first))
+    Image.fromarray(pixels.astype(np.uint16) * 257).save(first)
+    second = sorted((sample / "train" / "images").glob("*.png"))[1]
+    Image.fromarray(np.asarray(Image.open(second))).convert("P").save(second)
+    with caplog.at_level(logging.INFO, logger="sprint19_unet"):
+        data = s19.load_tgs(sample)
+    assert data.images.dtype == np.float32 and 0 <= data.images.min() and data.images.max() <= 1
+    np.testing.assert_allclose(data.images[0, ..., 0], pixels / 255.0, atol=1e-6)  # same picture, rescaled
+    logged = " ".join(record.getMessage() for record in caplog.records)
+    assert first.name in logged and "16-bit" in logged
+
+
+def test_all_empty_training_masks_warn_but_do_not_crash(sample, tmp_path):
+    for mask in (sample / "train" / "masks").glob("*.png"):
+        Image.fromarray(np.zeros((101, 101), np.uint8)).save(mask)
+    (sample / "train.csv").unlink()
+    with pytest.warns(UserWarning, match=r"all 8 masks are empty .* all black"):
+        data = s19.load_tgs(sample)
+    assert data.masks.sum() == 0
+    result = run_cli("data", "describe", sample)
+    assert result.returncode == 0
+    assert "sprint19-unet: warning:" in result.stderr and "Traceback" not in result.stderr
+
+
+PIXELS = np.arange(64, dtype=np.uint8).reshape(8, 8) * 3
+
+def tiff_with_next_page_at(offset_from_end: int | None, offset: int | None = None) -> bytes:
+    """A valid one-page little-endian TIFF whose next-IFD offset is then overwritten.
+
+    The offset written is ``len(file) + offset_from_end`` (past the end when > 0,
+    into the pixel or tag bytes when < 0), or ``offset`` itself when given.
+    """
+    buffer = io.BytesIO()
+    Image.fromarray(PIXELS).save(buffer, format="TIFF")
+    data = bytearray(buffer.getvalue())
+    assert data[:4] == b"II*\x00"  # little-endian classic TIFF, as Pillow writes it
+    first_ifd = struct.unpack_from("<I", data, 4)[0]
+    entries = struct.unpack_from("<H", data, first_ifd)[0]
+    next_ifd_at = first_ifd + 2 + 12 * entries
+    assert struct.unpack_from("<I", data, next_ifd_at)[0] == 0  # one page: the chain ends here
+    struct.pack_into("<I", data, next_ifd_at, offset if offset is not None else len(data) + offset_from_end)
+    return bytes(data)
+
+
+# === 7. A TIFF whose page chain points into garbage ===
+
+
+BROKEN_CHAINS = [
+    pytest.param(1000, None, id="past-the-end"),
+    pytest.param(-3, None, id="last-bytes"),
+    pytest.param(None, 1, id="inside-the-header"),
+]
+
+
+@pytest.mark.parametrize(("from_end", "offset"), BROKEN_CHAINS)
+@pytest.mark.parametrize("name", ["volume.tif", "slice.png"])
+def test_tiff_with_garbage_next_page_offset_is_named_and_explained(tmp_path, name, from_end, offset):
+    path = tmp_path / name
+    path.write_bytes(tiff_with_next_page_at(from_end, offset))
+    readers = [read_image, read_mask] + ([read_tiff_stack] if name.endswith(".tif") else [])
+    for reader in readers:
+        with pytest.raises(Sprint19Error, match=rf"'.*{re.escape(name)}'.*damaged TIFF.*re-export") as caught:
+            reader(path)
+        assert caught.value.__cause__ is not None, reader.__name__  # chained with `from`, not swallowed
+    if name.endswith(".png"):
+        assert "extension '.png'" in str(caught.value)  # says it is a TIFF in disguise
+
+
+def test_tiff_with_garbage_offset_through_the_data_loader(tmp_path):
+    (tmp_path / "train-volume.tif").write_bytes(tiff_with_next_page_at(1000))
+    with pytest.raises(Sprint19Error, match=r"train-volume\.tif'.*damaged TIFF"):
+        describe_dataset(tmp_path)
+
+
+def test_intact_tiff_still_reads(tmp_path):
+    """The fixture is a valid TIFF until the offset is patched (offset 0 ends the chain)."""
+    path = tmp_path / "fine.png"
+    path.write_bytes(tiff_with_next_page_at(None, 0))
+    np.testing.assert_allclose(read_image(path)[..., 0], PIXELS / 255.0, atol=1e-7)
+
+
+# === 19a. Decompression-bomb refusal: too large, not damaged ===
+
+
+def test_image_over_the_pixel_limit_is_too_large_not_damaged(tmp_path, monkeypatch):
+    path = tmp_path / "big.png"
+    Image.fromarray(np.zeros((20, 20), np.uint8)).save(path)  # 400 pixels
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 100)  # Pillow refuses above 2 × 100
+    for reader in (read_image, read_mask):
+        with pytest.raises(Sprint19Error, match=r"big\.png'.*too large.*400 pixels.*limit of 200 pixels") as caught:
+            reader(path)
+        message = str(caught.value)
+        assert "Tile it into smaller images or resize it" in message
+        assert "PIL.Image.MAX_IMAGE_PIXELS" in message
+        assert "damaged" not in message and "re-download" not in message
+
+
+def test_tiff_stack_over_the_pixel_limit_is_too_large(tmp_path, monkeypatch):
+    path = tmp_path / "stack.tif"
+    pages = [Image.fromarray(np.zeros((20, 20), np.uint8)) for _ in range(2)]
+    pages[0].save(path, save_all=True, append_images=pages[1:])
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 100)
+    with pytest.raises(Sprint19Error, match=r"stack\.tif'.*too large.*400 pixels.*Tile it"):
+        read_tiff_stack(path)
+
+
+def test_pixel_limit_warning_turned_into_an_error_is_too_large(tmp_path, monkeypatch):
+    """Between the limit and twice it Pillow only warns; under ``-W error`` that is a refusal too."""
+    path = tmp_path / "large.png"
+    Image.fromarray(np.zeros((20, 20), np.uint8)).save(path)
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 300)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        with pytest.raises(Sprint19Error, match=r"large\.png'.*too large.*400 pixels.*limit of 300 pixels.*Tile it"):
+            read_image(path)
+    with pytest.warns(Image.DecompressionBombWarning):  # by default: read, with Pillow's warning
+        assert read_image(path).shape == (20, 20, 1)
+
+
+# === 19b. FIFOs and devices: not a regular file, and never opened ===
+
+
+def _without_hanging(call, *args):
+    """Run ``call(*args)`` in a thread; fail instead of hanging if it blocks (e.g. on a FIFO)."""
+    outcome: dict[str, BaseException | object] = {}
+
+    def target():
+        try:
+            outcome["value"] = call(*args)
+        except BaseException as error:  # handed to the test thread
+            outcome["error"] = error
+
+    thread = threading.Thread(target=target, daemon=True)
+    thread.start()
+    thread.join(timeout=20)
+    assert not thread.is_alive(), f"{call.__name__} blocked on {args}"
+    if "error" in outcome:
+        raise outcome["error"]  # type: ignore[misc]
+    return outcome.get("value")
+
+
+@pytest.fixture
+def fifo(tmp_path):
+    if not hasattr(os, "mkfifo"):
+        pytest.skip("no named pipes on this platform")
+    os.mkfifo(tmp_path / "pipe.png")
+    os.mkfifo(tmp_path / "pipe.tif")
+    return tmp_path
+
+
+@pytest.mark.parametrize(
+    ("reader", "name"), [(read_image, "pipe.png"), (read_mask, "pipe.png"), (read_tiff_stack, "pipe.tif")]
+)
+def test_fifo_is_not_a_regular_file_and_is_not_opened(fifo, reader, name):
+    with pytest.raises(Sprint19Error, match=rf"{re.escape(name)}'.*FIFO.*not a regular file") as caught:
+        _without_hanging(reader, fifo / name)
+    assert "folder" not in str(caught.value)
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/null"), reason="no /dev/null")
+def test_dev_null_is_a_device_not_a_folder():
+    with pytest.raises(Sprint19Error, match=r"'/dev/null'.*character device, not a regular file") as caught:
+        read_image("/dev/null")
+    assert "folder" not in str(caught.value)
+
+
+def test_fifo_or_device_as_data_is_not_called_a_folder(fifo):
+    with pytest.raises(Sprint19Error, match=r"pipe\.tif'.*FIFO.*not a folder or a regular file") as caught:
+        _without_hanging(find_layout, fifo / "pipe.tif")
+    assert "a folder without" not in str(caught.value)
+    if os.path.exists("/dev/null"):
+        with pytest.raises(Sprint19Error, match=r"'/dev/null'.*character device"):
+            describe_dataset("/dev/null")
+
+
+def test_regular_file_as_data_is_not_called_a_folder(tmp_path):
+    (tmp_path / "notes.txt").write_text("hello\n")
+    with pytest.raises(Sprint19Error, match=r"notes\.txt'.*a file that is not a TIFF stack") as caught:
+        find_layout(tmp_path / "notes.txt")
+    assert "a folder without" not in str(caught.value)
+
+
+@pytest.mark.parametrize("name", ["train.csv", "depths.csv"])
+def test_a_fifo_as_a_csv_file_is_refused_without_opening_it(tmp_path, name):
+    if not hasattr(os, "mkfifo"):
+        pytest.skip("no named pipes on this platform")
+    root = s19.write_salt_sample(tmp_path / "tgs", n=2, test_n=1, seed=0)
+    (root / name).unlink()
+    os.mkfifo(root / name)
+    with pytest.raises(Sprint19Error, match=rf"CSV file '.*{name}': expected a CSV file; received a FIFO \(named pipe\), not a regular file"):
+        _without_hanging(s19.load_tgs, root)
+    with pytest.raises(Sprint19Error, match=r"submission '.*pipe\.csv'.*FIFO"):
+        os.mkfifo(tmp_path / "pipe.csv")
+        _without_hanging(s19.read_submission, tmp_path / "pipe.csv")

@@ -2,8 +2,10 @@
 
 import json
 
+import numpy as np
 import pytest
 
+import sprint19_unet as s19
 from sprint19_unet import Sprint19Error
 from sprint19_unet.training.config import FIELD_CHOICES, TrainConfig
 
@@ -92,3 +94,51 @@ def test_loss_options_are_checked_against_the_loss_and_a_config_without_them_sti
                              ([("gamma", 1.0)], "loss_options.*expected dict")):
         with pytest.raises(Sprint19Error, match=message):
             TrainConfig.from_dict({"loss": "focal", "loss_options": options})
+
+
+# === Values that passed validation and then hung, overflowed or silently did nothing (issue 14) ===
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("learning_rate", float("inf"), "learning_rate.*positive finite"),
+        ("learning_rate", float("nan"), "learning_rate.*positive finite"),
+        ("seed", 2**32, "seed.*4294967295"),
+        ("monitor", "val_tgs_scor", "monitor.*val_tgs_score"),
+        ("depth", 64, r"depth.*\[1, 10\]"),
+        ("input_size", 65536, r"input_size.*\[8, 4096\]"),
+    ],
+)
+def test_config_values_out_of_range_are_refused_at_once(field, value, message):
+    import time
+
+    start = time.perf_counter()
+    with pytest.raises(Sprint19Error, match=message):
+        s19.TrainConfig(**{field: value})
+    assert time.perf_counter() - start < 5  # depth 64 used to hang in nearest_valid_input_sizes
+
+
+def test_tgs_score_is_no_monitor_for_several_classes():
+    with pytest.raises(Sprint19Error, match="monitor.*only for num_classes=1"):
+        s19.TrainConfig(num_classes=3, loss="sparse_cce", monitor="val_tgs_score")
+
+
+@pytest.mark.parametrize("threshold", [float("nan"), 1.0, -0.1, "0.5"])
+def test_predict_refuses_a_threshold_outside_0_1(threshold):
+    from sprint19_unet.estimation.predict import predict_masks
+    from sprint19_unet.unet.model import build_unet
+
+    model = build_unet((32, 32, 1), base_filters=2, depth=1)
+    with pytest.raises(Sprint19Error, match=r"threshold.*\[0, 1\)"):
+        predict_masks(model, np.zeros((1, 32, 32, 1), "float32"), threshold=threshold)
+
+
+@pytest.mark.parametrize("batch_size", [0, -1, 2.5, True])
+def test_predict_refuses_a_batch_size_that_is_not_a_positive_integer(batch_size):
+    from sprint19_unet.estimation.predict import predict_probabilities
+    from sprint19_unet.unet.model import build_unet
+
+    model = build_unet((32, 32, 1), base_filters=2, depth=1)
+    with pytest.raises(Sprint19Error, match="batch_size"):
+        predict_probabilities(model, np.zeros((1, 32, 32, 1), "float32"), batch_size=batch_size)

@@ -1,14 +1,17 @@
 """One place decides what a data path is (find_layout / load_dataset), and describe_dataset uses it."""
 
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
+from cli_helpers import assert_one_line_error, run_cli
 from PIL import Image
 
-from sprint19_unet.data.formats import SegmentationData, write_tgs_layout
+import sprint19_unet as s19
+from sprint19_unet import Sprint19Error
 from sprint19_unet.data.datasets import describe_dataset, find_layout, format_description, load_dataset
-from sprint19_unet.errors import Sprint19Error
+from sprint19_unet.data.formats import SegmentationData, write_tgs_layout
 from sprint19_unet.data.images import write_tiff_stack
 
 
@@ -244,3 +247,92 @@ def test_a_new_layout_is_one_registered_class(tmp_path, request):
     (tmp_path / "empty").mkdir()
     with pytest.raises(Sprint19Error, match=r"pairs CSV \(pairs.csv\).*no layout recognises"):
         load_dataset(tmp_path / "empty")
+
+
+# === Data folders: one mutation of a valid Kaggle sample each ===
+
+
+def _first(root: Path, kind: str = "images") -> Path:
+    return sorted((root / "train" / kind).glob("*.png"))[0]
+
+
+def _write_rle(value: str):
+    def mutate(root: Path) -> None:
+        shutil.rmtree(root / "train" / "masks")  # masks come from train.csv alone
+        lines = (root / "train.csv").read_text().splitlines()
+        lines[1] = lines[1].split(",")[0] + "," + value
+        (root / "train.csv").write_text("\n".join(lines) + "\n")
+
+    return mutate
+
+
+def _edit_csv(edit):
+    def mutate(root: Path) -> None:
+        lines = (root / "train.csv").read_text().splitlines()
+        (root / "train.csv").write_text("\n".join(edit(lines)) + "\n")
+
+    return mutate
+
+
+RLE = r"CSV file '.*train\.csv', id '\w+': "
+
+DATA_CASES = {
+    "truncated image": (lambda r: _first(r).write_bytes(_first(r).read_bytes()[:120]), r"image '.*\.png': expected a complete image file; received a truncated"),
+    "zero-byte image": (lambda r: _first(r).write_bytes(b""), r"image '.*\.png': expected an image file with content; received a zero-byte file"),
+    "text file named .png": (lambda r: _first(r).write_text("<html>404</html>"), r"image '.*\.png': expected a valid image file; received a file Pillow cannot read"),
+    "image/mask size mismatch": (lambda r: Image.fromarray(np.zeros((50, 50), np.uint8)).save(_first(r, "masks")), r"mask '.*\.png': expected the size of its image .*101×101; received size 50×50"),
+    "image without mask": (lambda r: _first(r, "masks").unlink(), r"masks folder '.*train/masks': expected one mask per image .*received no mask for 1 images"),
+    "mask without image": (lambda r: shutil.copy(_first(r, "masks"), r / "train" / "masks" / "orphan.png"), r"received 1 masks without an image: 'orphan'"),
+    "empty images folder": (lambda r: [p.unlink() for p in (r / "train" / "images").glob("*")], r"images folder '.*train/images': expected image files .*received an empty folder"),
+    "RGBA image with transparency": (
+        lambda r: Image.fromarray(np.dstack([np.zeros((101, 101, 3), np.uint8), np.full((101, 101), 90, np.uint8)])).save(_first(r)),
+        r"image '.*\.png': expected no transparency .*received an alpha channel with 10201 transparent pixels",
+    ),
+    "mask with unexpected values": (lambda r: Image.fromarray(np.full((101, 101), 128, np.uint8)).save(_first(r, "masks")), r"mask '.*\.png': expected a binary mask with values \{0, 255\} or \{0, 1\}; received values \{128\}"),
+    "train.csv missing a column": (_edit_csv(lambda lines: ["id"] + [line.split(",")[0] for line in lines[1:]]), r"CSV file '.*train\.csv': expected a header with the columns id,rle_mask; received columns \['id'\]"),
+    "train.csv duplicate id": (_edit_csv(lambda lines: lines + [lines[1]]), r"CSV file '.*train\.csv': expected each id once; received the id '\w+' twice"),
+    "train.csv id without image": (_edit_csv(lambda lines: lines + ["deadbeef00,"]), r"expected an image for every id in train\.csv; received 1 ids without an image .*'deadbeef00'"),
+    "RLE with an odd count": (_write_rle("1 2 3"), RLE + r"expected 'start length' pairs, so an even number of values; received an odd number of values \(3\)"),
+    "RLE not numeric": (_write_rle("1 x"), RLE + r"expected whole numbers only.*; received the non-numeric token 'x'"),
+    "RLE zero length": (_write_rle("1 0"), RLE + r"expected every length >= 1; received run #1 with length 0"),
+    "RLE negative length": (_write_rle("5 -2"), RLE + r"expected every length >= 1; received run #1 with length -2"),
+    "RLE overlapping runs": (_write_rle("1 5 3 2"), RLE + r"expected non-overlapping runs; received overlapping runs"),
+    "RLE out of range": (_write_rle("10200 5"), RLE + r"expected every run inside the image; received run #1 covering pixels 10200\.\.10204"),
+    "RLE unsorted": (_write_rle("50 2 1 2"), RLE + r"expected starts in increasing order; received unsorted starts"),
+}
+
+
+TRAIN_CLI_CASES = ("truncated image", "image without mask", "train.csv duplicate id", "RLE overlapping runs")
+
+
+@pytest.mark.parametrize("case", DATA_CASES)
+def test_bad_data_folder_api_and_cli(case, sample, tmp_path):
+    mutate, pattern = DATA_CASES[case]
+    mutate(sample)
+    with pytest.raises(Sprint19Error, match=pattern):
+        s19.load_tgs(sample)
+    assert_one_line_error(run_cli("data", "describe", sample), pattern)
+    if case in TRAIN_CLI_CASES:  # training reads through the same loader; check a few end to end
+        run_dir = tmp_path / "run"
+        assert_one_line_error(run_cli("train", "--data", sample, "--output-dir", run_dir, "--epochs", "1"), pattern)
+        assert not run_dir.exists()  # nothing partially written
+
+
+# === Paths ===
+
+
+def test_missing_folder(tmp_path):
+    missing = tmp_path / "nowhere"
+    with pytest.raises(Sprint19Error, match=r"data '.*nowhere': expected .*; received a path that does not exist"):
+        s19.load_dataset(missing)
+    assert_one_line_error(run_cli("train", "--data", missing), r"received a path that does not exist")
+    assert_one_line_error(run_cli("data", "describe", missing), r"nowhere")
+
+
+def test_file_instead_of_folder(tmp_path):
+    file = tmp_path / "train.zip"
+    file.write_bytes(b"PK")
+    with pytest.raises(Sprint19Error, match=r"train\.zip"):
+        s19.load_tgs(file)
+    assert_one_line_error(run_cli("data", "describe", file), r"train\.zip")
+    assert_one_line_error(run_cli("predict", "--model", file, "--data", tmp_path, "--out", tmp_path / "s.csv"), r"model '.*train\.zip': expected a \.keras model file; received a file that is not a \.keras archive")

@@ -1,15 +1,19 @@
 """Kaggle run-length encoding: hand-worked cases, round trips, and every malformed string."""
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
+from cli_helpers import assert_one_line_error, run_cli
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from sprint19_unet.errors import Sprint19Error
+import sprint19_unet as s19
+from sprint19_unet import Sprint19Error
 from sprint19_unet.data.rle import decode_rle, encode_rle
+
 
 # The 3×3 example of the module docstring. Pixel numbers run down the columns:
 #   1 4 7
@@ -169,3 +173,66 @@ def test_decode_rejects_bad_shape(shape):
 def test_encode_rejects_bad_masks(mask, match):
     with pytest.raises(Sprint19Error, match=match):
         encode_rle(mask)
+
+
+@pytest.fixture
+def tgs(tmp_path) -> Path:
+    """A tiny Kaggle TGS folder: train ids a, b; test ids t1, t2; depths for all."""
+    zeros = np.zeros((2, 101, 101), np.uint8)
+    masks = zeros.copy()
+    masks[:, :20] = 1  # not all empty: no all-black warning
+    return s19.write_tgs_layout(
+        tmp_path / "tgs", ["a", "b"], zeros, masks, depths=[10, 20],
+        test_ids=["t1", "t2"], test_images=zeros, test_depths=[30, 40],
+    )
+
+def _rle_only(root: Path, rle: str) -> None:
+    """Make train.csv the only source of masks, with ``rle`` as id a's mask."""
+    for mask in (root / "train" / "masks").iterdir():
+        mask.unlink()
+    (root / "train" / "masks").rmdir()
+    (root / "train.csv").write_text(f"id,rle_mask\na,{rle}\nb,\n")
+
+
+# === RLE numbers (findings 8 and 17) ===
+
+
+@pytest.mark.parametrize("text", ["+1 +2", "1_0 2", "\u0661 2", "1 \uff12", "1 2 +3 1"])
+def test_rle_tokens_that_python_int_accepts_are_refused(text):
+    with pytest.raises(Sprint19Error, match=r"expected whole numbers only, written with the digits 0-9.*non-numeric token"):
+        decode_rle(text, (3, 3))
+
+
+@pytest.mark.parametrize(
+    ("text", "match"),
+    [
+        ("9223372036854775808 1", r"run #1 with start 9223372036854775808, out of range for shape \(3, 3\)"),
+        ("1 1 2 99999999999999999999999", r"run #2 with length 9999999999999999999\d\.\.\., out of range"),
+        ("9223372036854775807 9223372036854775807", r"run #1 with start 9223372036854775807, out of range"),
+        ("1 " + "9" * 5000, r"run #1 with length 9+\.\.\., out of range"),  # int() refuses > 4300 digits
+        ("1 -99999999999999999999", r"run #1 with length -9+\.\.\., out of range"),
+    ],
+)
+def test_rle_numbers_beyond_the_image_never_overflow(text, match):
+    with pytest.raises(Sprint19Error, match=r"rle: expected every run inside the image; received " + match):
+        decode_rle(text, (3, 3))
+
+
+def test_rle_leading_zeros_and_negative_values_keep_their_meaning():
+    assert decode_rle("0001 02", (3, 3)).sum() == 2
+    with pytest.raises(Sprint19Error, match=r"received run #1 with start -1"):
+        decode_rle("-1 2", (3, 3))
+
+
+@pytest.mark.parametrize(
+    ("rle", "match"),
+    [
+        ("+1 +2", r"CSV file '.*train\.csv', id 'a': expected whole numbers only.*received the non-numeric token '\+1'"),
+        ("9223372036854775808 1", r"CSV file '.*train\.csv', id 'a': expected every run inside the image; received run #1 with start 9223372036854775808"),
+    ],
+)
+def test_bad_rle_numbers_in_train_csv_api_and_cli(tgs, rle, match):
+    _rle_only(tgs, rle)
+    with pytest.raises(Sprint19Error, match=match):
+        s19.load_tgs(tgs)
+    assert_one_line_error(run_cli("data", "describe", tgs), match)

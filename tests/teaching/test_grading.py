@@ -233,7 +233,7 @@ def test_a_killed_grader_leaves_the_rows_it_had(tmp_path):
     grader_of_room = "int(open(f'/proc/{os.getppid()}/stat').read().rsplit(')', 1)[1].split()[1])"
     write_notebook(tmp_path / "subs" / "b_killer.ipynb", f"import os, signal\nos.kill({grader_of_room}, signal.SIGKILL)")
     out = tmp_path / "grades.csv"
-    here = str(Path(__file__).resolve().parents[1])
+    here = str(Path(__file__).resolve().parents[2])
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [here, os.environ.get("PYTHONPATH")]))}
     result = subprocess.run([sys.executable, "-m", "sprint19_unet", "grade", str(tmp_path / "subs"), "--out", str(out)],
                             capture_output=True, text=True, timeout=300, env=env)
@@ -453,7 +453,7 @@ def test_a_sigterm_during_the_room_clean_up_still_kills_its_kernel(tmp_path):
     from sprint19_unet.teaching.grading.room import command
 
     bootstrap = command()[2].split("from sprint19_unet.teaching.grading.room import main")[0]
-    here = str(Path(__file__).resolve().parents[1])
+    here = str(Path(__file__).resolve().parents[2])
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [here, os.environ.get("PYTHONPATH")]))}
     job = {"cells": [{"cell_type": "code", "source": "x = 1"}], "timeout": 120.0, "cell_timeout": 60.0,
            "memory_bytes": 8 * 2**30, "env": env, "folder": None, "manifest": [], "keep_outputs": False,

@@ -13,18 +13,22 @@ import numpy as np
 import pytest
 
 from sprint19_unet import Sprint19Error
-
-from sprint19_unet.training import metrics
-
-from sprint19_unet.training import fit as training
-from sprint19_unet.training.config import TrainConfig
-from sprint19_unet.training.sanity import AllBlackWarning, check_training_masks, overfit_one_batch, predict_nothing_score
 from sprint19_unet.data.datasets import load_dataset
-from sprint19_unet.training.fit import split_data, train
 from sprint19_unet.data.weight_map import class_balance_weights
+from sprint19_unet.training import fit as training
+from sprint19_unet.training import metrics
+from sprint19_unet.training.config import TrainConfig
+from sprint19_unet.training.fit import split_data, train
+from sprint19_unet.training.sanity import (
+    AllBlackWarning,
+    check_training_masks,
+    overfit_one_batch,
+    predict_nothing_score,
+)
 
 # CI runs this file again on JAX and PyTorch and on the colab and minimum stacks (.ci/run: -m backend_neutral)
 pytestmark = pytest.mark.backend_neutral
+
 
 TINY = {"num_samples": 40, "base_filters": 4, "depth": 2, "batch_size": 8, "augment": False}
 
@@ -184,7 +188,7 @@ def _cli_train(output_dir, epochs):
 
 
 @pytest.mark.skipif(keras.backend.backend() == "tensorflow",
-                    reason="on TensorFlow tests/test_kill_resume.py kills and resumes in depth; this short version "
+                    reason="on TensorFlow tests/training/test_fit_kill_resume.py kills and resumes in depth; this short version "
                            "runs in the JAX and PyTorch steps")
 def test_kill_during_training_then_resume_keeps_history(tmp_path):
     run = tmp_path / "run"

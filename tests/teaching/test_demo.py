@@ -2,11 +2,18 @@
 
 import pytest
 
+from sprint19_unet import Sprint19Error
 from sprint19_unet.teaching.demo import (
-    DEMO_CONFIG, DEMO_RECIPE, MIN_SAMPLES_PER_EPOCH, REFERENCE_COMPUTE, DemoRecipe, demo_compute, run_demo,
+    DEMO_CONFIG,
+    DEMO_RECIPE,
+    MIN_SAMPLES_PER_EPOCH,
+    REFERENCE_COMPUTE,
+    DemoRecipe,
+    demo_compute,
+    run_demo,
 )
-from sprint19_unet.errors import Sprint19Error
 from sprint19_unet.unet.model import build_unet
+
 
 # trains a model, or starts processes or kernels: left out of the inner loop (README)
 pytestmark = pytest.mark.slow
@@ -68,3 +75,21 @@ def test_a_bad_budget_is_refused(tmp_path, seconds):
 def test_bad_epochs_are_refused(tmp_path):
     with pytest.raises(Sprint19Error, match="epochs.*integer ≥ 1"):
         run_demo(tmp_path, epochs=0)
+
+
+# === The demo replaces only what a previous demo wrote, and only once its arguments passed ===
+
+
+def test_the_demo_never_deletes_what_it_did_not_write(tmp_path):
+    from sprint19_unet.teaching.demo import run_demo
+
+    previous = tmp_path / "run" / "model.keras"
+    previous.parent.mkdir()
+    previous.write_text("a previous demo's model")
+    with pytest.raises(Sprint19Error, match=r"epochs: expected an integer ≥ 1"):
+        run_demo(tmp_path, epochs=0, show=False)
+    assert previous.read_text() == "a previous demo's model"  # was deleted before epochs was checked
+    (tmp_path / "run" / "thesis.tex").write_text("mine")
+    with pytest.raises(Sprint19Error, match=r"demo output '.*run': expected nothing, or what a previous demo wrote there .*received a folder that also holds \['thesis\.tex'\]\. Choose another --out"):
+        run_demo(tmp_path, epochs=1, show=False)
+    assert (tmp_path / "run" / "thesis.tex").read_text() == "mine" and previous.exists()

@@ -2,21 +2,27 @@
 
 import csv
 import logging
+import os
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
+from cli_helpers import assert_one_line_error, run_cli
 from PIL import Image
 
+import sprint19_unet as s19
+from sprint19_unet import Sprint19Error
 from sprint19_unet.data.formats import (
     SegmentationData,
     load_folder_pairs,
+    load_pairs,
     load_tgs,
     load_tiff_stacks,
     write_tgs_layout,
 )
-from sprint19_unet.errors import Sprint19Error
-from sprint19_unet.data.images import write_tiff_stack
+from sprint19_unet.data.images import write_png, write_tiff_stack
+
 
 SIZE = 101  # TGS Salt images are 101×101
 
@@ -430,6 +436,22 @@ def test_folder_pairs_options(tmp_path):
         load_folder_pairs(tmp_path / "images", tmp_path / "labels", foreground=0, num_classes=4)
 
 
+def test_pairs_from_lists_keep_the_order_given_and_name_a_bad_mask(tmp_path):
+    # What a layout that lists its own files (a CSV of pairs, say) calls: no folder, no pairing by stem.
+    image_paths = [png(tmp_path / f"img_{value}.png", np.full((4, 4), value, np.uint8)) for value in (200, 100)]
+    mask_paths = [png(tmp_path / f"lab_{value}.png", np.eye(4, dtype=np.uint8) * 255 * (value == 200))
+                  for value in (200, 100)]
+    data = load_pairs(["second", "first"], image_paths, mask_paths)
+    assert data.ids == ["second", "first"]
+    np.testing.assert_allclose(data.images[:, 0, 0, 0], [200 / 255, 100 / 255], atol=1e-6)
+    assert data.masks[:, ..., 0].sum(axis=(1, 2)).tolist() == [4, 0]
+    assert load_pairs(["second", "first"], image_paths).masks is None
+    png(tmp_path / "small.png", np.zeros((2, 2), np.uint8))
+    with pytest.raises(Sprint19Error, match=r"mask '.*small.png': expected the size of its image '.*img_100.png', 4×4; received size 2×2"):
+        load_pairs(["a", "b"], image_paths, [mask_paths[0], tmp_path / "small.png"])
+    with pytest.warns(UserWarning, match="the masks of 'x.csv'"):
+        load_pairs(["b"], image_paths[1:], mask_paths[1:], masks_source="the masks of 'x.csv'")
+
 def test_folder_pairs_16_bit_rgba_and_palette(tmp_path):
     png(tmp_path / "images" / "deep.png", np.full((4, 4), 65535, np.uint16))
     png(
@@ -547,3 +569,59 @@ def test_isbi_membranes_are_the_dark_class(isbi_root):
     membrane = data.masks.mean()
     assert 0.20 < membrane < 0.24  # about 22 % membrane
     assert data.masks.max() == 1 and data.masks.dtype == np.uint8
+
+
+NOT_UTF8_NAME = os.fsdecode(b"caf\xe9")  # 'caf\udce9': the bytes of a Latin-1 file name
+
+
+# === Image file names that are not UTF-8 (finding 10) ===
+
+
+def test_submission_ids_that_are_not_utf8_are_refused_before_writing(tmp_path):
+    out = tmp_path / "submission.csv"
+    pattern = r"ids: expected ids that are UTF-8 text .*; received the id 'caf\\udce9', from an image file name that is not UTF-8 text\. Rename"
+    with pytest.raises(Sprint19Error, match=pattern):
+        s19.write_submission(["ok", NOT_UTF8_NAME], np.zeros((2, 4, 4), np.uint8), out, expected_ids=["ok", NOT_UTF8_NAME])
+    assert not out.exists()
+    good = s19.write_submission(["ok"], np.zeros((1, 4, 4), np.uint8), tmp_path / "good.csv")
+    with pytest.raises(Sprint19Error, match=r"test ids: expected ids that are UTF-8 text.*'caf\\udce9'"):
+        s19.check_submission(good, ["ok", NOT_UTF8_NAME], shape=(4, 4))
+
+
+def test_predict_refuses_a_test_image_named_in_another_encoding(tmp_path):
+    images = tmp_path / "data" / "images"
+    images.mkdir(parents=True)
+    for stem in ("ok", NOT_UTF8_NAME):
+        write_png(images / f"{stem}.png", np.zeros((8, 8), np.uint8))
+    assert os.fsencode(NOT_UTF8_NAME + ".png") in os.listdir(os.fsencode(images))
+    model = tmp_path / "model.keras"
+    s19.build_unet((8, 8, 1), base_filters=2, depth=1).save(model)
+    out = tmp_path / "submission.csv"
+    result = run_cli("predict", "--model", model, "--data", tmp_path / "data", "--out", out)
+    assert_one_line_error(result, r"images in '.*data': expected ids that are UTF-8 text .*received the id 'caf\\udce9'")
+    assert not out.exists()
+
+
+@pytest.fixture
+def tgs(tmp_path) -> Path:
+    """A tiny Kaggle TGS folder: train ids a, b; test ids t1, t2; depths for all."""
+    zeros = np.zeros((2, 101, 101), np.uint8)
+    masks = zeros.copy()
+    masks[:, :20] = 1  # not all empty: no all-black warning
+    return s19.write_tgs_layout(
+        tmp_path / "tgs", ["a", "b"], zeros, masks, depths=[10, 20],
+        test_ids=["t1", "t2"], test_images=zeros, test_depths=[30, 40],
+    )
+
+
+# === Depths that are not finite (finding 16) ===
+
+
+@pytest.mark.parametrize("depth", ["nan", "inf", "-Infinity", "1e999"])
+def test_depths_that_are_not_finite(tgs, depth):
+    (tgs / "depths.csv").write_text(f"id,z\na,10\nb,{depth}\nt1,30\nt2,40\n")
+    pattern = rf"CSV file '.*depths\.csv', row of id 'b': expected a finite number in the z column; received the depth '{depth}'"
+    with pytest.raises(Sprint19Error, match=pattern):
+        s19.load_tgs(tgs)
+    if depth == "nan":
+        assert_one_line_error(run_cli("data", "describe", tgs), pattern)

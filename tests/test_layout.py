@@ -180,9 +180,10 @@ def test_the_tests_mirror_the_package():
 
 
 def test_every_test_file_a_document_names_exists():
-    """A path like tests/training/test_fit.py in README, .ci/run, the scripts or a docstring points at a real file."""
+    """A path like tests/training/test_fit.py in README, .ci/run, the scripts, the benchmarks and RESULTS.md or a docstring points at a real file."""
     root = Path(__file__).resolve().parents[1]
     documents = [root / "README.md", root / "data" / "README.md", root / ".ci" / "run", *sorted((root / "scripts").iterdir()),
+                 *sorted((root / "benchmarks").iterdir()),
                  *sorted(PACKAGE.rglob("*.py")), *sorted((root / "tests").rglob("*.py"))]
     missing = sorted({f"{document.relative_to(root)}: {match}" for document in documents if document.is_file()
                       for match in re.findall(r"tests/[\w/]*test_\w+\.py", document.read_text(encoding="utf-8"))

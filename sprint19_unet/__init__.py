@@ -107,7 +107,13 @@ from sprint19_unet.teaching.detection import (
     sliding_window_table, sliding_windows,
 )
 from sprint19_unet.teaching.plots import overlay, plot_ablation, plot_history, plot_predictions
-from sprint19_unet.teaching.live import FigureFiles, FigureWindow, LivePredictions, display_available
+from sprint19_unet.teaching.learning_view import LearningFigure, plot_learning
+from sprint19_unet.teaching.live import FigureFiles, FigureSnapshots, FigureWindow, LivePredictions, display_available
+from sprint19_unet.teaching.receptive_field import (
+    check_receptive_field, measure_receptive_field, receptive_field, textbook_receptive_field,
+)
+from sprint19_unet.teaching.levels import level_outputs, plot_copy_effect, plot_levels, unet_levels, without_copy
+from sprint19_unet.teaching.threshold_view import plot_thresholds, threshold_slider
 from sprint19_unet.teaching import exercises  # the notebooks' self-checks: s19.exercises.check_rle(…)
 from sprint19_unet.teaching import colab  # the notebooks' first cell: s19.colab.report() (versions, GPU)
 from sprint19_unet import versions  # the versions CI tests; one warning line when TensorFlow or Keras is older
@@ -145,6 +151,8 @@ __all__ = [
     "misclassified_fraction", "segmentation_report", "check_submission", "read_submission", "write_submission", "evaluate_model",
     "load_model", "predict_to_files", "trained_scale", "WholeImageValidation", "boxes_iou", "colour_class_map", "over_segment",
     "region_proposals", "sliding_window_count", "sliding_window_table", "sliding_windows", "overlay",
-    "plot_ablation", "plot_history", "plot_predictions", "FigureFiles", "FigureWindow", "LivePredictions",
-    "display_available", "exercises", "colab", "versions",
+    "plot_ablation", "plot_history", "plot_predictions", "LearningFigure", "plot_learning", "FigureFiles",
+    "FigureSnapshots", "FigureWindow", "LivePredictions", "display_available", "check_receptive_field",
+    "measure_receptive_field", "receptive_field", "textbook_receptive_field", "level_outputs", "plot_copy_effect",
+    "plot_levels", "unet_levels", "without_copy", "plot_thresholds", "threshold_slider", "exercises", "colab", "versions",
 ]

@@ -4,20 +4,36 @@ import numpy as np
 import pytest
 
 from sprint19_unet.teaching.live import LivePredictions
+from sprint19_unet.training.metrics import ThresholdedIoU
 from sprint19_unet.unet.model import build_unet
 
 
 @pytest.mark.slow
-def test_live_view_draws_one_figure_per_epoch():
-    figures = []
+def test_live_view_redraws_one_figure_per_epoch_with_the_curves_so_far():
+    drawings = []
     images = np.random.default_rng(0).random((3, 32, 32, 1), dtype="float32")
     masks = (images > 0.5).astype("uint8")
     model = build_unet((32, 32, 1), base_filters=4, depth=2)
-    model.compile("adam", "binary_crossentropy")
-    view = LivePredictions(images, masks, display=lambda figure: figures.append(
-        (figure._suptitle.get_text(), len(figure.axes))))
-    model.fit(images, masks.astype("float32"), epochs=2, verbose=0, callbacks=[view])
-    assert figures == [("epoch 1", 9), ("epoch 2", 9)]
+    model.compile("adam", "binary_crossentropy", metrics=[ThresholdedIoU()])
+    view = LivePredictions(images, masks, display=lambda figure: drawings.append(
+        (figure, figure.get_suptitle(), len(figure.axes[0].get_lines()[0].get_ydata()))))
+    model.fit(images, masks.astype("float32"), validation_data=(images, masks.astype("float32")),
+              epochs=3, verbose=0, callbacks=[view])
+    assert [drawing[1:] for drawing in drawings] == [("epoch 1 of 3", 1), ("epoch 2 of 3", 2), ("epoch 3 of 3", 3)]
+    assert len({id(drawing[0]) for drawing in drawings}) == 1  # one figure, redrawn
+    assert sorted(view.history) == ["iou", "loss", "val_iou", "val_loss"]
+    assert len(view.seconds) == 3 and all(seconds > 0 for seconds in view.seconds)
+    iou_axis = drawings[-1][0].axes[1]
+    assert [len(line.get_ydata()) for line in iou_axis.get_lines()] == [3, 3]  # training and validation
+
+
+def test_snapshots_keep_png_bytes_of_each_drawing():
+    from sprint19_unet.teaching.live import FigureSnapshots
+
+    snapshots = FigureSnapshots()
+    snapshots(_figure())
+    snapshots(_figure())
+    assert len(snapshots.pngs) == 2 and all(png.startswith(b"\x89PNG") for png in snapshots.pngs)
 
 
 def _figure():

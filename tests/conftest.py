@@ -29,6 +29,22 @@ def sample(tmp_path) -> Path:
     return write_salt_sample(tmp_path / "tgs", n=8, test_n=3, seed=0)
 
 
+@pytest.fixture
+def tgs(tmp_path) -> Path:
+    """A tiny Kaggle TGS folder: train ids a, b; test ids t1, t2; depths for all."""
+    import numpy as np
+
+    from sprint19_unet.data.formats import write_tgs_layout
+
+    zeros = np.zeros((2, 101, 101), np.uint8)
+    masks = zeros.copy()
+    masks[:, :20] = 1  # not all empty: no all-black warning
+    return write_tgs_layout(
+        tmp_path / "tgs", ["a", "b"], zeros, masks, depths=[10, 20],
+        test_ids=["t1", "t2"], test_images=zeros, test_depths=[30, 40],
+    )
+
+
 # Hypothesis profiles for the fuzz tests (tests/test_fuzz_inputs.py): "ci" keeps the suite
 # quick and deterministic; `pytest --hypothesis-profile=long` runs a deeper search locally.
 from hypothesis import settings  # noqa: E402

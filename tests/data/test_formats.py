@@ -4,7 +4,6 @@ import csv
 import logging
 import os
 import shutil
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -600,18 +599,6 @@ def test_predict_refuses_a_test_image_named_in_another_encoding(tmp_path):
     result = run_cli("predict", "--model", model, "--data", tmp_path / "data", "--out", out)
     assert_one_line_error(result, r"images in '.*data': expected ids that are UTF-8 text .*received the id 'caf\\udce9'")
     assert not out.exists()
-
-
-@pytest.fixture
-def tgs(tmp_path) -> Path:
-    """A tiny Kaggle TGS folder: train ids a, b; test ids t1, t2; depths for all."""
-    zeros = np.zeros((2, 101, 101), np.uint8)
-    masks = zeros.copy()
-    masks[:, :20] = 1  # not all empty: no all-black warning
-    return s19.write_tgs_layout(
-        tmp_path / "tgs", ["a", "b"], zeros, masks, depths=[10, 20],
-        test_ids=["t1", "t2"], test_images=zeros, test_depths=[30, 40],
-    )
 
 
 # === Depths that are not finite (finding 16) ===

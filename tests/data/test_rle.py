@@ -175,17 +175,6 @@ def test_encode_rejects_bad_masks(mask, match):
         encode_rle(mask)
 
 
-@pytest.fixture
-def tgs(tmp_path) -> Path:
-    """A tiny Kaggle TGS folder: train ids a, b; test ids t1, t2; depths for all."""
-    zeros = np.zeros((2, 101, 101), np.uint8)
-    masks = zeros.copy()
-    masks[:, :20] = 1  # not all empty: no all-black warning
-    return s19.write_tgs_layout(
-        tmp_path / "tgs", ["a", "b"], zeros, masks, depths=[10, 20],
-        test_ids=["t1", "t2"], test_images=zeros, test_depths=[30, 40],
-    )
-
 def _rle_only(root: Path, rle: str) -> None:
     """Make train.csv the only source of masks, with ``rle`` as id a's mask."""
     for mask in (root / "train" / "masks").iterdir():

@@ -34,18 +34,6 @@ def test_a_correct_submission_passes_the_check(tmp_path, sample):
     assert result.returncode == 0 and f"ok — {len(test.ids)} rows" in result.stdout
 
 
-@pytest.fixture
-def tgs(tmp_path) -> Path:
-    """A tiny Kaggle TGS folder: train ids a, b; test ids t1, t2; depths for all."""
-    zeros = np.zeros((2, 101, 101), np.uint8)
-    masks = zeros.copy()
-    masks[:, :20] = 1  # not all empty: no all-black warning
-    return s19.write_tgs_layout(
-        tmp_path / "tgs", ["a", "b"], zeros, masks, depths=[10, 20],
-        test_ids=["t1", "t2"], test_images=zeros, test_depths=[30, 40],
-    )
-
-
 # === Submission files (finding 9) ===
 
 

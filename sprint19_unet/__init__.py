@@ -112,7 +112,9 @@ from sprint19_unet.teaching.live import FigureFiles, FigureSnapshots, FigureWind
 from sprint19_unet.teaching.receptive_field import (
     check_receptive_field, measure_receptive_field, receptive_field, textbook_receptive_field,
 )
-from sprint19_unet.teaching.levels import level_outputs, plot_copy_effect, plot_levels, unet_levels, without_copy
+from sprint19_unet.teaching.levels import (
+    level_outputs, plot_copy_and_crop_effect, plot_levels, unet_levels, without_copy_and_crop,
+)
 from sprint19_unet.teaching.threshold_view import plot_thresholds, threshold_slider
 from sprint19_unet.teaching import exercises  # the notebooks' self-checks: s19.exercises.check_rle(…)
 from sprint19_unet.teaching import colab  # the notebooks' first cell: s19.colab.report() (versions, GPU)
@@ -153,6 +155,7 @@ __all__ = [
     "region_proposals", "sliding_window_count", "sliding_window_table", "sliding_windows", "overlay",
     "plot_ablation", "plot_history", "plot_predictions", "LearningFigure", "plot_learning", "FigureFiles",
     "FigureSnapshots", "FigureWindow", "LivePredictions", "display_available", "check_receptive_field",
-    "measure_receptive_field", "receptive_field", "textbook_receptive_field", "level_outputs", "plot_copy_effect",
-    "plot_levels", "unet_levels", "without_copy", "plot_thresholds", "threshold_slider", "exercises", "colab", "versions",
+    "measure_receptive_field", "receptive_field", "textbook_receptive_field", "level_outputs",
+    "plot_copy_and_crop_effect", "plot_levels", "unet_levels", "without_copy_and_crop", "plot_thresholds",
+    "threshold_slider", "exercises", "colab", "versions",
 ]

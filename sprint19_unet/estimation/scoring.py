@@ -397,6 +397,24 @@ def _overlap(truth: np.ndarray, guess: np.ndarray) -> tuple[float, float, float]
     return intersection, float(np.logical_or(truth, guess).sum()), float(truth.sum() + guess.sum())
 
 
+def mask_iou(true_mask, pred_mask) -> float:
+    """IoU of binary masks, all pixels pooled; 1.0 when both are empty (nothing to find, nothing found).
+
+    Args:
+        true_mask: one mask or a stack, nonzero = foreground.
+        pred_mask: the same shape.
+
+    Returns:
+        |A ∩ B| / |A ∪ B|, or 1.0 for two empty masks.
+
+    Example:
+        >>> mask_iou(np.eye(4), np.eye(4) + np.eye(4, k=1))
+        0.5714285714285714
+    """
+    intersection, union, _ = _overlap(np.asarray(true_mask) > 0, np.asarray(pred_mask) > 0)
+    return intersection / union if union else 1.0
+
+
 def segmentation_report(true_masks, pred_masks, num_classes: int = 1) -> dict:
     """IoU, Dice, pixel accuracy (and the Kaggle TGS score for binary masks) over a set.
 
@@ -423,9 +441,9 @@ def segmentation_report(true_masks, pred_masks, num_classes: int = 1) -> dict:
     accuracy = float(np.mean(true_masks == pred_masks))
     if num_classes == 1:
         truth, guess = true_masks > 0, pred_masks > 0
-        intersection, union, total = _overlap(truth, guess)
+        intersection, _, total = _overlap(truth, guess)
         return {
-            "iou": intersection / union if union else 1.0,
+            "iou": mask_iou(truth, guess),
             "dice": 2 * intersection / total if total else 1.0,
             "pixel_accuracy": accuracy,
             "tgs_score": kaggle_tgs_score(truth.astype("uint8"), guess.astype("uint8")),

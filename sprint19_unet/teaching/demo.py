@@ -95,7 +95,8 @@ DEMO_SECONDS = 60.0
 MAX_EPOCHS = 30  # however fast the machine
 MIN_EPOCHS = 3  # fewer only when even the smallest epochs do not fit
 MIN_SAMPLES_PER_EPOCH = 64
-SECONDS_PER_EPOCH = 1.0  # besides the steps: checkpoint (0.2 s), live view (0.04 s; first 0.3–0.7 s), margin (validation: per machine)
+# Besides the steps: checkpoint (0.2 s), live view (0.04 s; the first 0.3–0.7 s), margin (validation: per machine).
+SECONDS_PER_EPOCH = 1.0
 RESERVE_SECONDS = 1.0  # the last validation and checkpoint after the deadline step
 PREVIEW_IMAGES = 4
 # The original (issue 4) demo's compute, the yardstick of `compute`: 480 images × 128² pixels × 12 epochs.
@@ -175,7 +176,7 @@ def _remove_previous_demo(out_dir: Path) -> None:
         shutil.rmtree(folder)
 
 
-def _save_final_figure(path: Path, history: dict, masks, images, probabilities, planned: int, title: str) -> Path:
+def _save_final_figure(path: Path, history: dict, images, masks, probabilities, planned: int, title: str) -> Path:
     """The live view's figure for the first held-out images with salt, at the end of training, as a PNG."""
     shown = [index for index in range(len(masks)) if masks[index].any()][:PREVIEW_IMAGES]
     figure = plot_learning(history, images[shown], masks[shown], probabilities[shown], planned_epochs=planned,
@@ -260,14 +261,14 @@ def run_demo(
     report = segmentation_report(masks[val_index], predictions)
     seconds_taken = time.perf_counter() - started
 
-    figure_path = _save_final_figure(out_dir / "demo_predictions.png", history, masks[val_index], images[val_index],
+    figure_path = _save_final_figure(out_dir / "demo_predictions.png", history, images[val_index], masks[val_index],
                                      probabilities, plan.epochs, f"held-out images after {trained} epochs "
                                      f"(all {len(val_index)}: IoU {report['iou']:.3f}) — yellow = salt")
     if window is None:
         log(f"per-epoch figures: {display.folder}")
     if live.seconds:
-        log(f"live view: {np.median(live.seconds) * 1000:.0f} ms per drawing, "
-            f"{np.median(live.seconds) / np.median(live.epoch_seconds):.1%} of an epoch (medians of {len(live.seconds)})")
+        drawing, epoch = np.median(live.seconds), np.median(live.epoch_seconds)
+        log(f"live view: {drawing * 1000:.0f} ms per drawing, {drawing / epoch:.1%} of an epoch (medians)")
     log(f"held-out images: IoU {report['iou']:.3f}, Kaggle TGS metric {report['tgs_score']:.3f}")
     log(f"figure: {figure_path}")
     return {

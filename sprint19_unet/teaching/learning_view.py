@@ -20,6 +20,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from sprint19_unet.errors import bad_input
+from sprint19_unet.estimation.scoring import mask_iou
+
 SCREEN_INCHES = (12.8, 7.2)  # 1280×720 pixels at 100 dpi: a video call's shared screen
 SCREEN_DPI = 100
 FONT_SIZE = 12  # points; titles 13
@@ -28,23 +31,26 @@ OUTLINE_COLOUR = (1.0, 0.25, 0.1)  # the predicted mask's outline, drawn over th
 CURVES = (("loss", "loss"), ("iou", "IoU (batches)"))
 
 
-def mask_iou(true_mask, predicted_mask) -> float:
-    """IoU of one binary mask pair; 1.0 when both are empty (nothing to find, nothing found).
+def picture_stack(array, shape: tuple, name: str) -> np.ndarray:
+    """``array`` as ``shape`` (N, H, W), accepting a channel axis of 1; one clear error otherwise.
 
     Args:
-        true_mask: (H, W) or (H, W, 1), nonzero = foreground.
-        predicted_mask: same shape.
+        array: masks or probabilities, (N, H, W) or (N, H, W, 1).
+        shape: the images' (N, H, W).
+        name: the argument, for the error.
 
     Returns:
-        |A ∩ B| / |A ∪ B|, or 1.0 for two empty masks.
+        The array reshaped to ``shape``.
 
     Example:
-        >>> mask_iou(np.eye(4), np.eye(4) + np.eye(4, k=1))
-        0.5714285714285714
+        >>> picture_stack(np.zeros((2, 4, 4, 1)), (2, 4, 4), "masks").shape
+        (2, 4, 4)
     """
-    truth, prediction = np.asarray(true_mask) > 0, np.asarray(predicted_mask) > 0
-    union = np.logical_or(truth, prediction).sum()
-    return float(np.logical_and(truth, prediction).sum() / union) if union else 1.0
+    array = np.asarray(array)
+    if array.shape not in (tuple(shape), (*shape, 1)):
+        raise bad_input(name, f"shape {array.shape}", f"one per image: {tuple(shape)} or {(*shape, 1)}",
+                        "Pass the masks or probabilities of the same images, at the images' size.")
+    return array.reshape(shape)
 
 
 def outline(image, mask, colour=OUTLINE_COLOUR) -> np.ndarray:
@@ -98,7 +104,7 @@ class LearningFigure:
         from matplotlib.figure import Figure
 
         self.images = np.asarray(images, "float32")[..., 0]
-        self.masks = np.asarray(masks).reshape(self.images.shape)
+        self.masks = picture_stack(masks, self.images.shape, "masks")
         self.planned_epochs, self.threshold, self.title = int(planned_epochs), float(threshold), title
         self._background = None  # the figure without what update() changes, once drawn
         self._loss_top = None
@@ -107,8 +113,9 @@ class LearningFigure:
             # Not a pyplot figure: no window of its own, nothing left open; displays draw it themselves.
             self.figure = Figure(figsize=SCREEN_INCHES, dpi=SCREEN_DPI, layout="constrained")
             _incremental_canvas()(self.figure).redraw = self._redraw_what_changed
-            self._curves = self._draw_curve_panels(self.figure.add_gridspec(1, 2, width_ratios=(1, 2.2)))
-            self._pictures = self._draw_picture_panels()
+            left, right = self.figure.add_gridspec(1, 2, width_ratios=(1, 2.2))
+            self._curves = self._draw_curve_panels(left)
+            self._pictures = self._draw_picture_panels(right)
             self._title = self.figure.suptitle(self.title.format(epoch=0, planned=self.planned_epochs),
                                                fontsize=FONT_SIZE + 3)
             FigureCanvasAgg.draw(self.figure.canvas)  # lay the panels out once, every title in place ...
@@ -135,11 +142,10 @@ class LearningFigure:
         for artist in changing:
             (artist.axes or self.figure).draw_artist(artist)
 
-    def _draw_curve_panels(self, grid) -> dict:
+    def _draw_curve_panels(self, cell) -> dict:
         from matplotlib.ticker import MaxNLocator
 
-        left = grid[0, 0].subgridspec(len(CURVES), 1)
-        self._picture_grid = grid[0, 1]
+        left = cell.subgridspec(len(CURVES), 1)
         lines = {}
         for row, (key, label) in enumerate(CURVES):
             axis = self.figure.add_subplot(left[row, 0])
@@ -155,9 +161,9 @@ class LearningFigure:
                 axis.set_ylim(0, 1)
         return lines
 
-    def _draw_picture_panels(self) -> list:
+    def _draw_picture_panels(self, cell) -> list:
         rows = len(self.images)
-        grid = self._picture_grid.subgridspec(rows, 4)
+        grid = cell.subgridspec(rows, 4)
         pictures = []
         names = ("image", "truth (yellow = salt)", "P(salt)", "")
         for row in range(rows):
@@ -201,7 +207,7 @@ class LearningFigure:
                 if self._loss_top is None or top > self._loss_top:  # new ticks: the next draw is a full one
                     self._loss_top, self._background = top, None
                     line.axes.set_ylim(0, top)
-        probabilities = np.asarray(probabilities, "float32").reshape(self.images.shape)
+        probabilities = picture_stack(probabilities, self.images.shape, "probabilities").astype("float32")
         for row, (probability, outlined, axis) in enumerate(self._pictures):
             predicted = probabilities[row] > self.threshold
             probability.set_data(probabilities[row])

@@ -3,8 +3,8 @@
 :func:`unet_levels` names the output of every contracting block (before its pooling), of the
 bottleneck and of every expanding block, in the paper's words; :func:`plot_levels` draws a few
 channels of each for one image, with the level's size and receptive field
-(:mod:`~sprint19_unet.teaching.receptive_field`); :func:`without_copy` rebuilds a model with one
-level's copy-and-crop input replaced by zeros, and :func:`plot_copy_effect` shows what the output
+(:mod:`~sprint19_unet.teaching.receptive_field`); :func:`without_copy_and_crop` rebuilds a model with one
+level's copy-and-crop input replaced by zeros, and :func:`plot_copy_and_crop_effect` shows what the output
 loses without it: the fine detail of the boundaries comes up the copy, not up the bottleneck.
 
 Example:
@@ -19,7 +19,8 @@ import keras
 import numpy as np
 
 from sprint19_unet.errors import bad_input
-from sprint19_unet.teaching.learning_view import SALT_COLOUR_MAP, mask_iou
+from sprint19_unet.estimation.scoring import mask_iou
+from sprint19_unet.teaching.learning_view import SALT_COLOUR_MAP
 from sprint19_unet.teaching.receptive_field import receptive_field
 
 
@@ -132,14 +133,14 @@ def plot_levels(model, image, channels: int = 4):
     return figure
 
 
-class ZeroedCopy(keras.layers.Concatenate):
+class ZeroedCopyAndCrop(keras.layers.Concatenate):
     """Copy and crop with the copied features replaced by zeros (what the expanding path gets without them)."""
 
     def call(self, inputs):
         return super().call([keras.ops.zeros_like(inputs[0]), *inputs[1:]])
 
 
-def without_copy(model, level: int):
+def without_copy_and_crop(model, level: int):
     """The same U-Net, same weights, with level ``level``'s copy-and-crop input set to zeros.
 
     Args:
@@ -155,8 +156,8 @@ def without_copy(model, level: int):
     Example:
         >>> from sprint19_unet.unet.model import build_unet
         >>> unet = build_unet((16, 16, 1), base_filters=2, depth=1)
-        >>> type(without_copy(unet, 1).get_layer("expanding1_copy_concat")).__name__
-        'ZeroedCopy'
+        >>> type(without_copy_and_crop(unet, 1).get_layer("expanding1_copy_concat")).__name__
+        'ZeroedCopyAndCrop'
     """
     name = f"expanding{level}_copy_concat"
     if name not in [layer.name for layer in model.layers]:
@@ -165,7 +166,7 @@ def without_copy(model, level: int):
 
     def clone(layer):
         if layer.name == name:
-            return ZeroedCopy(axis=-1, name=name)
+            return ZeroedCopyAndCrop(axis=-1, name=name)
         return layer.__class__.from_config(layer.get_config())
 
     copy = keras.models.clone_model(model, clone_function=clone)
@@ -173,7 +174,7 @@ def without_copy(model, level: int):
     return copy
 
 
-def plot_copy_effect(model, image, mask, level: int = 1, threshold: float = 0.5):
+def plot_copy_and_crop_effect(model, image, mask, level: int = 1, threshold: float = 0.5):
     """The output with and without one level's copied features, side by side, and where they differ.
 
     Args:
@@ -187,7 +188,7 @@ def plot_copy_effect(model, image, mask, level: int = 1, threshold: float = 0.5)
 
     Example:
         >>> from sprint19_unet.unet.model import build_unet
-        >>> figure = plot_copy_effect(build_unet((16, 16, 1), base_filters=2, depth=1), np.zeros((16, 16, 1)),
+        >>> figure = plot_copy_and_crop_effect(build_unet((16, 16, 1), base_filters=2, depth=1), np.zeros((16, 16, 1)),
         ...                           np.zeros((16, 16, 1)))
         >>> [axis.get_title().splitlines()[0] for axis in figure.axes[:5]]
         ['image', 'truth', 'full U-Net', 'without copy 1', '|difference|']
@@ -196,7 +197,7 @@ def plot_copy_effect(model, image, mask, level: int = 1, threshold: float = 0.5)
 
     batch = np.asarray(image, "float32")[None]
     full = keras.ops.convert_to_numpy(model(batch, training=False))[0, ..., 0]
-    dropped = keras.ops.convert_to_numpy(without_copy(model, level)(batch, training=False))[0, ..., 0]
+    dropped = keras.ops.convert_to_numpy(without_copy_and_crop(model, level)(batch, training=False))[0, ..., 0]
     truth = np.asarray(mask).reshape(full.shape)
     figure, axes = plt.subplots(1, 5, figsize=(13, 3.2), layout="constrained")
     panels = [(np.asarray(image)[..., 0], "gray", "image"), (truth, SALT_COLOUR_MAP, "truth"),

@@ -28,6 +28,7 @@ POINTWISE = {"InputLayer", "BatchNormalization", "Activation", "ReLU", "LeakyReL
              "GaussianNoise", "GaussianDropout", "Dense", "Rescaling", "Normalization", "LayerNormalization"}
 MERGES = {"Concatenate", "Add", "Multiply", "Average", "Maximum", "Minimum", "Subtract"}
 NO_INPUT = -1  # an output position that depends on no input pixel (zero padding)
+ROWS_PER_BATCH = 15  # perturbed rows (columns) per forward pass of measure_receptive_field, beside the unchanged image
 
 
 def _sliding(lo, hi, kernel: int, stride: int, dilation: int, padding: str):
@@ -112,6 +113,16 @@ def _sources(model) -> dict[str, list[str]]:
     return {entry["name"]: _history_names(entry["inbound_nodes"], []) for entry in model.get_config()["layers"]}
 
 
+def _target_layer(model, layer: str | None, sources: dict) -> str:
+    """``layer`` checked against the model's layers, or the model's output layer's name."""
+    outputs = model.get_config()["output_layers"]  # [name, node, index], or a list of them
+    target = layer or (outputs[0] if isinstance(outputs[0], str) else outputs[0][0])
+    if target not in sources:
+        raise bad_input("layer", repr(target), f"a layer of this model, e.g. {list(sources)[1:4]}",
+                        "Pick a name from [layer.name for layer in model.layers].")
+    return target
+
+
 def dependency_intervals(model, layer: str | None = None, axis: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """For each position of a layer's output along one axis, the first and last input pixel it depends on.
 
@@ -139,21 +150,13 @@ def dependency_intervals(model, layer: str | None = None, axis: int = 0) -> tupl
         raise bad_input("model", "a model without one fixed input size", "a model built for one size, "
                         "e.g. build_unet((128, 128, 1))", "Build the model with the input size you want to know about.")
     sources = _sources(model)
-    outputs = model.get_config()["output_layers"]  # [name, node, index], or a list of them
-    target = layer or (outputs[0] if isinstance(outputs[0], str) else outputs[0][0])
-    if target not in sources:
-        raise bad_input("layer", repr(target), f"a layer of this model, e.g. {list(sources)[1:4]}",
-                        "Pick a name from [layer.name for layer in model.layers].")
+    target = _target_layer(model, layer, sources)
     intervals = {}
-    for current in model.layers:
-        name = current.name
-        if not sources[name]:
-            intervals[name] = (np.arange(size, dtype=np.int64), np.arange(size, dtype=np.int64))
-        else:
-            intervals[name] = _layer_intervals(current, [intervals[source] for source in sources[name]], axis)
-        if name == target:
-            return intervals[name]
-    raise AssertionError("unreachable: the target is one of the model's layers")  # pragma: no cover
+    for current in model.layers[:[each.name for each in model.layers].index(target) + 1]:  # up to the target
+        inputs = sources[current.name]
+        intervals[current.name] = (_layer_intervals(current, [intervals[source] for source in inputs], axis) if inputs
+                                   else (np.arange(size, dtype=np.int64), np.arange(size, dtype=np.int64)))
+    return intervals[target]
 
 
 def _largest_extent(first: np.ndarray, last: np.ndarray) -> int:
@@ -202,7 +205,7 @@ def textbook_receptive_field(model, layer: str | None = None) -> int:
         96
     """
     size, jump = 1.0, 1.0
-    target = layer or model.layers[-1].name
+    target = _target_layer(model, layer, _sources(model))
     for current in model.layers:
         kind, config = type(current).__name__, current.get_config()
         if kind == "Conv2D":
@@ -274,7 +277,8 @@ def measure_receptive_field(model, layer: str | None = None, trials: int = 3, se
         depends = None
         for _ in range(trials):
             base = rng.random((height, width, channels), dtype=np.float32)
-            hits = [_changed_by_each_row(probe, base, rows, axis, rng) for rows in np.array_split(np.arange(size), -(-size // 15))]
+            batches = np.array_split(np.arange(size), -(-size // ROWS_PER_BATCH))
+            hits = [_changed_by_each_row(probe, base, rows, axis, rng) for rows in batches]
             hit = np.concatenate(hits, axis=1)  # (output position, input position)
             depends = hit if depends is None else depends | hit
         for row in depends:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from sprint19_unet.estimation.scoring import kaggle_tgs_image_scores
+from sprint19_unet.teaching.learning_view import picture_stack
 
 THRESHOLDS = (0.3, 0.5, 0.7)
 
@@ -34,8 +35,8 @@ def plot_thresholds(images, masks, probabilities, thresholds=THRESHOLDS):
     """
     import matplotlib.pyplot as plt
 
-    images, truth = np.asarray(images)[..., 0], np.asarray(masks).reshape(np.shape(images)[:3])
-    probabilities = np.asarray(probabilities).reshape(truth.shape)
+    images = np.asarray(images)[..., 0]
+    truth, probabilities = picture_stack(masks, images.shape, "masks"), picture_stack(probabilities, images.shape, "probabilities")
     scores = {t: kaggle_tgs_image_scores(truth, probabilities > t) for t in thresholds}
     columns = 2 + len(thresholds)
     figure, axes = plt.subplots(len(images), columns, figsize=(2.1 * columns, 2.1 * len(images) + 0.5), squeeze=False)

@@ -391,3 +391,9 @@ def test_the_two_pixel_measures_differ():
     assert report["misclassified_fraction"] == pytest.approx(3 / 15)  # one threshold, every pixel counted
     assert report["pixel_error"] == 0.0  # best of the 11 thresholds on P(cell) finds the membrane
     assert report["rand_error_at_threshold"] == pytest.approx(1 / 3)
+
+
+def test_mask_iou_against_hand_counts():
+    assert scoring.mask_iou(np.zeros((3, 3)), np.zeros((3, 3))) == 1.0  # nothing to find, nothing found
+    assert scoring.mask_iou(np.ones((3, 3)), np.zeros((3, 3))) == 0.0
+    assert scoring.mask_iou(np.eye(3), np.ones((3, 3))) == pytest.approx(3 / 9)

@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from sprint19_unet.teaching.learning_view import LearningFigure, mask_iou, outline, plot_learning
+from sprint19_unet.estimation.scoring import mask_iou
+from sprint19_unet.teaching.learning_view import LearningFigure, outline, plot_learning
 
 
 def _images_and_masks(count=3, size=16):
@@ -52,12 +53,6 @@ def test_each_image_is_titled_with_its_iou_at_the_threshold_and_the_view_redraws
     assert view.figure.get_suptitle() == "epoch 2 of 4"
 
 
-def test_mask_iou_against_hand_counts():
-    assert mask_iou(np.zeros((3, 3)), np.zeros((3, 3))) == 1.0  # nothing to find, nothing found
-    assert mask_iou(np.ones((3, 3)), np.zeros((3, 3))) == 0.0
-    assert mask_iou(np.eye(3), np.ones((3, 3))) == pytest.approx(3 / 9)
-
-
 def test_the_outline_marks_the_masks_boundary_but_not_the_pictures_edge():
     mask = np.zeros((5, 5))
     mask[1:4, 1:4] = 1  # a 3×3 square: its 8 border pixels are the outline, its centre is not
@@ -88,3 +83,17 @@ def test_a_redraw_draws_only_what_changed_and_looks_like_a_full_drawing():
         assert redrawn.shape == full.shape == (720, 1280, 3)
         # the curves are drawn last, over the legend and grid: a few pixels of overlap may differ
         assert (redrawn != full).any(axis=-1).sum() <= 50, epoch
+
+
+def test_pictures_of_other_images_are_named_with_what_was_expected():
+    from sprint19_unet import Sprint19Error
+    from sprint19_unet.teaching.threshold_view import plot_thresholds
+
+    images, masks = _images_and_masks(2)
+    with pytest.raises(Sprint19Error, match=r"masks: expected one per image: \(2, 16, 16\) .*received shape \(3, 16, 16, 1\)"):
+        LearningFigure(images, np.zeros((3, 16, 16, 1)), planned_epochs=2)
+    view = LearningFigure(images, masks, planned_epochs=2)
+    with pytest.raises(Sprint19Error, match=r"probabilities: expected one per image.*received shape \(2, 8, 8, 1\)"):
+        view.update({"loss": [1.0]}, np.zeros((2, 8, 8, 1)))
+    with pytest.raises(Sprint19Error, match=r"probabilities: expected one per image"):
+        plot_thresholds(images, masks, np.zeros((2, 16, 16, 2)))

@@ -4,7 +4,9 @@ import numpy as np
 import pytest
 
 from sprint19_unet import Sprint19Error
-from sprint19_unet.teaching.levels import level_outputs, plot_copy_effect, plot_levels, unet_levels, without_copy
+from sprint19_unet.teaching.levels import (
+    level_outputs, plot_copy_and_crop_effect, plot_levels, unet_levels, without_copy_and_crop,
+)
 from sprint19_unet.unet.model import build_unet
 
 pytestmark = pytest.mark.backend_neutral
@@ -46,7 +48,7 @@ def test_dropping_a_copy_is_zeroing_the_weights_that_read_it():
         kernel, bias = reference.get_layer(f"expanding{level}_conv1").get_weights()
         kernel[:, :, :copied, :] = 0
         reference.get_layer(f"expanding{level}_conv1").set_weights([kernel, bias])
-        dropped = np.asarray(without_copy(model, level).predict(image, verbose=0))
+        dropped = np.asarray(without_copy_and_crop(model, level).predict(image, verbose=0))
         np.testing.assert_allclose(dropped, np.asarray(reference.predict(image, verbose=0)), atol=1e-5)
         assert not np.allclose(dropped, np.asarray(model.predict(image, verbose=0)), atol=1e-5)
     np.testing.assert_allclose(np.asarray(model.predict(image, verbose=0)),  # the original is untouched
@@ -62,7 +64,7 @@ def _copy_of(model):
 def test_the_copy_effect_figure_shows_both_outputs_their_iou_and_the_difference():
     mask = np.zeros((32, 32, 1))
     mask[8:24, 8:24] = 1
-    figure = plot_copy_effect(_unet(2), mask * 0.8, mask, level=2)
+    figure = plot_copy_and_crop_effect(_unet(2), mask * 0.8, mask, level=2)
     titles = [axis.get_title() for axis in figure.axes[:5]]
     assert titles[:2] == ["image", "truth"] and titles[4] == "|difference|"
     assert titles[2].startswith("full U-Net\nIoU ") and titles[3].startswith("without copy 2\nIoU ")
@@ -71,7 +73,7 @@ def test_the_copy_effect_figure_shows_both_outputs_their_iou_and_the_difference(
 
 def test_models_and_levels_it_cannot_read_are_named():
     with pytest.raises(Sprint19Error, match=r"level: expected a level of this U-Net.*received 3"):
-        without_copy(_unet(2), 3)
+        without_copy_and_crop(_unet(2), 3)
     import keras
 
     plain = keras.Sequential([keras.Input((8, 8, 1)), keras.layers.Conv2D(1, 3, padding="same")])
@@ -90,4 +92,4 @@ def test_on_the_paper_unet_each_level_has_the_size_of_figure_1():
         "contracting block 3": (136, 136, 256), "contracting block 4": (64, 64, 512), "bottleneck": (28, 28, 1024),
         "expanding block 4": (52, 52, 512), "expanding block 3": (100, 100, 256), "expanding block 2": (196, 196, 128),
         "expanding block 1": (388, 388, 64)}
-    assert type(without_copy(model, 4).get_layer("expanding4_copy_concat")).__name__ == "ZeroedCopy"
+    assert type(without_copy_and_crop(model, 4).get_layer("expanding4_copy_concat")).__name__ == "ZeroedCopyAndCrop"
